@@ -1,0 +1,28 @@
+# Two commands for a fresh machine: `make run` (the app on :3000) and `make test` (the whole suite).
+SHELL := /bin/bash
+export PATH := $(CURDIR)/.tools/node_modules/.bin:$(PATH)
+export REFLEX_USE_SYSTEM_BUN := 1
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: install install-test run test test-unit bench-search bench-import
+
+install:
+	@bash scripts/install.sh
+
+install-test:
+	@bash scripts/install.sh --test
+
+run: install
+	.venv/bin/reflex run
+
+test: install-test
+	@bash scripts/test.sh
+
+test-unit: install-test
+	.venv/bin/python -m pytest tests/unit tests/lambdas -q
+
+bench-search: install
+	.venv/bin/python bench/contacts_search.py
+
+bench-import: install
+	.venv/bin/python bench/contacts_import.py

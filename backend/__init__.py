@@ -1,0 +1,1 @@
+"""WECARE.DIGITAL service layer: settings, models, adapters and services. Never imports Reflex."""

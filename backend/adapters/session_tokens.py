@@ -1,0 +1,73 @@
+"""Signed, expiring session tokens for local sign-in (HMAC-SHA256; the secret never leaves the server).
+
+A token names the user and the user's `sessionEpoch`; bumping the epoch (sign-out, password change)
+revokes every token issued before.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class SessionClaims:
+    user_id: str
+    epoch: str
+    expires_at: float
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class SessionSigner:
+    def __init__(self, secret: bytes, lifetime_s: float):
+        self._secret = secret
+        self._lifetime_s = lifetime_s
+
+    def issue(self, user_id: str, epoch: str, now: float | None = None) -> str:
+        claims = {"u": user_id, "e": epoch, "x": (now or time.time()) + self._lifetime_s}
+        payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
+        return f"{payload}.{self._sign(payload)}"
+
+    def verify(self, token: str, now: float | None = None) -> SessionClaims | None:
+        """The claims of a genuine, unexpired token; None for anything else."""
+        if not isinstance(token, str) or token.count(".") != 1 or len(token) > 1024:
+            return None
+        payload, signature = token.split(".")
+        if not hmac.compare_digest(signature, self._sign(payload)):
+            return None
+        try:
+            claims = json.loads(_unb64(payload))
+            result = SessionClaims(str(claims["u"]), str(claims["e"]), float(claims["x"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+        return result if result.expires_at > (now or time.time()) else None
+
+    def _sign(self, payload: str) -> str:
+        return _b64(hmac.new(self._secret, payload.encode(), hashlib.sha256).digest())
+
+
+def load_or_create_secret(path: Path) -> bytes:
+    """The local signing secret, created once (0600) under the data dir so sessions survive restarts."""
+    if path.exists():
+        return path.read_bytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_bytes(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, secret)
+    finally:
+        os.close(fd)
+    return secret

@@ -1,0 +1,32 @@
+"""The route table: every REST route, the Lambda function that serves it in AWS, and its endpoint."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from backend.api import contacts_api
+from backend.api.http import Endpoint
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # API Gateway style: "/contacts/{contactId}"
+    function: str  # the Lambda function (folder under lambdas/) that serves it in AWS
+    endpoint: Endpoint
+
+    @property
+    def route_key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("POST", "/contacts", "contacts-create", contacts_api.create),
+    Route("GET", "/contacts/{contactId}", "contacts-read", contacts_api.read),
+    Route("PUT", "/contacts/{contactId}", "contacts-update", contacts_api.update),
+    Route("DELETE", "/contacts/{contactId}", "contacts-delete", contacts_api.delete),
+    Route("GET", "/contacts", "contacts-search", contacts_api.search),
+)
+
+
+def routes_of(function: str) -> dict[str, Route]:
+    return {route.route_key: route for route in ROUTES if route.function == function}

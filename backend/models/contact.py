@@ -1,0 +1,101 @@
+"""Contact table: people, consent per channel, and the unique-key rows that keep phone and email unique.
+
+A live contact carries the sparse index attributes (`nameBucket`/`nameSort`, `listPartition`);
+soft delete removes them, so a deleted contact drops out of every index at once.
+Unique keys live in the same table under `contactId = "phone#<e164>"` / `"email#<addr>"`, written
+in the same transaction as the contact, so two concurrent creates cannot both win.
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    MapAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+
+from backend.models.base import WecareModel
+
+LIVE_PARTITION = "LIVE"
+
+
+class ContactByName(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "byName"
+        projection = AllProjection()
+
+    nameBucket = UnicodeAttribute(hash_key=True)
+    nameSort = UnicodeAttribute(range_key=True)
+
+
+class ContactByCreated(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "byCreated"
+        projection = AllProjection()
+
+    listPartition = UnicodeAttribute(hash_key=True)
+    createdAt = UTCDateTimeAttribute(range_key=True)
+
+
+class ConsentRecord(MapAttribute):
+    """When and how a channel's consent was last given or withdrawn."""
+
+    at = UTCDateTimeAttribute()
+    source = UnicodeAttribute()
+    optedIn = BooleanAttribute()
+
+
+class ChannelConsents(MapAttribute):
+    whatsapp = ConsentRecord(null=True)
+    sms = ConsentRecord(null=True)
+    email = ConsentRecord(null=True)
+
+
+class ContactModel(WecareModel):
+    short_name = "Contact"
+
+    class Meta(WecareModel.Meta):
+        pass
+
+    contactId = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    phone = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    optInWhatsApp = BooleanAttribute(default=False)
+    optInSms = BooleanAttribute(default=False)
+    optInEmail = BooleanAttribute(default=False)
+    consent = ChannelConsents(default=dict)
+    tags = UnicodeSetAttribute(null=True)
+    lastInboundAt = UTCDateTimeAttribute(null=True)
+    createdAt = UTCDateTimeAttribute()
+    updatedAt = UTCDateTimeAttribute()
+    createdBy = UnicodeAttribute(null=True)
+    createdVia = UnicodeAttribute(null=True)
+    deletedAt = UTCDateTimeAttribute(null=True)
+    version = VersionAttribute()
+
+    nameBucket = UnicodeAttribute(null=True)
+    nameSort = UnicodeAttribute(null=True)
+    listPartition = UnicodeAttribute(null=True)
+
+    by_name = ContactByName()
+    by_created = ContactByCreated()
+
+
+class ContactUniqueKey(WecareModel):
+    """A claim on a phone number or email by one live contact (same table as ContactModel)."""
+
+    short_name = "Contact"
+
+    class Meta(WecareModel.Meta):
+        pass
+
+    contactId = UnicodeAttribute(hash_key=True)  # "phone#+447700900123" or "email#ann@example.com"
+    ownerId = UnicodeAttribute()
+
+    @staticmethod
+    def key_for(kind: str, value: str) -> str:
+        return f"{kind}#{value}"

@@ -1,0 +1,32 @@
+"""SystemConfig (admin-editable settings) and RateLimitTracker (token buckets, 24-hour TTL) tables."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+
+from backend.models.base import ExpiringModel, WecareModel
+
+
+class SystemConfigModel(WecareModel):
+    short_name = "SystemConfig"
+
+    class Meta(WecareModel.Meta):
+        pass
+
+    configKey = UnicodeAttribute(hash_key=True)
+    value = JSONAttribute()
+    updatedBy = UnicodeAttribute(null=True)
+    updatedAt = UTCDateTimeAttribute()
+
+
+class RateLimitTrackerModel(ExpiringModel):
+    short_name = "RateLimitTracker"
+    retention = timedelta(hours=24)
+
+    class Meta(ExpiringModel.Meta):
+        pass
+
+    limiterKey = UnicodeAttribute(hash_key=True)  # "<channel>#<sender>"
+    tokens = NumberAttribute()
+    refilledAt = NumberAttribute()  # epoch seconds with fractions

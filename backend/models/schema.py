@@ -1,0 +1,162 @@
+"""Table specifications derived from the models: the one source for init-db and the CDK data construct."""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import boto3
+from botocore.exceptions import ClientError
+
+from backend.models import TABLE_MODELS, WecareModel
+from backend.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    name: str
+    hash_key: str
+    range_key: str | None
+    projection: str  # ALL | KEYS_ONLY
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    short_name: str
+    table_name: str
+    hash_key: str
+    range_key: str | None
+    attribute_types: dict[str, str]
+    indexes: tuple[IndexSpec, ...] = field(default=())
+    ttl_attribute: str | None = None
+
+    def create_request(self) -> dict:
+        """The CreateTable request (on-demand billing) for this table and all its indexes."""
+        request: dict = {
+            "TableName": self.table_name,
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [
+                {"AttributeName": name, "AttributeType": kind} for name, kind in self.attribute_types.items()
+            ],
+            "KeySchema": _key_schema(self.hash_key, self.range_key),
+        }
+        if self.indexes:
+            request["GlobalSecondaryIndexes"] = [_index_request(index) for index in self.indexes]
+        return request
+
+
+def _key_schema(hash_key: str, range_key: str | None) -> list[dict]:
+    schema = [{"AttributeName": hash_key, "KeyType": "HASH"}]
+    if range_key:
+        schema.append({"AttributeName": range_key, "KeyType": "RANGE"})
+    return schema
+
+
+def _index_request(index: IndexSpec) -> dict:
+    return {
+        "IndexName": index.name,
+        "KeySchema": _key_schema(index.hash_key, index.range_key),
+        "Projection": {"ProjectionType": index.projection},
+    }
+
+
+def table_spec(model: type[WecareModel]) -> TableSpec:
+    schema = model._get_schema()
+    keys = {k["KeyType"]: k["AttributeName"] for k in schema["key_schema"]}
+    indexes = []
+    for gsi in schema["global_secondary_indexes"]:
+        gsi_keys = {k["KeyType"]: k["AttributeName"] for k in gsi["key_schema"]}
+        indexes.append(
+            IndexSpec(gsi["index_name"], gsi_keys["HASH"], gsi_keys.get("RANGE"), gsi["projection"]["ProjectionType"])
+        )
+    ttl = model._ttl_attribute()
+    return TableSpec(
+        short_name=model.short_name,
+        table_name=model.Meta.table_name,
+        hash_key=keys["HASH"],
+        range_key=keys.get("RANGE"),
+        attribute_types={d["AttributeName"]: d["AttributeType"] for d in schema["attribute_definitions"]},
+        indexes=tuple(indexes),
+        ttl_attribute=ttl.attr_name if ttl else None,
+    )
+
+
+def all_table_specs() -> list[TableSpec]:
+    return [table_spec(model) for model in TABLE_MODELS]
+
+
+def dynamodb_client(settings: Settings | None = None):
+    settings = settings or get_settings()
+    endpoint = settings.effective_dynamodb_endpoint()
+    credentials = {"aws_access_key_id": "local", "aws_secret_access_key": "local"} if endpoint else {}
+    return boto3.client("dynamodb", region_name=settings.aws_region, endpoint_url=endpoint, **credentials)
+
+
+def init_db(settings: Settings | None = None) -> list[str]:
+    """Create every table, add any missing index and enable TTL. Safe to run any number of times."""
+    client = dynamodb_client(settings)
+    report = []
+    for spec in all_table_specs():
+        report.extend(_ensure_table(client, spec))
+    return report
+
+
+def _ensure_table(client, spec: TableSpec) -> list[str]:
+    actions = []
+    try:
+        described = client.describe_table(TableName=spec.table_name)["Table"]
+    except client.exceptions.ResourceNotFoundException:
+        try:
+            client.create_table(**spec.create_request())
+            actions.append(f"created {spec.table_name}")
+        except client.exceptions.ResourceInUseException:
+            pass  # another process created it a moment ago
+        described = _wait_active(client, spec.table_name)
+    existing = {gsi["IndexName"] for gsi in described.get("GlobalSecondaryIndexes", [])}
+    for index in spec.indexes:
+        if index.name not in existing:
+            definitions = [
+                {"AttributeName": name, "AttributeType": spec.attribute_types[name]}
+                for name in filter(None, (index.hash_key, index.range_key))
+            ]
+            client.update_table(
+                TableName=spec.table_name,
+                AttributeDefinitions=definitions,
+                GlobalSecondaryIndexUpdates=[{"Create": _index_request(index)}],
+            )
+            _wait_active(client, spec.table_name)
+            actions.append(f"added index {spec.table_name}.{index.name}")
+    if spec.ttl_attribute:
+        ttl = client.describe_time_to_live(TableName=spec.table_name)["TimeToLiveDescription"]
+        if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+            client.update_time_to_live(
+                TableName=spec.table_name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute},
+            )
+            actions.append(f"enabled TTL {spec.table_name}.{spec.ttl_attribute}")
+    return actions
+
+
+def _wait_active(client, table_name: str, timeout_s: float = 60.0) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        table = client.describe_table(TableName=table_name)["Table"]
+        indexes_ready = all(g.get("IndexStatus", "ACTIVE") == "ACTIVE" for g in table.get("GlobalSecondaryIndexes", []))
+        if table["TableStatus"] == "ACTIVE" and indexes_ready:
+            return table
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"table {table_name} did not become ACTIVE within {timeout_s:.0f}s")
+        time.sleep(0.2)
+
+
+def drop_all(settings: Settings | None = None) -> None:
+    """Delete every table (tests only)."""
+    client = dynamodb_client(settings)
+    for spec in all_table_specs():
+        try:
+            client.delete_table(TableName=spec.table_name)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise

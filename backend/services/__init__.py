@@ -1,0 +1,1 @@
+"""Services: one module per capability. Each entry point takes an `Actor` and typed inputs."""

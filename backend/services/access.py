@@ -1,0 +1,107 @@
+"""Who is calling and what they may do: the one permission table every door goes through."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from backend.errors import PermissionDenied, Unauthenticated
+
+
+class Role(str, Enum):
+    VIEWER = "Viewer"
+    OPERATOR = "Operator"
+    ADMIN = "Admin"
+
+    @classmethod
+    def parse(cls, value: str | None) -> "Role | None":
+        if not value:
+            return None
+        for role in cls:
+            if role.value.lower() == value.strip().lower():
+                return role
+        return None
+
+
+class Operation(str, Enum):
+    CONTACTS_READ = "contacts:read"
+    CONTACTS_WRITE = "contacts:write"
+    CONTACTS_DELETE = "contacts:delete"
+    CONTACTS_IMPORT = "contacts:import"
+    MESSAGES_READ = "messages:read"
+    MESSAGES_SEND = "messages:send"
+    MESSAGES_DELETE = "messages:delete"
+    BULK_READ = "bulk:read"
+    BULK_WRITE = "bulk:write"
+    TEMPLATES_READ = "templates:read"
+    TEMPLATES_WRITE = "templates:write"
+    VOICE_READ = "voice:read"
+    MEDIA_READ = "media:read"
+    MEDIA_WRITE = "media:write"
+    AI_READ = "ai:read"
+    AI_USE = "ai:use"
+    AI_ADMIN = "ai:admin"
+    PROFILE_SELF = "profile:self"
+    USERS_MANAGE = "users:manage"
+    CONFIG_MANAGE = "config:manage"
+    AUDIT_READ = "audit:read"
+    DLQ_MANAGE = "dlq:manage"
+
+
+_READ = {
+    Operation.CONTACTS_READ,
+    Operation.MESSAGES_READ,
+    Operation.BULK_READ,
+    Operation.TEMPLATES_READ,
+    Operation.VOICE_READ,
+    Operation.MEDIA_READ,
+    Operation.AI_READ,
+    Operation.PROFILE_SELF,
+}
+_OPERATE = _READ | {
+    Operation.CONTACTS_WRITE,
+    Operation.CONTACTS_DELETE,
+    Operation.CONTACTS_IMPORT,
+    Operation.MESSAGES_SEND,
+    Operation.MESSAGES_DELETE,
+    Operation.BULK_WRITE,
+    Operation.TEMPLATES_WRITE,
+    Operation.MEDIA_WRITE,
+    Operation.AI_USE,
+}
+
+PERMISSIONS: dict[Role, frozenset[Operation]] = {
+    Role.VIEWER: frozenset(_READ),
+    Role.OPERATOR: frozenset(_OPERATE),
+    Role.ADMIN: frozenset(Operation),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The caller of a service. Anonymous is an actor with no role."""
+
+    user_id: str | None = None
+    email: str | None = None
+    role: Role | None = None
+    must_change_password: bool = False
+
+    @classmethod
+    def anonymous(cls) -> "Actor":
+        return cls()
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user_id is not None and self.role is not None
+
+    def can(self, operation: Operation) -> bool:
+        return self.role is not None and operation in PERMISSIONS[self.role]
+
+
+def require(actor: Actor, operation: Operation) -> None:
+    """Raise unless the actor may perform the operation: 401 for no caller, 403 for the wrong role."""
+    if not actor.is_authenticated:
+        raise Unauthenticated("Sign in to continue.")
+    if actor.must_change_password and operation is not Operation.PROFILE_SELF:
+        raise PermissionDenied("Choose a new password on your profile before continuing.")
+    if not actor.can(operation):
+        raise PermissionDenied(f"Your role ({actor.role.value}) may not perform {operation.value}.")

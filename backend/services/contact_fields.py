@@ -1,0 +1,77 @@
+"""Normalising and validating the fields of a contact: phone to E.164, email, name, tags."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import phonenumbers
+
+from backend.errors import ValidationError
+
+NAME_MAX = 200
+EMAIL_MAX = 254
+TAG_MAX = 40
+TAGS_MAX = 50
+
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_PHONE_LIKE = re.compile(r"^\+?[\d\s().-]{5,}$")
+
+
+def normalise_phone(raw: str, default_region: str, field: str = "phone") -> str:
+    """E.164 (`+447700900123`) or a ValidationError naming the field."""
+    text = raw.strip()
+    if len(text) > 32:
+        raise ValidationError("Phone number is too long (at most 32 characters).", field=field)
+    try:
+        number = phonenumbers.parse(text, default_region.upper())
+    except phonenumbers.NumberParseException:
+        raise ValidationError(f"'{text}' is not a phone number.", field=field) from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(f"'{text}' is not a valid phone number.", field=field)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_email(raw: str, field: str = "email") -> str:
+    text = raw.strip().lower()
+    if len(text) > EMAIL_MAX:
+        raise ValidationError(f"Email is too long (at most {EMAIL_MAX} characters).", field=field)
+    if not _EMAIL.match(text):
+        raise ValidationError(f"'{raw.strip()}' is not a valid email address.", field=field)
+    return text
+
+
+def normalise_name(raw: str, field: str = "name") -> str:
+    text = " ".join(raw.split())
+    if not text:
+        raise ValidationError("Name is required.", field=field)
+    if len(text) > NAME_MAX:
+        raise ValidationError(f"Name is too long (at most {NAME_MAX} characters).", field=field)
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        raise ValidationError("Name contains control characters.", field=field)
+    return text
+
+
+def normalise_tags(raw: list[str] | tuple[str, ...], field: str = "tags") -> list[str]:
+    tags: list[str] = []
+    for tag in raw:
+        text = " ".join(str(tag).split()).lower()
+        if not text:
+            continue
+        if len(text) > TAG_MAX:
+            raise ValidationError(f"Tag '{text[:20]}…' is too long (at most {TAG_MAX} characters).", field=field)
+        if text not in tags:
+            tags.append(text)
+    if len(tags) > TAGS_MAX:
+        raise ValidationError(f"Too many tags (at most {TAGS_MAX}).", field=field)
+    return tags
+
+
+def fold_name(name: str) -> str:
+    """The search form of a name: lower case, accents removed, single spaces."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(stripped.casefold().split())
+
+
+def looks_like_phone(text: str) -> bool:
+    return bool(_PHONE_LIKE.match(text.strip())) and sum(ch.isdigit() for ch in text) >= 5

@@ -1,0 +1,67 @@
+"""One settings object for every door (Reflex, REST, Lambda), read from `WECARE_` env vars and `.env`."""
+from __future__ import annotations
+
+from enum import Enum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class RuntimeEnv(str, Enum):
+    LOCAL = "local"
+    AWS = "aws"
+
+
+class SendMode(str, Enum):
+    SANDBOX = "SANDBOX"
+    DRY_RUN = "DRY_RUN"
+    LIVE = "LIVE"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WECARE_", env_file=".env", extra="ignore")
+
+    env: RuntimeEnv = RuntimeEnv.LOCAL
+    aws_region: str = "us-east-1"
+    dynamodb_endpoint: str | None = Field(
+        default=None, description="When set, all table I/O goes to this endpoint (DynamoDB Local)."
+    )
+    dynamodb_local_port: int = 8000
+    table_prefix: str = "wecare-"
+    send_mode: SendMode = SendMode.SANDBOX
+    data_dir: Path = Path(".data")
+    default_region: str = Field(default="US", description="Phone region used when a number has no +country.")
+
+    admin_email: str | None = None
+    admin_password: SecretStr | None = None
+    session_secret: SecretStr | None = Field(
+        default=None, description="Signs session tokens; generated into the data dir when unset locally."
+    )
+    session_hours: int = 12
+
+    cognito_issuer: str | None = None
+    cognito_client_id: str | None = None
+
+    @property
+    def is_local(self) -> bool:
+        return self.env is RuntimeEnv.LOCAL
+
+    def effective_dynamodb_endpoint(self) -> str | None:
+        """Local runs default to the embedded DynamoDB Local; AWS runs use DynamoDB itself."""
+        if self.dynamodb_endpoint:
+            return self.dynamodb_endpoint
+        if self.is_local:
+            return f"http://127.0.0.1:{self.dynamodb_local_port}"
+        return None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings_cache() -> None:
+    """Tests change `WECARE_` variables; this makes the next `get_settings()` read them again."""
+    get_settings.cache_clear()

@@ -1,0 +1,29 @@
+"""CDK entry point. `cdk synth` / `cdk deploy` from `infra/`, with context such as
+`-c stage=prod -c callback_url=https://<app>/auth/callback -c install_deps=true` (see stage_config.py)."""
+import os
+import sys
+from pathlib import Path
+
+INFRA_DIR = Path(__file__).resolve().parent
+REPO_ROOT = INFRA_DIR.parent
+# Run as a script, Python puts infra/ itself first on the path, where its modules could shadow installed
+# packages; import everything from the repo root instead (`infra.*`, `backend.*`).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != INFRA_DIR]
+sys.path.insert(0, str(REPO_ROOT))
+
+from infra.stage_config import StageConfig  # noqa: E402  (infra first: its __init__ quiets jsii's Node banner)
+from infra.wecare_stack import WecareStack  # noqa: E402
+
+import aws_cdk as cdk  # noqa: E402
+
+
+def main() -> None:
+    # The cdk CLI sets CDK_OUTDIR; run directly, the assembly goes to infra/cdk.out instead of a temp dir.
+    app = cdk.App(outdir=os.environ.get("CDK_OUTDIR") or str(INFRA_DIR / "cdk.out"))
+    config = StageConfig.from_context(app.node)
+    WecareStack(app, f"wecare-{config.stage}", config=config)
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

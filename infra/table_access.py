@@ -1,0 +1,61 @@
+"""Least privilege: which tables each function may touch, and how. A function not listed gets no table access.
+
+Grants name the item-level actions on one table (reads also on its indexes), never `dynamodb:*` and never
+Scan, which belongs to offline jobs only. When a service starts using another table, its functions' entry
+here must change with it (the infra tests fail on a deployed function without one).
+"""
+from __future__ import annotations
+
+from enum import Enum
+
+from aws_cdk import Annotations
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+
+READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem")
+WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+
+
+class TableAccess(Enum):
+    READ = "read"
+    WRITE = "write"  # transactions (TransactWriteItems) are authorised by these per-item actions
+    READ_WRITE = "read_write"
+
+
+_CONTACT_READER = {"Contact": TableAccess.READ}
+# Contact writes claim/release the phone and email key rows in the same table and, in the same transaction,
+# append an AuditLog row.
+_CONTACT_WRITER = {"Contact": TableAccess.READ_WRITE, "AuditLog": TableAccess.WRITE}
+
+FUNCTION_TABLE_ACCESS: dict[str, dict[str, TableAccess]] = {
+    "contacts-create": _CONTACT_WRITER,
+    "contacts-read": _CONTACT_READER,
+    "contacts-update": _CONTACT_WRITER,
+    "contacts-delete": _CONTACT_WRITER,
+    "contacts-search": _CONTACT_READER,
+}
+
+NO_TABLE_ACCESS_WARNING = "wecare:no-table-access"
+
+
+def grant_table_access(functions: dict[str, lambda_.IFunction], tables: dict[str, dynamodb.ITable]) -> None:
+    for name, function in functions.items():
+        access = FUNCTION_TABLE_ACCESS.get(name)
+        if access is None:
+            Annotations.of(function).add_warning_v2(
+                NO_TABLE_ACCESS_WARNING,
+                f"{name} has no entry in infra/table_access.py FUNCTION_TABLE_ACCESS, so it may not use any table.",
+            )
+            continue
+        for table_name, level in access.items():
+            _grant(tables[table_name], function, level)
+
+
+def _grant(table: dynamodb.ITable, function: lambda_.IFunction, level: TableAccess) -> None:
+    if level in (TableAccess.READ, TableAccess.READ_WRITE):
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=list(READ_ACTIONS), resources=[table.table_arn, f"{table.table_arn}/index/*"])
+        )
+    if level in (TableAccess.WRITE, TableAccess.READ_WRITE):
+        function.add_to_role_policy(iam.PolicyStatement(actions=list(WRITE_ACTIONS), resources=[table.table_arn]))

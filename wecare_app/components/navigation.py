@@ -1,0 +1,72 @@
+"""The 10 product modules and their pages, and which roles see each entry."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ALL_ROLES = ("Viewer", "Operator", "Admin")
+WRITERS = ("Operator", "Admin")
+ADMINS = ("Admin",)
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str
+    href: str
+    roles: tuple[str, ...] = ALL_ROLES
+    ready: bool = False  # pages of capabilities not built yet are listed, greyed out, not linked
+
+
+@dataclass(frozen=True)
+class NavModule:
+    label: str
+    icon: str
+    entries: tuple[NavEntry, ...]
+
+
+NAV_MODULES: tuple[NavModule, ...] = (
+    NavModule("Dashboard", "layout-dashboard", (NavEntry("Overview", "/"), NavEntry("Analytics", "/analytics"))),
+    NavModule(
+        "Inbox",
+        "inbox",
+        (NavEntry("Conversations", "/inbox"), NavEntry("Compose", "/inbox/compose", WRITERS), NavEntry("Message log", "/messages")),
+    ),
+    NavModule(
+        "Contacts",
+        "users",
+        (
+            NavEntry("All contacts", "/contacts", ready=True),
+            NavEntry("New contact", "/contacts/new", WRITERS, ready=True),
+            NavEntry("Import CSV", "/contacts/import", WRITERS, ready=True),
+        ),
+    ),
+    NavModule(
+        "Bulk",
+        "megaphone",
+        (NavEntry("Campaigns", "/bulk"), NavEntry("New campaign", "/bulk/new", WRITERS), NavEntry("Scheduled", "/bulk/scheduled")),
+    ),
+    NavModule("Templates", "file-text", (NavEntry("Templates", "/templates"), NavEntry("New template", "/templates/new", WRITERS))),
+    NavModule("Voice", "phone", (NavEntry("Call log", "/voice"), NavEntry("New call", "/voice/new", WRITERS))),
+    NavModule("Media", "image", (NavEntry("Library", "/media"),)),
+    NavModule(
+        "AI",
+        "sparkles",
+        (
+            NavEntry("Assistant", "/ai/assistant", WRITERS),
+            NavEntry("Knowledge base", "/ai/knowledge-base"),
+            NavEntry("Interactions", "/ai/interactions"),
+            NavEntry("Settings", "/ai/settings", ADMINS),
+        ),
+    ),
+    NavModule(
+        "Admin",
+        "shield",
+        (
+            NavEntry("Users", "/admin/users", ADMINS),
+            NavEntry("Configuration", "/admin/config", ADMINS),
+            NavEntry("Rate limits", "/admin/rate-limits", ADMINS),
+            NavEntry("Audit log", "/admin/audit", ADMINS),
+            NavEntry("Dead letters", "/admin/dlq", ADMINS),
+        ),
+    ),
+    NavModule("Account", "circle-user", (NavEntry("Profile", "/profile", ready=True),)),
+)

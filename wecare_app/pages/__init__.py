@@ -1,0 +1,1 @@
+"""One module per product module; each exposes `register(app)`."""

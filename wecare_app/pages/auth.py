@@ -1,0 +1,156 @@
+"""Auth module: /login, /auth/callback, /profile."""
+from __future__ import annotations
+
+import reflex as rx
+
+from backend.errors import DomainError
+from backend.services import users
+from wecare_app.pages.layout import field_error, signed_in_page
+from wecare_app.state.feedback import error_toast, field_errors
+from wecare_app.state.session_state import SessionState
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: `next=//evil.example` or absolute URLs fall back to the home page."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+class LoginState(SessionState):
+    error: str = ""
+    busy: bool = False
+
+    @rx.event
+    def redirect_if_signed_in(self):
+        if self.actor().is_authenticated:
+            return rx.redirect("/")
+        return None
+
+    @rx.event
+    def submit(self, form: dict):
+        self.error = ""
+        try:
+            signed_in = users.sign_in(form.get("email", ""), form.get("password", ""))
+        except DomainError as error:
+            self.error = error.message
+            return None
+        self._start(signed_in)
+        return rx.redirect(_safe_next(self.router.page.params.get("next")))
+
+
+def login_page() -> rx.Component:
+    return rx.center(
+        rx.card(
+            rx.form(
+                rx.vstack(
+                    rx.hstack(
+                        rx.icon("message-circle-heart", size=28, color=rx.color("accent", 10)),
+                        rx.heading("WECARE.DIGITAL", size="5"),
+                        align="center",
+                    ),
+                    rx.text("Sign in to the messaging console", color=rx.color("gray", 10), size="2"),
+                    rx.text("Email", size="2", weight="medium"),
+                    rx.input(name="email", type="email", placeholder="you@company.com", required=True, width="100%", id="login-email", auto_focus=True),
+                    rx.text("Password", size="2", weight="medium"),
+                    rx.input(name="password", type="password", required=True, width="100%", id="login-password"),
+                    rx.cond(
+                        LoginState.error != "",
+                        rx.callout(LoginState.error, icon="triangle-alert", color_scheme="red", size="1", width="100%", id="login-error"),
+                        rx.fragment(),
+                    ),
+                    rx.button("Sign in", type="submit", width="100%", size="3", id="login-submit"),
+                    spacing="3",
+                    width="100%",
+                ),
+                on_submit=LoginState.submit,
+                reset_on_submit=False,
+            ),
+            width="380px",
+            size="4",
+        ),
+        height="100vh",
+        background=rx.color("gray", 2),
+    )
+
+
+class ProfileState(SessionState):
+    errors: dict[str, str] = {}
+
+    @rx.event
+    def change_password(self, form: dict):
+        self.errors = {}
+        if form.get("new_password") != form.get("confirm_password"):
+            self.errors = {"confirmPassword": "does not match the new password"}
+            return None
+        try:
+            signed_in = users.change_own_password(self.actor(), form.get("current_password", ""), form.get("new_password", ""))
+        except DomainError as error:
+            self.errors = field_errors(error)
+            return error_toast(error)
+        self._start(signed_in)
+        return [rx.toast.success("Password changed. Your other sessions have been signed out."), rx.redirect("/profile")]
+
+
+def _password_field(label: str, name: str, error_key: str) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="2", weight="medium"),
+        rx.input(name=name, type="password", required=True, width="100%", id=f"profile-{name}"),
+        field_error(ProfileState.errors.get(error_key, "")),
+        spacing="1",
+        width="100%",
+    )
+
+
+def profile_page() -> rx.Component:
+    return signed_in_page(
+        "Profile",
+        rx.cond(
+            SessionState.must_change_password,
+            rx.callout(
+                "You signed in with a one-time password. Choose your own password to continue.",
+                icon="key-round",
+                color_scheme="amber",
+            ),
+            rx.fragment(),
+        ),
+        rx.card(
+            rx.data_list.root(
+                rx.data_list.item(rx.data_list.label("Name"), rx.data_list.value(SessionState.user_name)),
+                rx.data_list.item(rx.data_list.label("Email"), rx.data_list.value(SessionState.user_email)),
+                rx.data_list.item(rx.data_list.label("Role"), rx.data_list.value(rx.badge(SessionState.user_role))),
+            ),
+            width="100%",
+            max_width="560px",
+        ),
+        rx.card(
+            rx.form(
+                rx.vstack(
+                    rx.heading("Change password", size="4"),
+                    rx.text(f"At least {users.PASSWORD_MIN} characters. Changing it signs out your other sessions.", size="2", color=rx.color("gray", 10)),
+                    _password_field("Current password", "current_password", "currentPassword"),
+                    _password_field("New password", "new_password", "newPassword"),
+                    _password_field("Confirm new password", "confirm_password", "confirmPassword"),
+                    rx.button("Change password", type="submit", id="profile-submit"),
+                    spacing="3",
+                    width="100%",
+                ),
+                on_submit=ProfileState.change_password,
+                reset_on_submit=True,
+            ),
+            width="100%",
+            max_width="560px",
+        ),
+        subtitle="Your account and password",
+    )
+
+
+def auth_callback_page() -> rx.Component:
+    """Cognito's OIDC redirect target. In local mode there is no external sign-in, so it leads to /login."""
+    return rx.center(rx.vstack(rx.spinner(), rx.text("Signing you in…"), align="center"), height="100vh")
+
+
+def register(app: rx.App) -> None:
+    app.add_page(login_page, route="/login", title="Sign in · WECARE", on_load=LoginState.redirect_if_signed_in)
+    app.add_page(auth_callback_page, route="/auth/callback", title="Signing in · WECARE", on_load=rx.redirect("/login"))
+    app.add_page(profile_page, route="/profile", title="Profile · WECARE", on_load=SessionState.require_session)

@@ -1,0 +1,48 @@
+"""/contacts/new: create a contact; errors appear beside their field."""
+from __future__ import annotations
+
+import reflex as rx
+
+from backend.errors import DomainError
+from backend.services import contacts
+from wecare_app.pages.contacts.form import ContactFormState, contact_fields
+from wecare_app.pages.layout import signed_in_page
+from wecare_app.state.feedback import error_toast
+
+
+class NewContactState(ContactFormState):
+    @rx.event
+    def start(self):
+        self._clear_form()
+
+    @rx.event
+    def create(self):
+        self.errors = {}
+        try:
+            contact = contacts.create_contact(self.actor(), self._form_payload(), via="console")
+        except DomainError as error:
+            self._show_errors(error)
+            return error_toast(error)
+        self._clear_form()
+        return [rx.toast.success(f"{contact.name} added."), rx.redirect(f"/contacts/{contact.contact_id}")]
+
+
+def new_contact_page() -> rx.Component:
+    return signed_in_page(
+        "New contact",
+        rx.card(
+            rx.vstack(
+                contact_fields(),
+                rx.hstack(
+                    rx.link(rx.button("Cancel", variant="soft", color_scheme="gray"), href="/contacts"),
+                    rx.button("Create contact", on_click=NewContactState.create, id="contact-create"),
+                    justify="end",
+                    width="100%",
+                ),
+                spacing="5",
+            ),
+            width="100%",
+            max_width="760px",
+        ),
+        subtitle="A phone number or an email is required; consent is off until you switch it on",
+    )

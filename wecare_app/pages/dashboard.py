@@ -1,0 +1,14 @@
+"""Dashboard module. The live KPIs arrive with messaging; until then `/` opens the contacts."""
+from __future__ import annotations
+
+import reflex as rx
+
+from wecare_app.state.session_state import SessionState
+
+
+def home_page() -> rx.Component:
+    return rx.center(rx.spinner(size="3"), height="100vh")
+
+
+def register(app: rx.App) -> None:
+    app.add_page(home_page, route="/", title="WECARE", on_load=[SessionState.require_session, rx.redirect("/contacts")])
