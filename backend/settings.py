@@ -28,11 +28,13 @@ class Settings(BaseSettings):
     dynamodb_endpoint: str | None = Field(
         default=None, description="When set, all table I/O goes to this endpoint (DynamoDB Local)."
     )
-    dynamodb_local_port: int = 8000
+    dynamodb_local_port: int = 8001  # Reflex's backend owns 8000
     table_prefix: str = "wecare-"
     send_mode: SendMode = SendMode.SANDBOX
     data_dir: Path = Path(".data")
     default_region: str = Field(default="US", description="Phone region used when a number has no +country.")
+
+    import_writers: int = Field(default=3, ge=1, le=16, description="Parallel write transactions per CSV import.")
 
     admin_email: str | None = None
     admin_password: SecretStr | None = None

@@ -91,7 +91,7 @@ class Actor:
 
     @property
     def is_authenticated(self) -> bool:
-        return self.user_id is not None and self.role is not None
+        return self.user_id is not None
 
     def can(self, operation: Operation) -> bool:
         return self.role is not None and operation in PERMISSIONS[self.role]
@@ -103,5 +103,7 @@ def require(actor: Actor, operation: Operation) -> None:
         raise Unauthenticated("Sign in to continue.")
     if actor.must_change_password and operation is not Operation.PROFILE_SELF:
         raise PermissionDenied("Choose a new password on your profile before continuing.")
+    if actor.role is None:
+        raise PermissionDenied("Your account has no role in WECARE; ask an administrator for one.")
     if not actor.can(operation):
         raise PermissionDenied(f"Your role ({actor.role.value}) may not perform {operation.value}.")

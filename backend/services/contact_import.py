@@ -36,7 +36,6 @@ MAX_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 200_000
 MAX_FIELD = 2_000
 CHUNK_ROWS = 32
-WRITERS = 3
 RESOURCE = "contact_import"
 
 _HEADER_ALIASES = {
@@ -299,7 +298,7 @@ def run_import(
     if progress:
         progress(0, total)
     chunks = [new_rows[i : i + CHUNK_ROWS] for i in range(0, len(new_rows), CHUNK_ROWS)]
-    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+    with ThreadPoolExecutor(max_workers=get_settings().import_writers) as pool:
         for created, lost in pool.map(lambda chunk: _create_chunk(actor, plan.import_id, chunk), chunks):
             summary.created += created
             for row in lost:  # someone created this phone/email after the preview
