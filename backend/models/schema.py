@@ -62,7 +62,8 @@ def _index_request(index: IndexSpec) -> dict:
     }
 
 
-def table_spec(model: type[WecareModel]) -> TableSpec:
+def table_spec(model: type[WecareModel], table_prefix: str | None = None) -> TableSpec:
+    """The model's table; named with `table_prefix` when given (e.g. for a deployment), else as configured."""
     schema = model._get_schema()
     keys = {k["KeyType"]: k["AttributeName"] for k in schema["key_schema"]}
     indexes = []
@@ -74,7 +75,7 @@ def table_spec(model: type[WecareModel]) -> TableSpec:
     ttl = model._ttl_attribute()
     return TableSpec(
         short_name=model.short_name,
-        table_name=model.Meta.table_name,
+        table_name=f"{table_prefix}{model.short_name}" if table_prefix is not None else model.Meta.table_name,
         hash_key=keys["HASH"],
         range_key=keys.get("RANGE"),
         attribute_types={d["AttributeName"]: d["AttributeType"] for d in schema["attribute_definitions"]},
@@ -83,8 +84,8 @@ def table_spec(model: type[WecareModel]) -> TableSpec:
     )
 
 
-def all_table_specs() -> list[TableSpec]:
-    return [table_spec(model) for model in TABLE_MODELS]
+def all_table_specs(table_prefix: str | None = None) -> list[TableSpec]:
+    return [table_spec(model, table_prefix) for model in TABLE_MODELS]
 
 
 def dynamodb_client(settings: Settings | None = None):
