@@ -14,6 +14,7 @@ import io
 import pstats
 import random
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,24 +125,51 @@ def _duplicate_line(person: Person, earlier: Person, rng: random.Random, expecte
 
 def timed(label: str, database, profile: bool, work):
     """Run `work()`, print wall and CPU split (and the hottest functions with --profile)."""
-    profiler = cProfile.Profile() if profile else None
+    profiler = ThreadedProfile() if profile else None
     start = cpu_sample(database)
     if profiler:
-        profiler.enable()
+        profiler.start()
     result = work()
     if profiler:
-        profiler.disable()
+        profiler.stop()
     end = cpu_sample(database)
     print(f"  {label:<24} {describe_cpu(start, end)}")
     if profiler:
-        _print_profile(profiler)
+        profiler.print_top(18)
     return result, end.wall - start.wall
 
 
-def _print_profile(profiler: cProfile.Profile) -> None:
-    out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(15)
-    print("\n".join("    " + line for line in out.getvalue().splitlines() if line.strip()))
+class ThreadedProfile:
+    """cProfile of this thread and of every thread started meanwhile: the import does its DynamoDB
+    calls in worker pools, which a plain cProfile (main thread only) would see as one long wait."""
+
+    def __init__(self):
+        self.profiles: list[cProfile.Profile] = []
+
+    def start(self) -> None:
+        threading.setprofile(self._profile_new_thread)
+        self._enable()
+
+    def _profile_new_thread(self, *_event) -> None:
+        self._enable()  # replaces this hook in the new thread with a real profiler
+
+    def _enable(self) -> None:
+        profile = cProfile.Profile()
+        self.profiles.append(profile)
+        profile.enable()
+
+    def stop(self) -> None:
+        threading.setprofile(None)
+        self.profiles[0].disable()
+
+    def print_top(self, count: int) -> None:
+        out = io.StringIO()
+        stats = pstats.Stats(self.profiles[0], stream=out)
+        for profile in self.profiles[1:]:
+            stats.add(profile)
+        stats.sort_stats("tottime").print_stats(count)
+        print(f"    (all {len(self.profiles)} threads summed; socket reads are waits for DynamoDB Local)")
+        print("\n".join("    " + line for line in out.getvalue().splitlines() if line.strip()))
 
 
 # ---------------------------------------------------------------- checking

@@ -40,8 +40,13 @@ def viewer() -> Actor:
 
 
 def unique_phone() -> str:
-    """A valid UK mobile number nobody else in the test run uses."""
-    return f"+4479{uuid.uuid4().int % 10**8:08d}"
+    """A valid UK mobile number nobody else in the test run uses (a few random numbers are unallocated)."""
+    import phonenumbers
+
+    while True:
+        candidate = f"+4479{uuid.uuid4().int % 10**8:08d}"
+        if phonenumbers.is_valid_number(phonenumbers.parse(candidate)):
+            return candidate
 
 
 def unique_email() -> str:

@@ -1,6 +1,7 @@
 """Browser end-to-end set-up: the real app under Reflex's AppHarness, a private DynamoDB Local, Chromium via Playwright.
 
-One harness serves the whole session:
+One harness serves every e2e test (package scope: it is torn down as soon as the e2e tests are done, so
+tests that run after them in the same pytest run see the environment they expect):
 
 * DynamoDB Local runs in memory on a free port, owned by this process (never the dev instance's 8124).
 * The app is started by `AppHarness` from a *temporary project root* (a copy of `rxconfig.py` and
@@ -9,13 +10,16 @@ One harness serves the whole session:
   running from the repo's `.web` and leave files behind in a fresh clone. `backend/` is imported from the
   repo as usual.
 * Backend and frontend ports are picked by the harness (port 0), so nothing clashes with ports 3000/8000.
-* Every `WECARE_`/`REFLEX_` variable, the settings cache and the model configuration are restored at the
-  end, so tests that run later in the same session see what they saw before.
+* Every environment variable, the settings cache, the session signer and the model configuration are
+  restored at the end.
 
-Needs: Java 17 and `.tools/dynamodb-local` (`make install`), bun on PATH with `REFLEX_USE_SYSTEM_BUN=1`
-(the Makefile exports both), and Chromium at /usr/bin/chromium (or `WECARE_E2E_CHROMIUM`). Without
-them the tests are skipped with the reason. Screenshots go to a temporary directory printed at the end
-(or to `WECARE_E2E_ARTIFACTS`).
+Needs: Java 17, `.tools/dynamodb-local` and bun in `.tools/node_modules/.bin` (`make install`; the fixture
+puts that bin dir on PATH and sets `REFLEX_USE_SYSTEM_BUN=1` unless already set), the playwright package,
+and Chromium at /usr/bin/chromium (or `WECARE_E2E_CHROMIUM`); `playwright install` is never needed.
+Without them the tests are skipped with the reason (under CI=true they fail instead).
+
+Each test saves one screenshot (a failing one also saves `<test>-FAILED.png`) in a temporary directory
+printed at the end, or in `WECARE_E2E_ARTIFACTS` when set.
 """
 from __future__ import annotations
 
@@ -24,7 +28,6 @@ import os
 import shutil
 import socket
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -39,6 +42,7 @@ if str(REPO) not in sys.path:
 
 APP_NAME = "wecare_app"
 JAR = REPO / ".tools/dynamodb-local/emulator/DynamoDBLocal.jar"
+TOOLS_BIN = REPO / ".tools/node_modules/.bin"  # bun from npm (`make install`)
 CHROMIUM = Path(os.environ.get("WECARE_E2E_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless",
@@ -74,9 +78,17 @@ def _missing_prerequisites() -> list[str]:
         missing.append("Java (apt-get install openjdk-17-jre-headless)")
     if not JAR.exists():
         missing.append(f"DynamoDB Local at {JAR} (make install)")
-    if shutil.which("bun") is None:
-        missing.append("bun on PATH (PATH=.tools/node_modules/.bin:$PATH, REFLEX_USE_SYSTEM_BUN=1)")
+    if shutil.which("bun", path=_path_with_tools()) is None:
+        missing.append("bun (make install puts it in .tools/node_modules/.bin)")
     return missing
+
+
+def _path_with_tools() -> str:
+    """PATH with the project's own bun first, as the Makefile sets it."""
+    path = os.environ.get("PATH", "")
+    if TOOLS_BIN.is_dir() and str(TOOLS_BIN) not in path.split(os.pathsep):
+        path = os.pathsep.join([str(TOOLS_BIN), path])
+    return path
 
 
 @contextlib.contextmanager
@@ -116,11 +128,14 @@ class E2EApp:
         return target
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def e2e_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EApp]:
     missing = _missing_prerequisites()
     if missing:
-        pytest.skip("browser e2e tests need " + "; ".join(missing))
+        reason = "browser e2e tests need " + "; ".join(missing)
+        if os.environ.get("CI"):
+            pytest.fail(reason)  # CI installs all of them (make install-test): a gap there is a failure
+        pytest.skip(reason)
 
     from backend.runtime.dynamodb_local import DynamoDBLocal
 
@@ -162,6 +177,9 @@ def e2e_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EApp]:
                 "REFLEX_STATES_WORKDIR": str(project_root / ".states"),
                 "REFLEX_UPLOADED_FILES_DIR": str(project_root / "uploaded_files"),
                 "REFLEX_TELEMETRY_ENABLED": "false",
+                # Reflex would otherwise download its own bun, which cannot be fetched here.
+                "PATH": _path_with_tools(),
+                "REFLEX_USE_SYSTEM_BUN": os.environ.get("REFLEX_USE_SYSTEM_BUN", "1"),
             }
         )
         _reload_backend_settings()
@@ -201,7 +219,7 @@ def _reload_backend_settings() -> None:
     configure_models(get_settings())
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(e2e_app: E2EApp):
     from playwright.sync_api import sync_playwright
 

@@ -23,10 +23,13 @@ class ContactDetailState(ContactFormState):
     @rx.event
     def load(self):
         contact_id = self.router.page.params.get("contact_id", "")
+        actor = self.actor()
+        if not actor.is_authenticated:
+            return None  # require_session is already redirecting to /login
         self.missing = False
         try:
-            contact = contacts.get_contact(self.actor(), contact_id)
-            trail = contacts.contact_history(self.actor(), contact_id)
+            contact = contacts.get_contact(actor, contact_id)
+            trail = contacts.contact_history(actor, contact_id)
         except DomainError as error:
             self.missing = True
             self.loaded_id = ""

@@ -56,10 +56,13 @@ class ContactListState(SessionState):
         return self._fetch()
 
     def _fetch(self):
+        actor = self.actor()
+        if not actor.is_authenticated:
+            return None  # require_session is already redirecting to /login
         self.loading = True
         try:
             page = contacts.search_contacts(
-                self.actor(), self.query, limit=PAGE_SIZE, next_token=self.current_token or None
+                actor, self.query, limit=PAGE_SIZE, next_token=self.current_token or None
             )
         except DomainError as error:
             self.loading = False
