@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.local_dynamodb import cpu_sample, describe_cpu, local_database  # noqa: E402
+from bench.local_dynamodb import cpu_sample, describe_cpu, local_database, machine_load  # noqa: E402
 from bench.sample_data import Person, email_as_typed, make_people, phone_as_typed, random_tags, to_csv  # noqa: E402
 
 TARGET_ROWS_PER_S = 2_000
@@ -234,6 +234,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    print(f"Machine: {machine_load()}")
     started = time.perf_counter()
     data, expected = build_file(args.rows, args.seed)
     print(f"Generated {args.rows:,} rows ({len(data) / 1e6:.1f} MB) in {time.perf_counter() - started:.1f} s")
@@ -253,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  total:      {rows / total_s:,.0f} rows/s ({rows:,} rows in {total_s:.2f} s)")
         print("Correctness:")
         problems = check_database(actor, plan, summary, expected, random.Random(args.seed + 1))
+    print(f"Machine at the end: {machine_load()}")
     for problem in problems[:20]:
         print(f"  PROBLEM {problem}")
     rate = rows / total_s

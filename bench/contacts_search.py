@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.local_dynamodb import cpu_sample, describe_cpu, local_database  # noqa: E402
+from bench.local_dynamodb import cpu_sample, describe_cpu, local_database, machine_load  # noqa: E402
 from bench.sample_data import Person, email_as_typed, make_people, phone_as_typed, to_csv  # noqa: E402
 
 TARGET_P95_MS = 50.0
@@ -186,6 +186,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    print(f"Machine: {machine_load()}")
     started = time.perf_counter()
     people = make_people(args.contacts, args.seed)
     print(f"Generated {len(people):,} contacts (phones checked with phonenumbers) in {time.perf_counter() - started:.1f} s")
@@ -196,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         load(actor, people, database)
         series = measure(actor, people, args.queries, random.Random(args.seed + 1), database)
     print_table(series)
+    print(f"Machine at the end: {machine_load()}")
     worst_kind = max(series, key=lambda kind: series[kind].percentile(95))
     worst = series[worst_kind].percentile(95)
     wrong = sum(s.wrong for s in series.values())

@@ -95,6 +95,12 @@ def _process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_load() -> str:
+    """Other work on the machine skews every figure; say how busy it was."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min) / {five:.1f} (5 min) on {os.cpu_count()} cores"
+
+
 def describe_cpu(start: CpuSample, end: CpuSample) -> str:
     """Wall time and each process's CPU as a share of one core over that time."""
     wall = end.wall - start.wall
