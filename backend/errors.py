@@ -57,3 +57,22 @@ class ValidationError(DomainError):
 class RateLimited(DomainError):
     code = "RATE_LIMITED"
     http_status = 429
+
+
+class TemplateRequired(DomainError):
+    """Free-form WhatsApp messages are only allowed within 24 hours of the customer's last message."""
+
+    code = "TEMPLATE_REQUIRED"
+    http_status = 422
+
+
+class ConsentRequired(DomainError):
+    code = "CONSENT_REQUIRED"
+    http_status = 422
+
+
+class OptedOut(DomainError):
+    """The customer opted out of the channel (STOP); nothing goes out on it until they opt back in."""
+
+    code = "OPTED_OUT"
+    http_status = 422

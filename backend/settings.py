@@ -46,6 +46,29 @@ class Settings(BaseSettings):
     cognito_issuer: str | None = None
     cognito_client_id: str | None = None
 
+    # WhatsApp (AWS End User Messaging Social). Ids are per deployment, never in code.
+    whatsapp_phone_number_id: str = Field(
+        default="sandbox-phone-number-id", description="Origination phone number id outbound messages use."
+    )
+    whatsapp_waba_id: str = Field(default="sandbox-waba-id", description="WhatsApp Business Account id (templates).")
+    whatsapp_meta_api_version: str = "v20.0"
+    whatsapp_webhook_secret: SecretStr | None = Field(
+        default=None, description="Shared secret for POST /webhooks/whatsapp (header or HMAC signature)."
+    )
+    meta_app_secret: SecretStr | None = Field(default=None, description="Verifies X-Hub-Signature-256 from Meta.")
+    meta_verify_token: SecretStr | None = Field(default=None, description="Answers Meta's GET verify challenge.")
+
+    # Outbox and provider behaviour.
+    send_attempts: int = Field(default=5, ge=1, le=20, description="Provider attempts before a message goes to the DLQ.")
+    retry_base_seconds: float = Field(default=0.5, ge=0, description="First retry delay; doubles each attempt, jittered.")
+    pending_stale_seconds: int = Field(default=120, ge=5, description="PENDING rows older than this are re-enqueued.")
+    outbox_workers: int = Field(default=2, ge=1, le=32)
+    send_queue_url: str | None = Field(default=None, description="SQS queue of the outbound function (AWS).")
+    media_bucket: str | None = Field(default=None, description="S3 bucket of the media store (AWS).")
+    sandbox_latency_ms: int = Field(default=150, ge=0, description="Delay before the sandbox reports a status.")
+    sandbox_failure_rate: float = Field(default=0.0, ge=0, le=1, description="Share of sandbox sends that fail.")
+    sandbox_failure_code: str = Field(default="throttled", description="throttled | server | invalid_number | 131047")
+
     @property
     def is_local(self) -> bool:
         return self.env is RuntimeEnv.LOCAL

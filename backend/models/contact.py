@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    NumberAttribute,
     MapAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
@@ -20,6 +21,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from backend.models.base import WecareModel
 
 LIVE_PARTITION = "LIVE"
+INBOX_PARTITION = "INBOX"
 
 
 class ContactByName(GlobalSecondaryIndex):
@@ -38,6 +40,17 @@ class ContactByCreated(GlobalSecondaryIndex):
 
     listPartition = UnicodeAttribute(hash_key=True)
     createdAt = UTCDateTimeAttribute(range_key=True)
+
+
+class ContactByActivity(GlobalSecondaryIndex):
+    """The inbox: contacts that have a conversation, most recent activity first."""
+
+    class Meta:
+        index_name = "byActivity"
+        projection = AllProjection()
+
+    inboxPartition = UnicodeAttribute(hash_key=True)
+    lastActivityAt = UTCDateTimeAttribute(range_key=True)
 
 
 class ConsentRecord(MapAttribute):
@@ -81,8 +94,17 @@ class ContactModel(WecareModel):
     nameSort = UnicodeAttribute(null=True)
     listPartition = UnicodeAttribute(null=True)
 
+    # The conversation summary the inbox lists (written by the messaging pipeline, not by contact edits).
+    inboxPartition = UnicodeAttribute(null=True)
+    lastActivityAt = UTCDateTimeAttribute(null=True)
+    lastPreview = UnicodeAttribute(null=True)
+    lastChannel = UnicodeAttribute(null=True)
+    lastDirection = UnicodeAttribute(null=True)
+    unreadCount = NumberAttribute(null=True)
+
     by_name = ContactByName()
     by_created = ContactByCreated()
+    by_activity = ContactByActivity()
 
 
 class ContactUniqueKey(WecareModel):

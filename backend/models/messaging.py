@@ -15,11 +15,28 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjec
 
 from backend.models.base import ExpiringModel, WecareModel
 
+OUTBOX_PARTITION = "OUTBOX"  # sparse: set while an outbound message still has to reach the provider
+
 
 class StatusChange(MapAttribute):
     status = UnicodeAttribute()
     at = UTCDateTimeAttribute()
     detail = UnicodeAttribute(null=True)
+
+
+class MessageMedia(MapAttribute):
+    """Media attached to a message: where it is stored, or why it is not (yet)."""
+
+    kind = UnicodeAttribute()  # image | video | audio | document | sticker
+    status = UnicodeAttribute()  # stored | pending | rejected
+    providerMediaId = UnicodeAttribute(null=True)
+    fileId = UnicodeAttribute(null=True)
+    mimeType = UnicodeAttribute(null=True)
+    sizeBytes = NumberAttribute(null=True)
+    filename = UnicodeAttribute(null=True)
+    caption = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    fetchAttempts = NumberAttribute(default=0)
 
 
 class MessageByContact(GlobalSecondaryIndex):
@@ -39,27 +56,62 @@ class MessageByProviderId(GlobalSecondaryIndex):
     providerMessageId = UnicodeAttribute(hash_key=True)
 
 
+class MessageByDay(GlobalSecondaryIndex):
+    """The message log: every message of a day, newest first."""
+
+    class Meta:
+        index_name = "byDay"
+        projection = AllProjection()
+
+    day = UnicodeAttribute(hash_key=True)  # YYYY-MM-DD (UTC)
+    createdAt = UTCDateTimeAttribute(range_key=True)
+
+
+class MessageByOutbox(GlobalSecondaryIndex):
+    """Outbound messages not yet handed to the provider, oldest first (the crash-recovery sweep)."""
+
+    class Meta:
+        index_name = "byOutbox"
+        projection = KeysOnlyProjection()
+
+    outboxPartition = UnicodeAttribute(hash_key=True)
+    createdAt = UTCDateTimeAttribute(range_key=True)
+
+
 class MessageModel(ExpiringModel):
     short_name = "Message"
     retention = timedelta(days=30)
 
     class Meta(ExpiringModel.Meta):
-        pass
+        stream_view_type = "NEW_IMAGE"  # the live feed: every browser hears about every message write
 
     messageId = UnicodeAttribute(hash_key=True)
     contactId = UnicodeAttribute(null=True)
     channel = UnicodeAttribute()  # whatsapp | sms | email | voice
     direction = UnicodeAttribute()  # inbound | outbound
+    kind = UnicodeAttribute(default="text")  # text | image | … | template | reaction | unknown
     status = UnicodeAttribute()
-    body = UnicodeAttribute(null=True)
-    payload = JSONAttribute(null=True)
+    body = UnicodeAttribute(null=True)  # the text, or a readable summary of a non-text message
+    payload = JSONAttribute(null=True)  # outbound: the send request; inbound: the provider's message
+    media = MessageMedia(null=True)
+    address = UnicodeAttribute(null=True)  # the customer's phone/email on this message
+    sender = UnicodeAttribute(null=True)  # our origination identity (phone number id, email, …)
     providerMessageId = UnicodeAttribute(null=True)
+    replyTo = UnicodeAttribute(null=True)  # provider id of the message this one answers or reacts to
     statusHistory = ListAttribute(of=StatusChange, default=list)
+    errorCode = UnicodeAttribute(null=True)
+    errorMessage = UnicodeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    createdBy = UnicodeAttribute(null=True)
     createdAt = UTCDateTimeAttribute()
     updatedAt = UTCDateTimeAttribute()
+    day = UnicodeAttribute()
+    outboxPartition = UnicodeAttribute(null=True)
 
     by_contact = MessageByContact()
     by_provider_id = MessageByProviderId()
+    by_day = MessageByDay()
+    by_outbox = MessageByOutbox()
 
 
 class MediaByContact(GlobalSecondaryIndex):
@@ -83,6 +135,8 @@ class MediaFileModel(WecareModel):
     mimeType = UnicodeAttribute()
     sizeBytes = NumberAttribute()
     storageKey = UnicodeAttribute()
+    filename = UnicodeAttribute(null=True)
+    sha256 = UnicodeAttribute(null=True)
     status = UnicodeAttribute(default="stored")
     createdAt = UTCDateTimeAttribute()
 
@@ -99,6 +153,8 @@ class DLQByQueue(GlobalSecondaryIndex):
 
 
 class DLQMessageModel(ExpiringModel):
+    """One row per message that exhausted its retries; keyed by message, so replays accumulate on it."""
+
     short_name = "DLQMessage"
     retention = timedelta(days=7)
 
@@ -106,12 +162,17 @@ class DLQMessageModel(ExpiringModel):
         pass
 
     dlqId = UnicodeAttribute(hash_key=True)
-    queue = UnicodeAttribute()
+    queue = UnicodeAttribute()  # the send queue: whatsapp | sms | email | voice
     messageId = UnicodeAttribute(null=True)
+    contactId = UnicodeAttribute(null=True)
     payload = JSONAttribute()
     error = UnicodeAttribute()
     errorCode = UnicodeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
     replayCount = NumberAttribute(default=0)
+    state = UnicodeAttribute(default="waiting")  # waiting | replayed | delivered | discarded
+    lastReplayAt = UTCDateTimeAttribute(null=True)
+    lastReplayBy = UnicodeAttribute(null=True)
     failedAt = UTCDateTimeAttribute()
 
     by_queue = DLQByQueue()

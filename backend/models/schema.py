@@ -31,6 +31,7 @@ class TableSpec:
     attribute_types: dict[str, str]
     indexes: tuple[IndexSpec, ...] = field(default=())
     ttl_attribute: str | None = None
+    stream_view_type: str | None = None  # NEW_IMAGE etc. when the table has a change stream
 
     def create_request(self) -> dict:
         """The CreateTable request (on-demand billing) for this table and all its indexes."""
@@ -44,7 +45,13 @@ class TableSpec:
         }
         if self.indexes:
             request["GlobalSecondaryIndexes"] = [_index_request(index) for index in self.indexes]
+        if self.stream_view_type:
+            request["StreamSpecification"] = _stream(self.stream_view_type)
         return request
+
+
+def _stream(view_type: str) -> dict:
+    return {"StreamEnabled": True, "StreamViewType": view_type}
 
 
 def _key_schema(hash_key: str, range_key: str | None) -> list[dict]:
@@ -81,6 +88,7 @@ def table_spec(model: type[WecareModel], table_prefix: str | None = None) -> Tab
         attribute_types={d["AttributeName"]: d["AttributeType"] for d in schema["attribute_definitions"]},
         indexes=tuple(indexes),
         ttl_attribute=ttl.attr_name if ttl else None,
+        stream_view_type=getattr(model.Meta, "stream_view_type", None),
     )
 
 
@@ -129,6 +137,10 @@ def _ensure_table(client, spec: TableSpec) -> list[str]:
             )
             _wait_active(client, spec.table_name)
             actions.append(f"added index {spec.table_name}.{index.name}")
+    if spec.stream_view_type and not (described.get("StreamSpecification") or {}).get("StreamEnabled"):
+        client.update_table(TableName=spec.table_name, StreamSpecification=_stream(spec.stream_view_type))
+        _wait_active(client, spec.table_name)
+        actions.append(f"enabled stream {spec.table_name} ({spec.stream_view_type})")
     if spec.ttl_attribute:
         ttl = client.describe_time_to_live(TableName=spec.table_name)["TimeToLiveDescription"]
         if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
