@@ -63,7 +63,9 @@ class Settings(BaseSettings):
     retry_base_seconds: float = Field(default=0.5, ge=0, description="First retry delay; doubles each attempt, jittered.")
     pending_stale_seconds: int = Field(default=120, ge=5, description="PENDING rows older than this are re-enqueued.")
     outbox_workers: int = Field(default=2, ge=1, le=32)
-    send_queue_url: str | None = Field(default=None, description="SQS queue of the outbound function (AWS).")
+    send_queue_urls: dict[str, str] = Field(
+        default_factory=dict, description='SQS send queue per channel (AWS), JSON: {"whatsapp": "https://sqs…"}.'
+    )
     media_bucket: str | None = Field(default=None, description="S3 bucket of the media store (AWS).")
     sandbox_latency_ms: int = Field(default=150, ge=0, description="Delay before the sandbox reports a status.")
     sandbox_failure_rate: float = Field(default=0.0, ge=0, le=1, description="Share of sandbox sends that fail.")

@@ -1,5 +1,6 @@
 """CDK entry point. `cdk synth` / `cdk deploy` from `infra/`, with context such as
-`-c stage=prod -c callback_url=https://<app>/auth/callback -c install_deps=true` (see stage_config.py)."""
+`-c stage=prod -c callback_url=https://<app>/auth/callback -c install_deps=true
+-c whatsapp_phone_number_id=phone-number-id-<...> -c whatsapp_waba_id=<...>` (see stage_config.py)."""
 import os
 import sys
 from pathlib import Path

@@ -1,4 +1,9 @@
-"""What varies between deployments, read from CDK context (`cdk synth -c stage=prod -c callback_url=...`)."""
+"""What varies between deployments, read from CDK context (`cdk synth -c stage=prod -c callback_url=...`).
+
+The WhatsApp ids (`-c whatsapp_phone_number_id=phone-number-id-... -c whatsapp_waba_id=...`) belong to the
+account the stage deploys to, so they come from context, never from code. Secrets (webhook and Meta app
+secrets) are not deployment settings: the functions, triggered by SNS, SQS and the API, do not need them.
+"""
 from __future__ import annotations
 
 import re
@@ -22,9 +27,11 @@ _LOCAL_HOSTS = {"localhost", "127.0.0.1"}
 class StageConfig:
     stage: str
     callback_url: str
-    send_mode: SendMode = SendMode.SANDBOX
+    send_mode: SendMode = SendMode.LIVE  # the functions send through End User Messaging Social unless told not to
     install_deps: bool = False
     auth_domain_prefix: str | None = None  # Cognito hosted-UI prefix; derived from the stack id when unset
+    whatsapp_phone_number_id: str | None = None  # origination phone number id (End User Messaging Social)
+    whatsapp_waba_id: str | None = None  # WhatsApp Business Account id (templates)
     build_dir: Path = DEFAULT_BUILD_DIR
 
     def __post_init__(self) -> None:
@@ -53,9 +60,23 @@ class StageConfig:
     def sign_out_url(self) -> str:
         return f"{self.web_origin}/login"
 
+    @property
+    def whatsapp_environment(self) -> dict[str, str]:
+        """The `WECARE_` settings naming the WhatsApp number and account, for those that are set."""
+        ids = {
+            "WECARE_WHATSAPP_PHONE_NUMBER_ID": self.whatsapp_phone_number_id,
+            "WECARE_WHATSAPP_WABA_ID": self.whatsapp_waba_id,
+        }
+        return {name: value for name, value in ids.items() if value}
+
+    @property
+    def whatsapp_ids_missing(self) -> bool:
+        """LIVE sends need the phone number id and the WABA id of the deployment's account."""
+        return self.send_mode is SendMode.LIVE and not (self.whatsapp_phone_number_id and self.whatsapp_waba_id)
+
     @classmethod
     def from_context(cls, node: Node, build_dir: Path = DEFAULT_BUILD_DIR) -> "StageConfig":
-        send_mode = node.try_get_context("send_mode") or SendMode.SANDBOX.value
+        send_mode = node.try_get_context("send_mode") or SendMode.LIVE.value
         try:
             mode = SendMode(str(send_mode).upper())
         except ValueError:
@@ -66,8 +87,15 @@ class StageConfig:
             send_mode=mode,
             install_deps=_flag("install_deps", node.try_get_context("install_deps")),
             auth_domain_prefix=node.try_get_context("auth_domain_prefix") or None,
+            whatsapp_phone_number_id=_text(node.try_get_context("whatsapp_phone_number_id")),
+            whatsapp_waba_id=_text(node.try_get_context("whatsapp_waba_id")),
             build_dir=build_dir,
         )
+
+
+def _text(value: object) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    return text or None
 
 
 def _flag(name: str, value: object) -> bool:

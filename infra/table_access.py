@@ -28,12 +28,33 @@ _CONTACT_READER = {"Contact": TableAccess.READ}
 # append an AuditLog row.
 _CONTACT_WRITER = {"Contact": TableAccess.READ_WRITE, "AuditLog": TableAccess.WRITE}
 
+R, W, RW = TableAccess.READ, TableAccess.WRITE, TableAccess.READ_WRITE
+
 FUNCTION_TABLE_ACCESS: dict[str, dict[str, TableAccess]] = {
     "contacts-create": _CONTACT_WRITER,
     "contacts-read": _CONTACT_READER,
     "contacts-update": _CONTACT_WRITER,
     "contacts-delete": _CONTACT_WRITER,
     "contacts-search": _CONTACT_READER,
+    # whatsapp_send: the recipient (and its conversation summary), the media file, the template catalogue, the
+    # PENDING row with its audit row; outbox.deliver: the rate-limit bucket (its config), the row, dead letters.
+    "outbound-whatsapp": {
+        "Contact": RW,
+        "Message": RW,
+        "AuditLog": W,
+        "MediaFile": R,
+        "SystemConfig": RW,
+        "RateLimitTracker": RW,
+        "DLQMessage": W,
+    },
+    # inbound_whatsapp: the sender's contact (created, renamed, consent), the message, its media file, statuses
+    # (byProviderId), consent confirmations queued as PENDING rows.
+    "inbound-whatsapp-handler": {"Contact": RW, "AuditLog": W, "Message": RW, "MediaFile": W},
+    # messages: the conversation (its contact must be live), one message, the log (byDay).
+    "messages-read": {"Message": R, "Contact": R},
+    "messages-delete": {"Message": RW, "AuditLog": W},
+    # dlq: list, replay, discard; the schedule: outbox.sweep_stale (byPendingWork, dead letters) and media retries.
+    "dlq-replay": {"DLQMessage": RW, "Message": RW, "AuditLog": W, "MediaFile": W},
 }
 
 NO_TABLE_ACCESS_WARNING = "wecare:no-table-access"

@@ -1,4 +1,5 @@
-"""The WECARE.DIGITAL stack: wires the data, auth, functions and API constructs and grants least privilege."""
+"""The WECARE.DIGITAL stack: wires the data, auth, functions, API and messaging constructs (send queues, the
+WhatsApp events topic, the media bucket, the schedule) and grants least privilege."""
 from __future__ import annotations
 
 from typing import Iterable
@@ -13,12 +14,33 @@ from infra.components.api import PlatformApi
 from infra.components.auth import UserDirectory
 from infra.components.data import DataTables
 from infra.components.functions import ServiceFunctions
+from infra.components.media import MediaBucket
+from infra.components.queues import SendQueues
+from infra.components.schedule import Schedule
+from infra.components.whatsapp_events import WhatsAppEvents
+from infra.messaging_access import grant_messaging_access
 from infra.stage_config import StageConfig
 from infra.table_access import grant_table_access
 from infra.table_specs import table_specs_for
 
 MISSING_FUNCTION_WARNING = "wecare:missing-function"
 LAYER_EMPTY_WARNING = "wecare:layer-without-dependencies"
+WHATSAPP_IDS_WARNING = "wecare:whatsapp-ids-missing"
+
+# The triggers that are not routes (conventions §4). A channel listed here gets a send queue consumed by
+# `outbound-<channel>`; add "sms", "email", "voice" as their functions arrive.
+SEND_CHANNELS: tuple[str, ...] = ("whatsapp",)
+WHATSAPP_EVENTS_FUNCTION = "inbound-whatsapp-handler"
+SCHEDULED_FUNCTION = "dlq-replay"
+
+
+def send_consumer(channel: str) -> str:
+    return f"outbound-{channel}"
+
+
+def triggered_functions() -> list[str]:
+    """The functions a queue, the events topic or the schedule invokes (some also serve routes)."""
+    return [*(send_consumer(channel) for channel in SEND_CHANNELS), WHATSAPP_EVENTS_FUNCTION, SCHEDULED_FUNCTION]
 
 
 class WecareStack(Stack):
@@ -28,9 +50,18 @@ class WecareStack(Stack):
         # No version-reporting resource: it would add a condition listing every region to the template.
         super().__init__(scope, construct_id, analytics_reporting=False, **kwargs)
         routes, missing = deployable_routes(routes)
+        triggered = [name for name in triggered_functions() if asset_staging.has_handler(name)]
+        missing += [name for name in triggered_functions() if name not in triggered and name not in missing]
         for function in missing:
             Annotations.of(self).add_warning_v2(
-                MISSING_FUNCTION_WARNING, f"lambdas/{function}/handler.py does not exist; its routes are not deployed."
+                MISSING_FUNCTION_WARNING,
+                f"lambdas/{function}/handler.py does not exist; its routes and triggers are not deployed.",
+            )
+        if config.whatsapp_ids_missing:
+            Annotations.of(self).add_warning_v2(
+                WHATSAPP_IDS_WARNING,
+                "send_mode is LIVE but -c whatsapp_phone_number_id and -c whatsapp_waba_id are not both set, so "
+                "WhatsApp sends will fail; set them, or deploy with -c send_mode=sandbox.",
             )
 
         data = DataTables(self, "Data", specs=table_specs_for(config.table_prefix))
@@ -43,7 +74,7 @@ class WecareStack(Stack):
             domain_prefix=config.auth_domain_prefix,
         )
 
-        function_names = list(dict.fromkeys(route.function for route in routes))
+        function_names = list(dict.fromkeys([*(route.function for route in routes), *triggered]))
         layer = asset_staging.stage_layer(config.build_dir, install_deps=config.install_deps)
         if not layer.has_dependencies:
             Annotations.of(self).add_warning_v2(
@@ -65,14 +96,36 @@ class WecareStack(Stack):
                 "WECARE_COGNITO_CLIENT_ID": auth.web_client.user_pool_client_id,
             },
         )
-        grant_table_access(functions.by_name, data.tables)
+        deployed = functions.by_name
+        grant_table_access(deployed, data.tables)
+
+        media = MediaBucket(self, "Media")
+        send_queues = SendQueues(
+            self,
+            "SendQueues",
+            name_prefix=config.name_prefix,
+            consumers={c: deployed[send_consumer(c)] for c in SEND_CHANNELS if send_consumer(c) in deployed},
+        )
+        events = None
+        if WHATSAPP_EVENTS_FUNCTION in deployed:
+            events = WhatsAppEvents(
+                self, "WhatsAppEvents", name_prefix=config.name_prefix, handler=deployed[WHATSAPP_EVENTS_FUNCTION]
+            )
+        if SCHEDULED_FUNCTION in deployed:
+            Schedule(self, "Schedule", name_prefix=config.name_prefix, target=deployed[SCHEDULED_FUNCTION])
+        grant_messaging_access(
+            deployed,
+            send_queues=send_queues,
+            media_bucket=media.bucket,
+            whatsapp_environment=config.whatsapp_environment,
+        )
 
         api = PlatformApi(
             self,
             "Api",
             api_name=f"{config.name_prefix}api",
             routes=routes,
-            functions=functions.by_name,
+            functions=deployed,
             user_pool=auth.user_pool,
             user_pool_client=auth.web_client,
             allowed_origin=config.web_origin,
@@ -83,6 +136,9 @@ class WecareStack(Stack):
         CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=auth.web_client.user_pool_client_id)
         CfnOutput(self, "HostedUiUrl", value=auth.domain.base_url())
+        CfnOutput(self, "MediaBucketName", value=media.bucket.bucket_name)
+        if events is not None:
+            CfnOutput(self, "WhatsAppEventsTopicArn", value=events.topic.topic_arn)
 
 
 def deployable_routes(routes: Iterable[Route]) -> tuple[tuple[Route, ...], list[str]]:

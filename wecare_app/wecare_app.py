@@ -8,19 +8,29 @@ import logging
 import reflex as rx
 
 from backend.api.asgi_door import build_api
+from backend.runtime.change_feed import start_change_hub, stop_change_hub
+from backend.runtime.messaging import start_messaging
 from backend.runtime.startup import start_local_runtime
-from wecare_app.pages import auth, contacts, dashboard
+from wecare_app.pages import admin_dlq, auth, contacts, dashboard, inbox, messages_log, templates
+from wecare_app.state.live_feed import attach_hub
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per run of the minute job is noise
 
 
 @contextlib.asynccontextmanager
 async def local_runtime():
-    """Start DynamoDB Local (if this process must), create tables, bootstrap the first admin; stop on exit."""
+    """Start DynamoDB Local (if this process must), create tables, bootstrap the first admin, start the send
+    workers, the schedule and the live feed; stop them on exit."""
     started = await asyncio.to_thread(start_local_runtime)
+    messaging = await asyncio.to_thread(start_messaging)
+    attach_hub(await asyncio.to_thread(start_change_hub))
     try:
         yield
     finally:
+        attach_hub(None)
+        await asyncio.to_thread(stop_change_hub)
+        await asyncio.to_thread(messaging.stop)
         if started is not None:
             await asyncio.to_thread(started.stop)
 
@@ -30,5 +40,5 @@ app = rx.App(
     toaster=rx.toast.provider(position="top-right", close_button=True),
 )
 app.register_lifespan_task(local_runtime)
-for module in (auth, dashboard, contacts):
+for module in (auth, dashboard, contacts, inbox, messages_log, templates, admin_dlq):
     module.register(app)

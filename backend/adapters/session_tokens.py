@@ -55,6 +55,13 @@ class SessionSigner:
             return None
         return result if result.expires_at > (now or time.time()) else None
 
+    def sign_text(self, text: str) -> str:
+        """A signature for any server-issued value (e.g. a media link), under a separate purpose prefix."""
+        return self._sign(f"value:{text}")
+
+    def text_signed(self, text: str, signature: str) -> bool:
+        return isinstance(signature, str) and hmac.compare_digest(signature, self.sign_text(text))
+
     def _sign(self, payload: str) -> str:
         return _b64(hmac.new(self._secret, payload.encode(), hashlib.sha256).digest())
 

@@ -5,12 +5,15 @@ import asyncio
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route as StarletteRoute
 
 from backend.api.http import MAX_BODY_BYTES, ApiRequest, ApiResponse, invoke
 from backend.api.routes import ROUTES, Route
+from backend.api.whatsapp_webhook import MAX_WEBHOOK_BYTES, WebhookResponse, handle_verify_challenge, handle_webhook_post
+from backend.errors import DomainError
 from backend.services.access import Actor
+from backend.services.media_files import open_media_link
 from backend.services.users import actor_for_session
 
 API_PREFIX = "/api"
@@ -44,17 +47,51 @@ def _serve(route: Route):
     return endpoint
 
 
-async def _read_body(request: Request) -> bytes:
-    """Read at most one byte past the limit, so an oversize body is refused without buffering it all."""
+async def _read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """Read at most one chunk past the limit, so an oversize body is refused without buffering it all."""
     chunks, size = [], 0
     async for chunk in request.stream():
         chunks.append(chunk)
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
+        if size > limit:
             break
     return b"".join(chunks)
 
 
+def _webhook_response(result: WebhookResponse) -> Response:
+    if isinstance(result.body, str):
+        return Response(result.body, status_code=result.status, media_type="text/plain")
+    return JSONResponse(result.body, status_code=result.status)
+
+
+async def whatsapp_webhook(request: Request) -> Response:
+    """POST: our SNS envelope (shared secret or HMAC) or Meta's format (X-Hub-Signature-256). GET: Meta's verify."""
+    if request.method == "GET":
+        return _webhook_response(handle_verify_challenge(dict(request.query_params)))
+    body = await _read_body(request, MAX_WEBHOOK_BYTES)
+    result = await asyncio.to_thread(handle_webhook_post, dict(request.headers), body)
+    return _webhook_response(result)
+
+
+async def media_file(request: Request) -> Response:
+    """A media file behind a signed link (previews in the inbox)."""
+    params = request.query_params
+
+    def load():
+        return open_media_link(request.path_params["file_id"], params.get("expires", ""), params.get("signature", ""))
+
+    try:
+        media, data = await asyncio.to_thread(load)
+    except DomainError as error:
+        return JSONResponse({"error": error.to_dict()}, status_code=error.http_status)
+    headers = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
+    return Response(data, media_type=media.mime_type, headers=headers)
+
+
 def build_api() -> Starlette:
     routes = [StarletteRoute(f"{API_PREFIX}{r.path}", _serve(r), methods=[r.method]) for r in ROUTES]
+    routes += [
+        StarletteRoute("/webhooks/whatsapp", whatsapp_webhook, methods=["GET", "POST"]),
+        StarletteRoute(f"{API_PREFIX}/media/{{file_id}}", media_file, methods=["GET"]),
+    ]
     return Starlette(routes=routes)

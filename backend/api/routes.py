@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backend.api import contacts_api
+from backend.api import contacts_api, messaging_api
 from backend.api.http import Endpoint
 
 
@@ -25,6 +25,12 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", "/contacts/{contactId}", "contacts-update", contacts_api.update),
     Route("DELETE", "/contacts/{contactId}", "contacts-delete", contacts_api.delete),
     Route("GET", "/contacts", "contacts-search", contacts_api.search),
+    Route("POST", "/whatsapp/send", "outbound-whatsapp", messaging_api.send_whatsapp),
+    Route("GET", "/messages", "messages-read", messaging_api.list_messages),
+    Route("GET", "/messages/{messageId}", "messages-read", messaging_api.read_message),
+    Route("DELETE", "/messages/{messageId}", "messages-delete", messaging_api.delete_message),
+    Route("GET", "/dlq", "dlq-replay", messaging_api.list_dlq),
+    Route("POST", "/dlq/replay", "dlq-replay", messaging_api.replay_dlq),
 )
 
 

@@ -15,7 +15,9 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjec
 
 from backend.models.base import ExpiringModel, WecareModel
 
-OUTBOX_PARTITION = "OUTBOX"  # sparse: set while an outbound message still has to reach the provider
+# Sparse `pendingWork` values: what is still to be done for a message (the crash-recovery sweeps).
+PENDING_SEND = "send"  # an outbound message the provider has not accepted yet
+PENDING_MEDIA = "media"  # an inbound message whose media could not be fetched yet
 
 
 class StatusChange(MapAttribute):
@@ -67,14 +69,14 @@ class MessageByDay(GlobalSecondaryIndex):
     createdAt = UTCDateTimeAttribute(range_key=True)
 
 
-class MessageByOutbox(GlobalSecondaryIndex):
-    """Outbound messages not yet handed to the provider, oldest first (the crash-recovery sweep)."""
+class MessageByPendingWork(GlobalSecondaryIndex):
+    """Messages with work left (a send, a media fetch), oldest first."""
 
     class Meta:
-        index_name = "byOutbox"
+        index_name = "byPendingWork"
         projection = KeysOnlyProjection()
 
-    outboxPartition = UnicodeAttribute(hash_key=True)
+    pendingWork = UnicodeAttribute(hash_key=True)
     createdAt = UTCDateTimeAttribute(range_key=True)
 
 
@@ -106,12 +108,12 @@ class MessageModel(ExpiringModel):
     createdAt = UTCDateTimeAttribute()
     updatedAt = UTCDateTimeAttribute()
     day = UnicodeAttribute()
-    outboxPartition = UnicodeAttribute(null=True)
+    pendingWork = UnicodeAttribute(null=True)
 
     by_contact = MessageByContact()
     by_provider_id = MessageByProviderId()
     by_day = MessageByDay()
-    by_outbox = MessageByOutbox()
+    by_pending_work = MessageByPendingWork()
 
 
 class MediaByContact(GlobalSecondaryIndex):

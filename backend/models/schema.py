@@ -103,6 +103,16 @@ def dynamodb_client(settings: Settings | None = None):
     return boto3.client("dynamodb", region_name=settings.aws_region, endpoint_url=endpoint, **credentials)
 
 
+def dynamodb_streams_client(settings: Settings | None = None, *, config=None):
+    """The DynamoDB Streams client on the same endpoint and credentials as `dynamodb_client`."""
+    settings = settings or get_settings()
+    endpoint = settings.effective_dynamodb_endpoint()
+    credentials = {"aws_access_key_id": "local", "aws_secret_access_key": "local"} if endpoint else {}
+    return boto3.client(
+        "dynamodbstreams", region_name=settings.aws_region, endpoint_url=endpoint, config=config, **credentials
+    )
+
+
 def init_db(settings: Settings | None = None) -> list[str]:
     """Create every table, add any missing index and enable TTL. Safe to run any number of times."""
     client = dynamodb_client(settings)

@@ -89,6 +89,11 @@ class Actor:
     def anonymous(cls) -> "Actor":
         return cls()
 
+    @classmethod
+    def system(cls, name: str) -> "Actor":
+        """A trusted process (a verified webhook, a queue worker, a schedule): audited by name, no role."""
+        return cls(user_id=f"system:{name}")
+
     @property
     def is_authenticated(self) -> bool:
         return self.user_id is not None

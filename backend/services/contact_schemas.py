@@ -6,12 +6,10 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from pydantic.alias_generators import to_camel
 
+from backend.services.api_model import ApiModel as _Api
+
 CHANNELS = ("whatsapp", "sms", "email")
 CONSENT_FIELDS = {"whatsapp": "optInWhatsApp", "sms": "optInSms", "email": "optInEmail"}
-
-
-class _Api(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
 class ContactCreate(_Api):

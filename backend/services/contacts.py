@@ -210,7 +210,7 @@ def create_contact(actor: Actor, data: ContactCreate | dict, *, via: str = "api"
     return to_contact(row)
 
 
-def _live_row(contact_id: str, consistent: bool = False) -> ContactModel:
+def live_contact_row(contact_id: str, consistent: bool = False) -> ContactModel:
     if not isinstance(contact_id, str) or not _CONTACT_ID.match(contact_id):
         raise NotFound(f"No contact {contact_id!r}.", field="contactId")
     try:
@@ -224,13 +224,13 @@ def _live_row(contact_id: str, consistent: bool = False) -> ContactModel:
 
 def get_contact(actor: Actor, contact_id: str) -> Contact:
     require(actor, Operation.CONTACTS_READ)
-    return to_contact(_live_row(contact_id))
+    return to_contact(live_contact_row(contact_id))
 
 
 def update_contact(actor: Actor, contact_id: str, data: ContactUpdate | dict, *, via: str = "api") -> Contact:
     require(actor, Operation.CONTACTS_WRITE)
     request = parse_input(ContactUpdate, data)
-    row = _live_row(contact_id, consistent=True)
+    row = live_contact_row(contact_id, consistent=True)
     now = utcnow()
     work = UnitOfWork()
     changed = _apply_update(row, request, work, via, now)
@@ -304,7 +304,7 @@ def _snake(attr: str) -> str:
 def delete_contact(actor: Actor, contact_id: str, *, via: str = "api") -> None:
     """Soft delete: the row stays for the audit trail, but leaves every index and frees its phone/email."""
     require(actor, Operation.CONTACTS_DELETE)
-    row = _live_row(contact_id, consistent=True)
+    row = live_contact_row(contact_id, consistent=True)
     now = utcnow()
     work = UnitOfWork()
     for kind in _UNIQUE_FIELDS:
@@ -363,7 +363,7 @@ def _exact(kind: str, value: str | None) -> ContactPage:
     if not owner:
         return ContactPage(items=[])
     try:
-        return ContactPage(items=[to_contact(_live_row(owner))])
+        return ContactPage(items=[to_contact(live_contact_row(owner))])
     except NotFound:
         return ContactPage(items=[])
 

@@ -14,10 +14,11 @@ MAX_ITEMS = 100
 
 @dataclass
 class _Write:
-    kind: str  # save | delete
+    kind: str  # save | delete | update
     row: WecareModel
     condition: Condition | None
     label: Any = None
+    actions: list | None = None
 
 
 @dataclass
@@ -29,6 +30,10 @@ class UnitOfWork:
 
     def delete(self, row: WecareModel, condition: Condition | None = None, label: Any = None) -> None:
         self.writes.append(_Write("delete", row, condition, label))
+
+    def update(self, row: WecareModel, actions: list, condition: Condition | None = None, label: Any = None) -> None:
+        """Apply update actions to the stored item; a versioned row's version is bumped, not checked."""
+        self.writes.append(_Write("update", row, condition, label, actions))
 
     def __len__(self) -> int:
         return len(self.writes)
@@ -44,6 +49,8 @@ class UnitOfWork:
                 for write in self.writes:
                     if write.kind == "save":
                         tx.save(write.row, condition=write.condition)
+                    elif write.kind == "update":
+                        tx.update(write.row, list(write.actions), condition=write.condition, add_version_condition=False)
                     else:
                         tx.delete(write.row, condition=write.condition)
         except TransactWriteError as error:

@@ -65,6 +65,11 @@ def _signer() -> SessionSigner:
     return SessionSigner(secret, settings.session_hours * 3600)
 
 
+def server_signer() -> SessionSigner:
+    """The server's signer, for other short-lived links it hands out (media previews)."""
+    return _signer()
+
+
 def reset_session_signer() -> None:
     _signer.cache_clear()
 

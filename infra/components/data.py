@@ -1,4 +1,5 @@
-"""The DynamoDB tables, one per backend table spec: on-demand, point-in-time recovery, kept on delete."""
+"""The DynamoDB tables, one per backend table spec: on-demand, point-in-time recovery, kept on delete, with the
+indexes and (where the spec asks for one) the change stream the spec names."""
 from __future__ import annotations
 
 from aws_cdk import RemovalPolicy
@@ -33,6 +34,7 @@ class DataTables(Construct):
                 point_in_time_recovery_enabled=True
             ),
             time_to_live_attribute=spec.ttl_attribute,
+            stream=dynamodb.StreamViewType[spec.stream_view_type] if spec.stream_view_type else None,
             removal_policy=RemovalPolicy.RETAIN,
         )
         for index in spec.indexes:

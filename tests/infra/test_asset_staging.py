@@ -8,7 +8,7 @@ import pytest
 
 from backend.api.routes import ROUTES, Route
 from infra import asset_staging
-from infra.wecare_stack import deployable_routes
+from infra.wecare_stack import deployable_routes, triggered_functions
 
 
 def test_a_staged_function_holds_its_handler_and_the_backend_without_caches(tmp_path):
@@ -29,6 +29,10 @@ def test_a_staged_function_holds_its_handler_and_the_backend_without_caches(tmp_
 def test_every_routed_function_has_a_handler_to_stage():
     routes, missing = deployable_routes(ROUTES)
     assert missing == [] and routes == ROUTES
+
+
+def test_every_queue_topic_or_schedule_function_has_a_handler_to_stage():
+    assert [name for name in triggered_functions() if not asset_staging.has_handler(name)] == []
 
 
 def test_routes_of_a_function_without_a_folder_are_left_out():

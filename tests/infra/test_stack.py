@@ -1,5 +1,6 @@
-"""The synthesized stack: tables from the backend specs, one function and one JWT-protected route per
-route-table entry, the role groups, least-privilege table grants, and a template cfn-lint accepts."""
+"""The synthesized stack: tables from the backend specs, one function per routed or triggered function and one
+JWT-protected route per route-table entry, the role groups, the messaging resources (send queues, the WhatsApp
+events topic, the media bucket, the schedule), least-privilege grants, and a template cfn-lint accepts."""
 from __future__ import annotations
 
 import json
@@ -16,16 +17,30 @@ from aws_cdk.assertions import Annotations, Match, Template
 
 from backend.api.routes import ROUTES
 from backend.models import ContactModel
+from infra.messaging_access import FUNCTION_MESSAGING_ACCESS
 from infra.stage_config import StageConfig
-from infra.table_access import NO_TABLE_ACCESS_WARNING, READ_ACTIONS, WRITE_ACTIONS
+from infra.table_access import FUNCTION_TABLE_ACCESS, NO_TABLE_ACCESS_WARNING, READ_ACTIONS, WRITE_ACTIONS, TableAccess
 from infra.table_specs import table_specs_for
-from infra.wecare_stack import LAYER_EMPTY_WARNING, WecareStack
+from infra.wecare_stack import LAYER_EMPTY_WARNING, WHATSAPP_IDS_WARNING, WecareStack
 
 STAGE = "citest"
 PREFIX = f"wecare-{STAGE}-"
 CALLBACK_URL = "https://app.example.test/auth/callback"
+PHONE_NUMBER_ID = "phone-number-id-0123456789abcdef"
+WABA_ID = "waba-citest"
+CONTEXT = {
+    "stage": STAGE,
+    "callback_url": CALLBACK_URL,
+    "whatsapp_phone_number_id": PHONE_NUMBER_ID,
+    "whatsapp_waba_id": WABA_ID,
+}
 EXPIRING_TABLES = {"Message", "DLQMessage", "AuditLog", "RateLimitTracker", "VoiceCall"}  # conventions §3
-ROUTED_FUNCTIONS = sorted({route.function for route in ROUTES})
+TRIGGERED_ONLY = {"inbound-whatsapp-handler"}  # conventions §4: its trigger is the SNS topic, it has no route
+DEPLOYED_FUNCTIONS = sorted({route.function for route in ROUTES} | TRIGGERED_ONLY)
+ENQUEUERS = {"outbound-whatsapp", "inbound-whatsapp-handler", "dlq-replay"}
+MEDIA_USERS = {"outbound-whatsapp": "read", "inbound-whatsapp-handler": "read_write", "dlq-replay": "read_write"}
+SOCIAL_MESSAGING = "social-messaging.amazonaws.com"
+THIS_ACCOUNT = {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
 
 
 @dataclass
@@ -43,7 +58,7 @@ class Synthesized:
 @pytest.fixture(scope="module")
 def synthesized(tmp_path_factory) -> Synthesized:
     root = tmp_path_factory.mktemp("infra")
-    app = cdk.App(outdir=str(root / "cdk.out"), context={"stage": STAGE, "callback_url": CALLBACK_URL})
+    app = cdk.App(outdir=str(root / "cdk.out"), context=CONTEXT)
     config = StageConfig.from_context(app.node, build_dir=root / "build")
     before = ContactModel.Meta.table_name
     stack = WecareStack(app, "wecare-citest", config=config)
@@ -126,9 +141,9 @@ def test_synth_leaves_the_backend_model_configuration_alone(synthesized):
     assert not synthesized.contact_table_name_after.startswith(PREFIX)
 
 
-def test_one_python312_function_per_routed_function(synthesized):
+def test_one_python312_function_per_routed_or_triggered_function(synthesized):
     functions = _functions_by_name(synthesized)
-    assert sorted(functions) == ROUTED_FUNCTIONS
+    assert sorted(functions) == DEPLOYED_FUNCTIONS
     (layer_id,) = synthesized.resources("AWS::Lambda::LayerVersion")
     (pool_id,) = synthesized.resources("AWS::Cognito::UserPool")
     (client_id,) = synthesized.resources("AWS::Cognito::UserPoolClient")
@@ -141,7 +156,7 @@ def test_one_python312_function_per_routed_function(synthesized):
         env = props["Environment"]["Variables"]
         assert env["WECARE_ENV"] == "aws" and env["WECARE_TABLE_PREFIX"] == PREFIX, name
         assert env["WECARE_AWS_REGION"] == {"Ref": "AWS::Region"}, name
-        assert env["WECARE_SEND_MODE"] == "SANDBOX", name
+        assert env["WECARE_SEND_MODE"] == "LIVE", name
         assert env["WECARE_COGNITO_CLIENT_ID"] == {"Ref": client_id}, name
         assert pool_id in json.dumps(env["WECARE_COGNITO_ISSUER"]), name
     for log_group in synthesized.resources("AWS::Logs::LogGroup").values():
@@ -188,27 +203,39 @@ def test_user_pool_has_the_role_groups_and_a_public_pkce_web_client(synthesized)
     assert props.get("GenerateSecret", False) is False
 
 
+def _role_statements(synthesized: Synthesized) -> dict[str, list[dict]]:
+    """Function name -> every statement of its role's policies."""
+    role_of = {name: props["Role"]["Fn::GetAtt"][0] for name, (_, props) in _functions_by_name(synthesized).items()}
+    policies = synthesized.resources("AWS::IAM::Policy").values()
+    return {
+        name: [
+            s
+            for policy in policies
+            if {"Ref": role} in policy["Properties"]["Roles"]
+            for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        ]
+        for name, role in role_of.items()
+    }
+
+
 def _table_statements(synthesized: Synthesized) -> dict[str, list[dict]]:
     """Function name -> the DynamoDB statements of its role's policies."""
     tables = {
         logical_id: table["Properties"]["TableName"].removeprefix(PREFIX)
         for logical_id, table in synthesized.resources("AWS::DynamoDB::Table").items()
     }
-    role_of = {name: props["Role"]["Fn::GetAtt"][0] for name, (_, props) in _functions_by_name(synthesized).items()}
-    policies = synthesized.resources("AWS::IAM::Policy").values()
-    result: dict[str, list[dict]] = {}
-    for name, role in role_of.items():
-        statements = [
-            s
-            for policy in policies
-            if {"Ref": role} in policy["Properties"]["Roles"]
-            for s in policy["Properties"]["PolicyDocument"]["Statement"]
+    return {
+        name: [
+            {**s, "Tables": {tables[t] for t in _get_att_targets(s["Resource"]) if t in tables}}
+            for s in statements
             if any(str(a).startswith("dynamodb:") for a in _as_list(s["Action"]))
         ]
-        result[name] = [
-            {**s, "Tables": {tables[t] for t in _get_att_targets(s["Resource"]) if t in tables}} for s in statements
-        ]
-    return result
+        for name, statements in _role_statements(synthesized).items()
+    }
+
+
+def _actions(statements: list[dict], service: str) -> set[str]:
+    return {a for s in statements for a in _as_list(s["Action"]) if a.startswith(f"{service}:")}
 
 
 def _as_list(value) -> list:
@@ -251,6 +278,262 @@ def test_every_deployed_function_has_table_grants(synthesized):
     annotations = Annotations.from_stack(synthesized.stack)
     warnings = annotations.find_warning("*", Match.string_like_regexp(NO_TABLE_ACCESS_WARNING))
     assert warnings == [], [w.entry.data for w in warnings]
+
+
+def test_table_grants_are_exactly_the_table_access_map(synthesized):
+    grants = _table_statements(synthesized)
+    readers = (TableAccess.READ, TableAccess.READ_WRITE)
+    writers = (TableAccess.WRITE, TableAccess.READ_WRITE)
+    for name in DEPLOYED_FUNCTIONS:
+        access = FUNCTION_TABLE_ACCESS[name]
+        read = {t for s in grants[name] if set(_as_list(s["Action"])) & set(READ_ACTIONS) for t in s["Tables"]}
+        written = {t for s in grants[name] if set(_as_list(s["Action"])) & set(WRITE_ACTIONS) for t in s["Tables"]}
+        assert read == {t for t, level in access.items() if level in readers}, name
+        assert written == {t for t, level in access.items() if level in writers}, name
+
+
+def test_message_readers_only_read_and_deleters_only_touch_messages_and_the_audit_log(synthesized):
+    grants, statements = _table_statements(synthesized), _role_statements(synthesized)
+    assert {t for s in grants["messages-read"] for t in s["Tables"]} == {"Message", "Contact"}
+    assert not {a for s in grants["messages-read"] for a in _as_list(s["Action"])} & set(WRITE_ACTIONS)
+    assert {t for s in grants["messages-delete"] for t in s["Tables"]} == {"Message", "AuditLog"}
+    for name in ("messages-read", "messages-delete"):
+        assert not any(_actions(statements[name], service) for service in ("s3", "sqs", "social-messaging")), name
+
+
+def test_no_policy_statement_grants_a_wildcard(synthesized):
+    for name, statements in _role_statements(synthesized).items():
+        for statement in statements:
+            assert not [a for a in _as_list(statement["Action"]) if "*" in a], (name, statement)
+            assert "*" not in _as_list(statement["Resource"]), (name, statement)
+
+
+def test_social_messaging_actions_only_where_the_code_calls_them(synthesized):
+    statements = _role_statements(synthesized)
+    granted = {name: _actions(s, "social-messaging") for name, s in statements.items()}
+    assert {name: actions for name, actions in granted.items() if actions} == {
+        "outbound-whatsapp": {
+            "social-messaging:SendWhatsAppMessage",
+            "social-messaging:PostWhatsAppMessageMedia",
+            "social-messaging:ListWhatsAppMessageTemplates",
+        },
+        "inbound-whatsapp-handler": {"social-messaging:GetWhatsAppMessageMedia"},
+        "dlq-replay": {"social-messaging:GetWhatsAppMessageMedia"},
+    }
+    assert all(set(access.whatsapp) == granted[name] for name, access in FUNCTION_MESSAGING_ACCESS.items())
+    templates = {"social-messaging:ListWhatsAppMessageTemplates", "social-messaging:CreateWhatsAppMessageTemplate"}
+    for statement in (s for group in statements.values() for s in group if _actions([s], "social-messaging")):
+        resource_type = "waba" if set(_as_list(statement["Action"])) <= templates else "phone-number-id"
+        arn = "arn:${AWS::Partition}:social-messaging:${AWS::Region}:${AWS::AccountId}:" + f"{resource_type}/*"
+        assert _render(statement["Resource"]) == arn, statement
+
+
+def test_only_the_functions_that_enqueue_may_send_to_the_send_queue(synthesized):
+    queue_id, _ = _named(synthesized, "AWS::SQS::Queue", "QueueName", f"{PREFIX}whatsapp-send")
+    queue_arn = {"Fn::GetAtt": [queue_id, "Arn"]}
+
+    def allowed(action: str) -> set[str]:
+        return {
+            name
+            for name, statements in _role_statements(synthesized).items()
+            if any(action in _as_list(s["Action"]) and s["Resource"] == queue_arn for s in statements)
+        }
+
+    assert allowed("sqs:SendMessage") == ENQUEUERS
+    assert allowed("sqs:ReceiveMessage") == allowed("sqs:DeleteMessage") == {"outbound-whatsapp"}
+
+
+def test_media_access_is_read_to_send_and_read_write_to_fetch(synthesized):
+    (bucket_id,) = synthesized.resources("AWS::S3::Bucket")
+    expected = {
+        "read": {"s3:GetObject", "s3:ListBucket"},
+        "read_write": {"s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:DeleteObject"},
+    }
+    for name, statements in _role_statements(synthesized).items():
+        assert _actions(statements, "s3") == expected.get(MEDIA_USERS.get(name), set()), name
+        for statement in (s for s in statements if _actions([s], "s3")):
+            assert _get_att_targets(statement["Resource"]) == {bucket_id}, (name, statement)
+
+
+def test_message_table_streams_new_images_and_has_the_messaging_indexes(synthesized, specs):
+    tables = _tables_by_name(synthesized)
+    streams = {
+        name.removeprefix(PREFIX): table["Properties"]["StreamSpecification"]
+        for name, table in tables.items()
+        if "StreamSpecification" in table["Properties"]
+    }
+    wanted = {s.short_name: {"StreamViewType": s.stream_view_type} for s in specs.values() if s.stream_view_type}
+    assert streams == wanted
+    assert streams["Message"] == {"StreamViewType": "NEW_IMAGE"}
+
+    def indexes(short_name: str) -> set[str]:
+        return {i["IndexName"] for i in tables[f"{PREFIX}{short_name}"]["Properties"]["GlobalSecondaryIndexes"]}
+
+    assert "byActivity" in indexes("Contact")
+    assert {"byDay", "byPendingWork", "byProviderId", "byContact"} <= indexes("Message")
+
+
+def test_the_whatsapp_send_queue_redrives_to_an_encrypted_tls_only_dead_letter_queue(synthesized):
+    queue_id, queue = _named(synthesized, "AWS::SQS::Queue", "QueueName", f"{PREFIX}whatsapp-send")
+    dlq_id, dlq = _named(synthesized, "AWS::SQS::Queue", "QueueName", f"{PREFIX}whatsapp-send-dlq")
+    assert queue["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]}, "maxReceiveCount": 5}
+    _, consumer = _functions_by_name(synthesized)["outbound-whatsapp"]
+    assert queue["VisibilityTimeout"] >= 6 * consumer["Timeout"]
+    assert dlq["MessageRetentionPeriod"] == 14 * 24 * 3600
+    for logical_id, props in ((queue_id, queue), (dlq_id, dlq)):
+        assert props["SqsManagedSseEnabled"] is True
+        (policy,) = [
+            p["Properties"]["PolicyDocument"]
+            for p in synthesized.resources("AWS::SQS::QueuePolicy").values()
+            if {"Ref": logical_id} in p["Properties"]["Queues"]
+        ]
+        assert _denies_insecure_transport(policy["Statement"])
+
+
+def test_outbound_whatsapp_consumes_its_queue_in_batches_reporting_failed_records(synthesized):
+    queue_id, _ = _named(synthesized, "AWS::SQS::Queue", "QueueName", f"{PREFIX}whatsapp-send")
+    function_id, _ = _functions_by_name(synthesized)["outbound-whatsapp"]
+    (mapping,) = [
+        m["Properties"]
+        for m in synthesized.resources("AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    ]
+    assert mapping["FunctionName"] == {"Ref": function_id}
+    assert mapping["BatchSize"] == 10
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_whatsapp_events_reach_the_inbound_handler_from_end_user_messaging_social_only(synthesized):
+    topic_id, _ = _named(synthesized, "AWS::SNS::Topic", "TopicName", f"{PREFIX}whatsapp-events")
+    handler_id, _ = _functions_by_name(synthesized)["inbound-whatsapp-handler"]
+    (policy,) = [
+        p["Properties"]["PolicyDocument"]
+        for p in synthesized.resources("AWS::SNS::TopicPolicy").values()
+        if {"Ref": topic_id} in p["Properties"]["Topics"]
+    ]
+    allows = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+    assert [(s["Principal"], s["Action"], s["Resource"], s["Condition"]) for s in allows] == [
+        ({"Service": SOCIAL_MESSAGING}, "sns:Publish", {"Ref": topic_id}, THIS_ACCOUNT)
+    ]
+    assert _denies_insecure_transport(policy["Statement"])
+    subscriptions = [s["Properties"] for s in synthesized.resources("AWS::SNS::Subscription").values()]
+    assert subscriptions == [
+        {"Protocol": "lambda", "Endpoint": {"Fn::GetAtt": [handler_id, "Arn"]}, "TopicArn": {"Ref": topic_id}}
+    ]
+    assert _invoke_permission(synthesized, handler_id, "sns.amazonaws.com") == {"Ref": topic_id}
+    (invoke_config,) = synthesized.resources("AWS::Lambda::EventInvokeConfig").values()
+    assert invoke_config["Properties"]["FunctionName"] == {"Ref": handler_id}
+    failed_id, _ = _named(synthesized, "AWS::SQS::Queue", "QueueName", f"{PREFIX}whatsapp-events-failed")
+    assert invoke_config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": [failed_id, "Arn"]
+    }
+
+
+def test_the_media_bucket_is_private_encrypted_tls_only_and_open_to_the_service_of_this_account(synthesized):
+    ((bucket_id, bucket),) = synthesized.resources("AWS::S3::Bucket").items()
+    props = bucket["Properties"]
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    (encryption,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    assert bucket["DeletionPolicy"] == "Retain"
+    (policy,) = synthesized.resources("AWS::S3::BucketPolicy").values()
+    assert policy["Properties"]["Bucket"] == {"Ref": bucket_id}
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert _denies_insecure_transport(statements)
+    allows = {_as_list(s["Action"])[0]: s for s in statements if s["Effect"] == "Allow"}
+    assert set(allows) == {"s3:PutObject", "s3:GetObject"}
+    for statement in allows.values():
+        assert statement["Principal"] == {"Service": SOCIAL_MESSAGING} and statement["Condition"] == THIS_ACCOUNT
+    assert _render(allows["s3:PutObject"]["Resource"]) == f"${{{bucket_id}.Arn}}/whatsapp-incoming/*"
+    assert _render(allows["s3:GetObject"]["Resource"]) == f"${{{bucket_id}.Arn}}/*"
+
+
+def test_a_one_minute_schedule_invokes_dlq_replay(synthesized):
+    ((rule_id, rule),) = synthesized.resources("AWS::Events::Rule").items()
+    function_id, _ = _functions_by_name(synthesized)["dlq-replay"]
+    assert rule["Properties"]["ScheduleExpression"] == "rate(1 minute)"
+    assert [t["Arn"] for t in rule["Properties"]["Targets"]] == [{"Fn::GetAtt": [function_id, "Arn"]}]
+    assert _invoke_permission(synthesized, function_id, "events.amazonaws.com") == {"Fn::GetAtt": [rule_id, "Arn"]}
+
+
+def test_messaging_functions_are_given_their_queues_bucket_and_whatsapp_ids(synthesized):
+    queue_id, _ = _named(synthesized, "AWS::SQS::Queue", "QueueName", f"{PREFIX}whatsapp-send")
+    (bucket_id,) = synthesized.resources("AWS::S3::Bucket")
+    messaging_keys = {
+        "WECARE_SEND_QUEUE_URLS",
+        "WECARE_MEDIA_BUCKET",
+        "WECARE_WHATSAPP_PHONE_NUMBER_ID",
+        "WECARE_WHATSAPP_WABA_ID",
+    }
+    for name, (_, props) in _functions_by_name(synthesized).items():
+        env = props["Environment"]["Variables"]
+        if name not in ENQUEUERS:
+            assert not messaging_keys & set(env), name
+            continue
+        assert json.loads(_render(env["WECARE_SEND_QUEUE_URLS"])) == {"whatsapp": f"${{{queue_id}}}"}, name
+        assert env["WECARE_MEDIA_BUCKET"] == {"Ref": bucket_id}, name
+        assert env["WECARE_WHATSAPP_PHONE_NUMBER_ID"] == PHONE_NUMBER_ID, name
+        assert env["WECARE_WHATSAPP_WABA_ID"] == WABA_ID, name
+        assert not {"WECARE_WHATSAPP_WEBHOOK_SECRET", "WECARE_META_APP_SECRET"} & set(env), name
+
+
+def test_the_outputs_name_the_events_topic_and_the_media_bucket(synthesized):
+    outputs = synthesized.template.to_json()["Outputs"]
+    topic_id, _ = _named(synthesized, "AWS::SNS::Topic", "TopicName", f"{PREFIX}whatsapp-events")
+    (bucket_id,) = synthesized.resources("AWS::S3::Bucket")
+    assert outputs["WhatsAppEventsTopicArn"]["Value"] == {"Ref": topic_id}
+    assert outputs["MediaBucketName"]["Value"] == {"Ref": bucket_id}
+
+
+def test_a_live_stage_without_whatsapp_ids_is_warned(synthesized, tmp_path):
+    quiet = Annotations.from_stack(synthesized.stack)
+    assert quiet.find_warning("*", Match.string_like_regexp(WHATSAPP_IDS_WARNING)) == []
+    app = cdk.App(outdir=str(tmp_path / "cdk.out"), context={"stage": STAGE, "callback_url": CALLBACK_URL})
+    stack = WecareStack(app, "wecare-citest", config=StageConfig.from_context(app.node, build_dir=tmp_path / "build"))
+    Annotations.from_stack(stack).has_warning("*", Match.string_like_regexp(WHATSAPP_IDS_WARNING))
+
+
+def _named(synthesized: Synthesized, resource_type: str, name_property: str, name: str) -> tuple[str, dict]:
+    (found,) = [
+        (logical_id, resource["Properties"])
+        for logical_id, resource in synthesized.resources(resource_type).items()
+        if resource["Properties"].get(name_property) == name
+    ]
+    return found
+
+
+def _render(value) -> str:
+    """A CloudFormation string with its Refs and GetAtts written as `${Id}` / `${Id.Attribute}`."""
+    if isinstance(value, str):
+        return value
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_render(part) for part in parts)
+    if "Ref" in value:
+        return f"${{{value['Ref']}}}"
+    return f"${{{'.'.join(value['Fn::GetAtt'])}}}"
+
+
+def _denies_insecure_transport(statements: list[dict]) -> bool:
+    return any(
+        s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
+    )
+
+
+def _invoke_permission(synthesized: Synthesized, function_id: str, principal: str):
+    """The SourceArn of the one permission that lets `principal` invoke the function."""
+    (source,) = [
+        p["Properties"]["SourceArn"]
+        for p in synthesized.resources("AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == principal
+        and p["Properties"]["FunctionName"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    ]
+    return source
 
 
 def test_a_plain_synth_warns_that_the_layer_has_no_dependencies(synthesized):

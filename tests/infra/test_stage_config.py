@@ -17,7 +17,9 @@ def test_defaults_describe_a_dev_stage_served_from_localhost():
     assert (config.stage, config.table_prefix, config.install_deps) == ("dev", "wecare-dev-", False)
     assert config.callback_url == DEFAULT_CALLBACK_URL
     assert config.web_origin == "http://localhost:3000" and config.sign_out_url == "http://localhost:3000/login"
-    assert config.send_mode is SendMode.SANDBOX
+    assert config.send_mode is SendMode.LIVE  # AWS sends for real unless the stage says otherwise
+    assert (config.whatsapp_phone_number_id, config.whatsapp_waba_id) == (None, None)
+    assert config.whatsapp_environment == {} and config.whatsapp_ids_missing
 
 
 def test_cli_context_strings_are_parsed():
@@ -28,6 +30,21 @@ def test_cli_context_strings_are_parsed():
     assert config.install_deps is True
     assert config.send_mode is SendMode.LIVE
     assert config.web_origin == "https://app.example.test"
+
+
+def test_whatsapp_ids_come_from_context_and_become_settings():
+    config = _config(whatsapp_phone_number_id=" phone-number-id-0123abcd ", whatsapp_waba_id="waba-0123")
+    assert config.whatsapp_environment == {
+        "WECARE_WHATSAPP_PHONE_NUMBER_ID": "phone-number-id-0123abcd",
+        "WECARE_WHATSAPP_WABA_ID": "waba-0123",
+    }
+    assert not config.whatsapp_ids_missing
+
+
+def test_a_stage_that_does_not_send_live_needs_no_whatsapp_ids():
+    for mode in ("sandbox", "dry_run"):
+        config = _config(send_mode=mode)
+        assert config.send_mode is not SendMode.LIVE and not config.whatsapp_ids_missing
 
 
 @pytest.mark.parametrize(

@@ -2,18 +2,16 @@
 giving the same answers for the same requests."""
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
+from backend.adapters.send_queue import lambda_handler
 from backend.api.asgi_door import build_api
 from backend.services import users
 from backend.services.access import Actor, Role
 
-LAMBDAS = Path(__file__).resolve().parents[2] / "lambdas"
 ROUTE_KEYS = {
     "contacts-create": "POST /contacts",
     "contacts-read": "GET /contacts/{contactId}",
@@ -24,24 +22,22 @@ ROUTE_KEYS = {
 
 
 def load_handler(function: str):
-    spec = importlib.util.spec_from_file_location(f"lambda_{function.replace('-', '_')}", LAMBDAS / function / "handler.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.handler
+    return lambda_handler(function)
 
 
-def api_event(function: str, *, groups: str | None = "[Operator]", body=None, path_params=None, query=None, raw_body: str | None = None):
-    method, path = ROUTE_KEYS[function].split(" ")
+def api_event(function: str, *, groups: str | None = "[Operator]", body=None, path_params=None, query=None, raw_body: str | None = None, route_key: str | None = None):
+    route_key = route_key or ROUTE_KEYS[function]
+    method, path = route_key.split(" ")
     event = {
         "version": "2.0",
-        "routeKey": ROUTE_KEYS[function],
+        "routeKey": route_key,
         "rawPath": path,
         "rawQueryString": "",
         "headers": {"content-type": "application/json"},
         "requestContext": {
             "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9"},
             "requestId": "req-1",
-            "routeKey": ROUTE_KEYS[function],
+            "routeKey": route_key,
             "stage": "$default",
         },
         "isBase64Encoded": False,

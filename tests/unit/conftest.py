@@ -13,3 +13,39 @@ def tables(monkeypatch):
     with mock_aws():
         use_backend("aws", None, "unit-")
         yield
+
+
+@pytest.fixture
+def messaging():
+    """A fresh sandbox provider and a local send queue drained by hand (`run_due`), through the real
+    outbound Lambda handler; status events are not emitted unless a test sets a sink."""
+    from backend.adapters.channels import factory
+    from backend.adapters.send_queue import LocalSendQueue, use_send_queue
+    from backend.services import system_config
+
+    factory.reset_providers()
+    system_config.forget()
+    queue = LocalSendQueue()
+    use_send_queue(queue)
+    yield Messaging(queue)
+    use_send_queue(None)
+    factory.reset_providers()
+    system_config.forget()
+
+
+class Messaging:
+    def __init__(self, queue):
+        self.queue = queue
+
+    @property
+    def provider(self):
+        from backend.adapters.channels.factory import whatsapp_provider
+
+        return whatsapp_provider()
+
+    def drain(self) -> int:
+        """Run everything queued, retries included, ignoring their delays."""
+        total = 0
+        while processed := self.queue.run_due(ignore_delays=True):
+            total += processed
+        return total

@@ -28,7 +28,11 @@ NAV_MODULES: tuple[NavModule, ...] = (
     NavModule(
         "Inbox",
         "inbox",
-        (NavEntry("Conversations", "/inbox"), NavEntry("Compose", "/inbox/compose", WRITERS), NavEntry("Message log", "/messages")),
+        (
+            NavEntry("Conversations", "/inbox", ready=True),
+            NavEntry("Compose", "/inbox/compose", WRITERS),
+            NavEntry("Message log", "/messages", ready=True),
+        ),
     ),
     NavModule(
         "Contacts",
@@ -44,7 +48,7 @@ NAV_MODULES: tuple[NavModule, ...] = (
         "megaphone",
         (NavEntry("Campaigns", "/bulk"), NavEntry("New campaign", "/bulk/new", WRITERS), NavEntry("Scheduled", "/bulk/scheduled")),
     ),
-    NavModule("Templates", "file-text", (NavEntry("Templates", "/templates"), NavEntry("New template", "/templates/new", WRITERS))),
+    NavModule("Templates", "file-text", (NavEntry("Templates", "/templates", ready=True), NavEntry("New template", "/templates/new", WRITERS, ready=True))),
     NavModule("Voice", "phone", (NavEntry("Call log", "/voice"), NavEntry("New call", "/voice/new", WRITERS))),
     NavModule("Media", "image", (NavEntry("Library", "/media"),)),
     NavModule(
@@ -65,7 +69,7 @@ NAV_MODULES: tuple[NavModule, ...] = (
             NavEntry("Configuration", "/admin/config", ADMINS),
             NavEntry("Rate limits", "/admin/rate-limits", ADMINS),
             NavEntry("Audit log", "/admin/audit", ADMINS),
-            NavEntry("Dead letters", "/admin/dlq", ADMINS),
+            NavEntry("Dead letters", "/admin/dlq", ADMINS, ready=True),
         ),
     ),
     NavModule("Account", "circle-user", (NavEntry("Profile", "/profile", ready=True),)),

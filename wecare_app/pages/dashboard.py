@@ -1,4 +1,4 @@
-"""Dashboard module. The live KPIs arrive with messaging; until then `/` opens the contacts."""
+"""Dashboard module. The live KPIs are a later capability; until then `/` opens the live inbox."""
 from __future__ import annotations
 
 import reflex as rx
@@ -11,4 +11,4 @@ def home_page() -> rx.Component:
 
 
 def register(app: rx.App) -> None:
-    app.add_page(home_page, route="/", title="WECARE", on_load=[SessionState.require_session, rx.redirect("/contacts")])
+    app.add_page(home_page, route="/", title="WECARE", on_load=[SessionState.require_session, rx.redirect("/inbox")])

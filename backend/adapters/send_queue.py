@@ -1,0 +1,184 @@
+"""Send queues: SQS in AWS; locally an in-process scheduler whose workers call the same Lambda handlers.
+
+A queue carries only message ids: the durable state is the Message row (written PENDING before enqueueing),
+so losing the local queue in a crash loses nothing; the outbox sweep re-enqueues what is left.
+"""
+from __future__ import annotations
+
+import heapq
+import importlib.util
+import itertools
+import json
+import logging
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Callable, Protocol
+
+import boto3
+
+from backend.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+LAMBDAS_DIR = Path(__file__).resolve().parents[2] / "lambdas"
+MAX_SQS_DELAY = 900
+LOCAL_VISIBILITY_SECONDS = 5.0
+LOCAL_MAX_RECEIVES = 5
+
+
+class SendQueue(Protocol):
+    def enqueue(self, channel: str, message_id: str, delay_seconds: float = 0.0) -> None: ...
+
+
+def sqs_record(message_id: str, receive_count: int = 1, record_id: str | None = None) -> dict:
+    """An SQS Lambda event record carrying one message id (what the outbound handlers consume)."""
+    return {
+        "messageId": record_id or uuid.uuid4().hex,
+        "receiptHandle": "local",
+        "body": json.dumps({"messageId": message_id}),
+        "attributes": {"ApproximateReceiveCount": str(receive_count)},
+        "eventSource": "aws:sqs",
+    }
+
+
+class SqsSendQueue:
+    def __init__(self, queue_urls: dict[str, str], client=None, region: str | None = None):
+        self.queue_urls = queue_urls
+        self.client = client or boto3.client("sqs", region_name=region)
+
+    def enqueue(self, channel: str, message_id: str, delay_seconds: float = 0.0) -> None:
+        url = self.queue_urls.get(channel)
+        if not url:
+            raise RuntimeError(f"no send queue configured for channel {channel!r}")
+        self.client.send_message(
+            QueueUrl=url,
+            MessageBody=json.dumps({"messageId": message_id}),
+            DelaySeconds=max(0, min(MAX_SQS_DELAY, int(round(delay_seconds)))),
+        )
+
+
+def lambda_handler(function: str) -> Callable[[dict, object], dict]:
+    """Load `lambdas/<function>/handler.py` (folder names have dashes, so not importable by name)."""
+    path = LAMBDAS_DIR / function / "handler.py"
+    spec = importlib.util.spec_from_file_location(f"lambda_{function.replace('-', '_')}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.handler
+
+
+class LocalSendQueue:
+    """Due-time ordered queue; `start()` runs worker threads, `run_due()` drains synchronously (tests)."""
+
+    def __init__(self, handler_for: Callable[[str], Callable[[dict, object], dict]] | None = None, workers: int = 2):
+        self._handler_for = handler_for or (lambda channel: lambda_handler(f"outbound-{channel}"))
+        self._handlers: dict[str, Callable] = {}
+        self._heap: list[tuple[float, int, str, str, int]] = []
+        self._sequence = itertools.count()
+        self._condition = threading.Condition()
+        self._workers = workers
+        self._threads: list[threading.Thread] = []
+        self._stopping = False
+        self._busy = 0
+
+    def enqueue(self, channel: str, message_id: str, delay_seconds: float = 0.0) -> None:
+        self._push(channel, message_id, 1, time.monotonic() + max(0.0, delay_seconds))
+
+    def _push(self, channel: str, message_id: str, receive_count: int, due: float) -> None:
+        with self._condition:
+            heapq.heappush(self._heap, (due, next(self._sequence), channel, message_id, receive_count))
+            self._condition.notify()
+
+    def __len__(self) -> int:
+        with self._condition:
+            return len(self._heap)
+
+    def start(self) -> None:
+        if self._threads:
+            return
+        self._stopping = False
+        for index in range(self._workers):
+            thread = threading.Thread(target=self._work, name=f"send-queue-{index}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float = 2.0) -> None:
+        with self._condition:
+            self._stopping = True
+            self._condition.notify_all()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads = []
+
+    def idle(self) -> bool:
+        with self._condition:
+            return not self._heap and self._busy == 0
+
+    def run_due(self, *, ignore_delays: bool = False, max_items: int = 10_000) -> int:
+        """Process every item that is due (or all of them); returns how many were processed."""
+        processed = 0
+        while processed < max_items:
+            with self._condition:
+                if not self._heap or (not ignore_delays and self._heap[0][0] > time.monotonic()):
+                    return processed
+                item = heapq.heappop(self._heap)
+            self._deliver(*item[2:])
+            processed += 1
+        return processed
+
+    def _work(self) -> None:
+        while True:
+            with self._condition:
+                while not self._stopping and (not self._heap or self._heap[0][0] > time.monotonic()):
+                    timeout = None if not self._heap else max(0.0, self._heap[0][0] - time.monotonic())
+                    self._condition.wait(timeout)
+                if self._stopping:
+                    return
+                item = heapq.heappop(self._heap)
+                self._busy += 1
+            try:
+                self._deliver(*item[2:])
+            finally:
+                with self._condition:
+                    self._busy -= 1
+
+    def _deliver(self, channel: str, message_id: str, receive_count: int) -> None:
+        handler = self._handlers.get(channel)
+        if handler is None:
+            handler = self._handlers[channel] = self._handler_for(channel)
+        try:
+            result = handler({"Records": [sqs_record(message_id, receive_count)]}, None) or {}
+            failed = bool(result.get("batchItemFailures"))
+        except Exception:
+            log.exception("send handler for %s crashed on %s", channel, message_id)
+            failed = True
+        if failed:
+            if receive_count < LOCAL_MAX_RECEIVES:
+                self._push(channel, message_id, receive_count + 1, time.monotonic() + LOCAL_VISIBILITY_SECONDS)
+            else:
+                log.error("%s message %s failed %d receives; the outbox sweep will pick it up", channel, message_id, receive_count)
+
+
+_queue: SendQueue | None = None
+_queue_lock = threading.Lock()
+
+
+def send_queue(settings: Settings | None = None) -> SendQueue:
+    """SQS when queue URLs are configured (AWS), else this process's local queue."""
+    global _queue
+    with _queue_lock:
+        if _queue is None:
+            settings = settings or get_settings()
+            if settings.send_queue_urls:
+                _queue = SqsSendQueue(settings.send_queue_urls, region=settings.aws_region)
+            else:
+                _queue = LocalSendQueue(workers=settings.outbox_workers)
+        return _queue
+
+
+def use_send_queue(queue: SendQueue | None) -> None:
+    """Replace this process's queue (tests; None resets to the settings' default)."""
+    global _queue
+    with _queue_lock:
+        _queue = queue

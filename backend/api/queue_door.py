@@ -1,0 +1,41 @@
+"""SQS → outbox: one record per queued message id; failures are reported per record (partial batch)."""
+from __future__ import annotations
+
+import json
+import logging
+
+from backend.services import outbox
+
+log = logging.getLogger(__name__)
+
+
+def is_sqs_event(event: dict) -> bool:
+    records = event.get("Records") if isinstance(event, dict) else None
+    return bool(records) and all(isinstance(r, dict) and r.get("eventSource") == "aws:sqs" for r in records)
+
+
+def handle_queue(channel: str, event: dict) -> dict:
+    """Deliver each record's message. A malformed record is logged and dropped (it can never succeed); an
+    unexpected error is a batch-item failure so SQS redelivers only that record."""
+    failures = []
+    for record in event.get("Records", []):
+        message_id = _message_id(record)
+        if message_id is None:
+            log.error("dropping malformed %s queue record %s", channel, record.get("messageId"))
+            continue
+        try:
+            outcome = outbox.deliver(channel, message_id)
+            log.info("%s %s: %s %s", channel, message_id, outcome.result, outcome.detail)
+        except Exception:
+            log.exception("delivering %s message %s failed; SQS will redeliver it", channel, message_id)
+            failures.append({"itemIdentifier": record.get("messageId")})
+    return {"batchItemFailures": failures}
+
+
+def _message_id(record: dict) -> str | None:
+    try:
+        body = json.loads(record.get("body") or "")
+    except ValueError:
+        return None
+    value = body.get("messageId") if isinstance(body, dict) else None
+    return value if isinstance(value, str) and 0 < len(value) <= 64 else None

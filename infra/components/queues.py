@@ -1,0 +1,57 @@
+"""The send queues: one SQS queue per channel, consumed by its outbound function, with an SQS dead-letter queue.
+
+A queue carries only message ids (the Message row is the durable state). The consumer reports failed records
+one by one (partial batch responses), so SQS redelivers only those; a record that fails `MAX_RECEIVES` times
+moves to the channel's dead-letter queue. The visibility timeout is `VISIBILITY_FACTOR` times the consumer's
+timeout, as AWS advises for Lambda consumers, so a batch still running is never handed to a second consumer.
+"""
+from __future__ import annotations
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from aws_cdk.aws_lambda_event_sources import SqsEventSource
+from constructs import Construct
+
+MAX_RECEIVES = 5
+BATCH_SIZE = 10
+VISIBILITY_FACTOR = 6
+DEAD_LETTER_RETENTION = Duration.days(14)  # the SQS maximum: time for a person to look
+
+
+class SendQueues(Construct):
+    """`by_channel` maps a channel ("whatsapp", ...) to its send queue; `dead_letters` to its dead-letter queue."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, name_prefix: str, consumers: dict[str, lambda_.Function]
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.by_channel: dict[str, sqs.Queue] = {}
+        self.dead_letters: dict[str, sqs.Queue] = {}
+        for channel, consumer in consumers.items():
+            self.dead_letters[channel] = dead_letters = _queue(
+                self, f"{channel}-dlq", f"{name_prefix}{channel}-send-dlq", retention_period=DEAD_LETTER_RETENTION
+            )
+            self.by_channel[channel] = queue = _queue(
+                self,
+                channel,
+                f"{name_prefix}{channel}-send",
+                visibility_timeout=Duration.seconds(VISIBILITY_FACTOR * consumer.timeout.to_seconds()),
+                dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=MAX_RECEIVES, queue=dead_letters),
+            )
+            consumer.add_event_source(SqsEventSource(queue, batch_size=BATCH_SIZE, report_batch_item_failures=True))
+
+    def urls_json(self, channels: list[str]) -> str:
+        """`WECARE_SEND_QUEUE_URLS` for a function that may enqueue on `channels`: {"whatsapp": "<url>", ...}."""
+        return Stack.of(self).to_json_string({channel: self.by_channel[channel].queue_url for channel in channels})
+
+
+def _queue(scope: Construct, construct_id: str, queue_name: str, **props) -> sqs.Queue:
+    return sqs.Queue(
+        scope,
+        construct_id,
+        queue_name=queue_name,
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        **props,
+    )

@@ -1,0 +1,98 @@
+"""The messaging Lambdas with real API Gateway v2, SQS, SNS and EventBridge events; both REST doors agree."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from starlette.testclient import TestClient
+
+from backend.adapters.send_queue import sqs_record
+from backend.api.asgi_door import build_api
+from backend.services import users
+from backend.services.contacts import create_contact
+from tests.conftest import unique_phone
+from tests.lambdas.test_contacts_handlers import api_event, load_handler
+from tests.unit.conftest import messaging  # noqa: F401  (fixture)
+from tests.whatsapp_events import meta_message, sns_event, sns_message, webhook_entry
+
+
+def call(function: str, route_key: str, **kwargs) -> tuple[int, dict | None]:
+    response = load_handler(function)(api_event(function, route_key=route_key, **kwargs), None)
+    return response["statusCode"], json.loads(response["body"]) if response["body"] else None
+
+
+def customer_wrote(phone: str, hours_ago: float = 0) -> None:
+    entry = webhook_entry([meta_message("text", from_phone=phone[1:], text="hi", ts=int(time.time() - hours_ago * 3600))], from_phone=phone[1:])
+    load_handler("inbound-whatsapp-handler")(sns_event(sns_message(entry)), None)
+
+
+SEND = "POST /whatsapp/send"
+
+
+def test_send_through_the_lambda_obeys_roles_and_rules(operator, messaging):
+    open_contact = create_contact(operator, {"name": "Open", "phone": unique_phone()})
+    customer_wrote(open_contact.phone)
+    closed = create_contact(operator, {"name": "Closed", "phone": unique_phone()})
+    customer_wrote(closed.phone, hours_ago=30)
+    text = {"type": "text", "text": "hello"}
+
+    assert call("outbound-whatsapp", SEND, groups=None, body={"contactId": open_contact.contact_id, **text})[0] == 401
+    assert call("outbound-whatsapp", SEND, groups="[Viewer]", body={"contactId": open_contact.contact_id, **text})[0] == 403
+    status, body = call("outbound-whatsapp", SEND, body={"contactId": closed.contact_id, **text})
+    assert (status, body["error"]["code"]) == (422, "TEMPLATE_REQUIRED")
+    assert call("outbound-whatsapp", SEND, raw_body="{oops")[0] == 400
+    status, body = call("outbound-whatsapp", SEND, body={"contactId": open_contact.contact_id, **text})
+    assert status == 202 and body["status"] == "PENDING" and len(body["messageId"]) == 32
+    messaging.drain()
+    status, read = call("messages-read", "GET /messages/{messageId}", groups="[Viewer]", path_params={"messageId": body["messageId"]})
+    assert status == 200 and read["status"] == "ACCEPTED" and read["providerMessageId"]
+
+
+def test_the_send_queue_consumer_reports_only_real_failures(operator, messaging):
+    contact = create_contact(operator, {"name": "Q", "phone": unique_phone()})
+    customer_wrote(contact.phone)
+    status, body = call("outbound-whatsapp", SEND, body={"contactId": contact.contact_id, "type": "text", "text": "q"})
+    poison = {"messageId": "poison", "receiptHandle": "r", "body": "not json", "attributes": {}, "eventSource": "aws:sqs"}
+    result = load_handler("outbound-whatsapp")({"Records": [poison, sqs_record(body["messageId"], record_id="good")]}, None)
+    assert result == {"batchItemFailures": []}
+    assert len(messaging.provider.sent) == 1
+
+
+def test_read_and_delete_messages(operator, messaging):
+    contact = create_contact(operator, {"name": "Log", "phone": unique_phone()})
+    customer_wrote(contact.phone)
+    status, page = call("messages-read", "GET /messages", groups="[Viewer]", query={"contactId": contact.contact_id})
+    assert status == 200 and len(page["items"]) == 1
+    message_id = page["items"][0]["messageId"]
+    assert call("messages-delete", "DELETE /messages/{messageId}", groups="[Viewer]", path_params={"messageId": message_id})[0] == 403
+    assert call("messages-delete", "DELETE /messages/{messageId}", path_params={"messageId": message_id})[0] == 204
+    assert call("messages-read", "GET /messages/{messageId}", path_params={"messageId": message_id})[0] == 404
+    status, body = call("messages-read", "GET /messages", query={"channel": "pigeon"})
+    assert (status, body["error"]["field"]) == (422, "channel")
+
+
+def test_dlq_routes_are_for_admins_and_the_schedule_runs(messaging):
+    assert call("dlq-replay", "GET /dlq", groups="[Operator]")[0] == 403
+    status, body = call("dlq-replay", "GET /dlq", groups="[Admin]")
+    assert status == 200 and body == {"items": []}
+    status, body = call("dlq-replay", "POST /dlq/replay", groups="[Admin]", body={"dlqIds": []})
+    assert status == 422
+    scheduled = {"version": "0", "detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}
+    assert load_handler("dlq-replay")(scheduled, None) == {"requeued": 0, "deadLettered": 0, "mediaStored": 0, "replayed": 0}
+
+
+@pytest.fixture
+def rest_client(admin):
+    users.create_user(admin, "op@example.com", "Operator", "correct horse battery")
+    return TestClient(build_api())
+
+
+def test_both_doors_answer_alike_for_sending(rest_client, operator, messaging):
+    closed = create_contact(operator, {"name": "Closed", "phone": unique_phone()})
+    request = {"contactId": closed.contact_id, "type": "text", "text": "hi"}
+    token = users.sign_in("op@example.com", "correct horse battery").token
+    response = rest_client.post("/api/whatsapp/send", json=request, headers={"authorization": f"Bearer {token}"})
+    status, body = call("outbound-whatsapp", SEND, body=request)
+    assert response.status_code == status == 422
+    assert response.json()["error"]["code"] == body["error"]["code"] == "TEMPLATE_REQUIRED"

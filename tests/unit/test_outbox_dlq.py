@@ -1,0 +1,196 @@
+"""The outbox under failure: retries with backoff, permanent errors, the DLQ, replay exactly once, crash
+recovery, and the token bucket that fails closed."""
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+
+from backend.adapters.channels.errors import ProviderError
+from backend.adapters.channels.factory import use_whatsapp_provider
+from backend.errors import PermissionDenied
+from backend.models.base import utcnow
+from backend.models.messaging import DLQMessageModel, MessageModel
+from backend.services import dlq, outbox, rate_limit, system_config
+from backend.services.contacts import create_contact
+from backend.services.whatsapp_send import send_whatsapp
+from tests.conftest import unique_phone
+
+
+class Flaky:
+    """The sandbox, except that the next `failures` sends raise `error`."""
+
+    def __init__(self, sandbox, failures: int, error: ProviderError):
+        self.sandbox, self.failures, self.error, self.calls = sandbox, failures, error, 0
+
+    def __getattr__(self, name):
+        return getattr(self.sandbox, name)
+
+    def send(self, message, **kwargs):
+        self.calls += 1
+        if self.failures > 0:
+            self.failures -= 1
+            raise self.error
+        return self.sandbox.send(message, **kwargs)
+
+
+THROTTLED = ProviderError("THROTTLED", "Rate exceeded", retryable=True)
+
+
+@pytest.fixture
+def contact(operator, messaging):
+    return create_contact(operator, {"name": "Template Ok", "phone": unique_phone(), "optInWhatsApp": True})
+
+
+def send_template(actor, contact):
+    return send_whatsapp(actor, {"contactId": contact.contact_id, "type": "template", "template": {"name": "welcome_back", "language": "en_US"}})
+
+
+def test_a_throttled_provider_recovers_with_no_loss_and_no_duplicate(operator, contact, messaging):
+    flaky = Flaky(messaging.provider, failures=3, error=THROTTLED)
+    use_whatsapp_provider(flaky)
+    sent = [send_template(operator, contact) for _ in range(3)]
+    messaging.drain()
+    rows = [MessageModel.get(s.message_id) for s in sent]
+    assert {r.status for r in rows} == {"ACCEPTED"}
+    assert len(flaky.sandbox.sent) == 3 and flaky.calls == 6
+    retried = [r for r in rows if r.attempts > 1]
+    assert retried and all("THROTTLED: retry" in r.statusHistory[1].detail for r in retried)
+
+
+def test_backoff_grows_exponentially_with_jitter():
+    delays = [outbox.backoff_seconds(attempt, base=1.0) for attempt in range(1, 6)]
+    for attempt, delay in enumerate(delays, start=1):
+        step = 2 ** (attempt - 1)
+        assert step / 2 <= delay <= step
+    assert len({outbox.backoff_seconds(3, base=1.0) for _ in range(20)}) > 1
+
+
+def test_permanent_errors_fail_at_once_without_the_dlq(operator, admin, contact, messaging):
+    flaky = Flaky(messaging.provider, failures=1, error=ProviderError("INVALID_NUMBER", "(#131026) undeliverable", retryable=False))
+    use_whatsapp_provider(flaky)
+    sent = send_template(operator, contact)
+    messaging.drain()
+    row = MessageModel.get(sent.message_id)
+    assert row.status == "FAILED" and row.errorCode == "INVALID_NUMBER" and flaky.calls == 1
+    assert dlq.list_dead_letters(admin) == []
+
+
+def test_exhausted_retries_fill_the_dlq_and_replay_delivers_exactly_once(operator, admin, contact, messaging, monkeypatch):
+    monkeypatch.setenv("WECARE_SEND_ATTEMPTS", "3")
+    from backend.settings import reset_settings_cache
+
+    reset_settings_cache()
+    flaky = Flaky(messaging.provider, failures=3, error=THROTTLED)
+    use_whatsapp_provider(flaky)
+    sent = send_template(operator, contact)
+    messaging.drain()
+    row = MessageModel.get(sent.message_id)
+    assert row.status == "DEAD" and row.attempts == 3
+    [entry] = dlq.list_dead_letters(admin, queue="whatsapp")
+    assert entry.error_code == "THROTTLED" and entry.attempts == 3 and entry.message_id == sent.message_id
+
+    with pytest.raises(PermissionDenied):
+        dlq.replay(operator, {"dlqIds": [entry.dlq_id]})
+    [result] = dlq.replay(admin, {"dlqIds": [entry.dlq_id, entry.dlq_id]})
+    assert result.outcome == "replayed"
+    messaging.drain()
+    assert MessageModel.get(sent.message_id).status == "ACCEPTED"
+    assert len(flaky.sandbox.sent) == 1
+    [again] = dlq.replay(admin, {"dlqIds": [entry.dlq_id]})
+    assert again.outcome == "refused"
+    assert DLQMessageModel.get(entry.dlq_id).replayCount == 1
+
+
+def test_a_replay_of_a_message_that_went_out_is_not_resent(operator, admin, contact, messaging):
+    sent = send_template(operator, contact)
+    row = MessageModel.get(sent.message_id)
+    outbox._claim(row)  # the worker crashed after handing it to the provider…
+    report = outbox.sweep_stale(utcnow() + timedelta(hours=1))
+    assert report.dead_lettered == 1 and MessageModel.get(sent.message_id).status == "DEAD"
+    # …and the provider's status, which carries our id, arrives late
+    from backend.services.message_status import ProviderStatus, apply_status
+
+    assert apply_status(ProviderStatus("whatsapp", "wamid.late", "SENT", utcnow(), message_id=sent.message_id))
+    [entry] = dlq.list_dead_letters(admin)
+    [result] = dlq.replay(admin, {"dlqIds": [entry.dlq_id]})
+    assert result.outcome == "already_delivered"
+    messaging.drain()  # the original queue record is still there: it finds the message gone out and skips
+    assert messaging.provider.sent == []
+
+
+def test_at_most_five_replays(operator, admin, contact, messaging, monkeypatch):
+    monkeypatch.setenv("WECARE_SEND_ATTEMPTS", "1")
+    from backend.settings import reset_settings_cache
+
+    reset_settings_cache()
+    use_whatsapp_provider(Flaky(messaging.provider, failures=100, error=THROTTLED))
+    sent = send_template(operator, contact)
+    messaging.drain()
+    dlq_id = outbox.dlq_id("whatsapp", sent.message_id)
+    outcomes = []
+    for _ in range(6):
+        [result] = dlq.replay(admin, {"dlqIds": [dlq_id]})
+        outcomes.append(result.outcome)
+        messaging.drain()
+    assert outcomes == ["replayed"] * 5 + ["refused"]
+    assert DLQMessageModel.get(dlq_id).replayCount == 5
+
+
+def test_discard_and_replay_all(operator, admin, contact, messaging, monkeypatch):
+    monkeypatch.setenv("WECARE_SEND_ATTEMPTS", "1")
+    from backend.settings import reset_settings_cache
+
+    reset_settings_cache()
+    flaky = Flaky(messaging.provider, failures=3, error=THROTTLED)
+    use_whatsapp_provider(flaky)
+    sent = [send_template(operator, contact) for _ in range(3)]
+    messaging.drain()
+    assert len(dlq.list_dead_letters(admin)) == 3
+    [discarded] = dlq.discard(admin, {"dlqIds": [outbox.dlq_id("whatsapp", sent[0].message_id)]})
+    assert discarded.outcome == "discarded"
+    results = dlq.replay(admin, {"all": True, "queue": "whatsapp"})
+    assert sorted(r.outcome for r in results) == ["replayed", "replayed"]
+    messaging.drain()
+    assert [MessageModel.get(s.message_id).status for s in sent] == ["DEAD", "ACCEPTED", "ACCEPTED"]
+
+
+def test_pending_rows_left_by_a_crash_are_requeued(operator, contact, messaging):
+    sent = send_template(operator, contact)
+    messaging.queue.run_due(max_items=0)
+    messaging.queue._heap.clear()  # the process died with the message only in its memory queue
+    assert outbox.sweep_stale(utcnow() + timedelta(hours=1)).requeued == 1
+    messaging.drain()
+    assert MessageModel.get(sent.message_id).status == "ACCEPTED"
+    assert len(messaging.provider.sent) == 1
+
+
+def test_token_bucket_limits_and_refills():
+    system_config.write("rateLimit.whatsapp", {"perSecond": 2, "burst": 2}, updated_by="test")
+    now = time.time()
+    assert rate_limit.take("whatsapp", "n1", now) == 0
+    assert rate_limit.take("whatsapp", "n1", now) == 0
+    wait = rate_limit.take("whatsapp", "n1", now)
+    assert 0.4 < wait <= 0.5
+    assert rate_limit.take("whatsapp", "n2", now) == 0  # buckets are per sender
+    assert rate_limit.take("whatsapp", "n1", now + 0.5) == 0
+
+
+def test_rate_limiter_fails_closed(monkeypatch):
+    from pynamodb.exceptions import GetError
+
+    def broken(*args, **kwargs):
+        raise GetError("table unavailable")
+
+    monkeypatch.setattr(rate_limit.RateLimitTrackerModel, "get", broken)
+    assert rate_limit.take("whatsapp", "n3") == rate_limit.FAIL_CLOSED_WAIT
+
+
+def test_a_rate_limited_send_waits_instead_of_sending(operator, contact, messaging):
+    system_config.write("rateLimit.whatsapp", {"perSecond": 1, "burst": 1}, updated_by="test")
+    first, second = send_template(operator, contact), send_template(operator, contact)
+    messaging.queue.run_due()
+    statuses = {MessageModel.get(m.message_id).status for m in (first, second)}
+    assert statuses == {"ACCEPTED", "PENDING"}
+    assert len(messaging.provider.sent) == 1

@@ -1,0 +1,510 @@
+"""/inbox/[contact_id]: one conversation, live: status ticks, media, reply and react, the 24-hour window, and a
+template picker instead of the free-text box when the window is closed."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+
+import reflex as rx
+from reflex.config import get_config
+
+from backend.errors import DomainError
+from backend.services import media_files, messages, templates, whatsapp_send
+from backend.services.contacts import get_contact
+from backend.services.message_schemas import WINDOW
+from wecare_app.components.shell import empty_state, loading_block
+from wecare_app.pages.inbox.display import duration, message_bubble
+from wecare_app.pages.layout import signed_in_page, writers_only
+from wecare_app.state.feedback import error_toast
+from wecare_app.state.live_feed import follow_changes
+from wecare_app.state.session_state import SessionState
+
+UPLOAD_ID = "thread-media"
+REACTIONS = ("👍", "❤️", "😂", "😮", "😢", "🙏")
+THREAD_SIZE = 100
+
+
+class ThreadState(SessionState):
+    contact_id: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+    bubbles: list[dict] = []
+    loading: bool = True
+    window_closes_at: str = ""  # ISO; the countdown is recomputed on every tick
+    window_text: str = ""
+    window_open: bool = False
+    opted_out: bool = False
+    opted_out_text: str = ""
+    draft: str = ""
+    reply_to_id: str = ""
+    reply_to_text: str = ""
+    compose_mode: str = "text"  # text | template
+    template_options: list[dict] = []
+    template_key: str = ""
+    template_params: list[str] = []
+    template_param_labels: list[str] = []
+    sending: bool = False
+    follow_generation: int = 0
+    last_inbound_id: str = ""
+
+    @rx.var
+    def selected_template(self) -> dict:
+        return next((t for t in self.template_options if t["key"] == self.template_key), {})
+
+    @rx.var
+    def can_send_text(self) -> bool:
+        return self.window_open and not self.opted_out
+
+    # ------------------------------------------------------------ loading
+
+    @rx.event
+    def load(self):
+        self.contact_id = self.router.page.params.get("contact_id", "")
+        self.draft = self.reply_to_id = self.reply_to_text = ""
+        self.loading = True
+        error = self._fetch_all()
+        if error is not None:
+            return error
+        self._mark_read()
+        return ThreadState.follow
+
+    def _fetch_all(self):
+        actor = self.actor()
+        if not actor.is_authenticated:
+            return None
+        try:
+            contact = get_contact(actor, self.contact_id)
+            page = messages.conversation(actor, self.contact_id, limit=THREAD_SIZE)
+        except DomainError as error:
+            self.loading = False
+            return error_toast(error)
+        self.contact_name = contact.name
+        self.contact_phone = contact.phone or ""
+        record = contact.consent.get("whatsapp")
+        self.opted_out = bool(record and not record.opted_in)
+        self.opted_out_text = f"{contact.name} opted out of WhatsApp on {record.at:%d %b %H:%M} ({record.source})." if self.opted_out else ""
+        closes = contact.last_inbound_at + WINDOW if contact.last_inbound_at else None
+        self.window_closes_at = closes.isoformat() if closes else ""
+        self._update_window()
+        self._show(actor, page.items)
+        if not self.window_open and self.compose_mode == "text":
+            self.compose_mode = "template"
+        if not self.template_options:
+            self._load_templates(actor)
+        return None
+
+    def _show(self, actor, items) -> None:
+        bubbles = []
+        for message in reversed(items):
+            url = ""
+            if message.media and message.media.file_id and message.media.status == "stored":
+                url = get_config().api_url + media_files.media_link(actor, message.media.file_id)
+            bubbles.append(message_bubble(message, url))
+        self.bubbles = bubbles
+        inbound = [b for b in bubbles if not b["outbound"] and b["can_reply"]]
+        self.last_inbound_id = inbound[-1]["message_id"] if inbound else ""
+        self.loading = False
+
+    def _update_window(self) -> None:
+        now = datetime.now(timezone.utc)
+        closes = datetime.fromisoformat(self.window_closes_at) if self.window_closes_at else None
+        self.window_open = bool(closes and closes > now)
+        if self.window_open:
+            self.window_text = f"Window open · {duration((closes - now).total_seconds())} left"
+        elif closes:
+            self.window_text = f"Window closed {closes:%d %b %H:%M} UTC · templates only"
+        else:
+            self.window_text = "No message from the customer yet · templates only"
+
+    def _load_templates(self, actor) -> None:
+        try:
+            catalogue = templates.list_templates(actor)
+        except DomainError:
+            return
+        self.template_options = [
+            {
+                "key": f"{t.name}|{t.language}",
+                "label": f"{t.name} ({t.language})",
+                "name": t.name,
+                "language": t.language,
+                "body": t.body_text or "",
+                "body_parameters": t.body_parameters,
+                "header_parameters": t.header_parameters,
+            }
+            for t in catalogue.items
+            if t.status == "APPROVED"
+        ]
+
+    def _mark_read(self) -> None:
+        """An operator looking at the thread has read it: clear the unread count, send the read receipt."""
+        if not self.can_write or not self.last_inbound_id:
+            return
+        actor = self.actor()
+        try:
+            messages.mark_conversation_read(actor, self.contact_id)
+            whatsapp_send.send_whatsapp(actor, {"contactId": self.contact_id, "type": "read", "messageId": self.last_inbound_id}, via="ui")
+        except DomainError:
+            pass  # a read receipt that does not go out is not worth interrupting the operator
+
+    @rx.event(background=True)
+    async def follow(self):
+        async def refresh(batch):
+            async with self:
+                if not batch:
+                    self._update_window()
+                    return
+                if not any(change.contact_id == self.contact_id for change in batch):
+                    return
+                actor, contact_id, previous_inbound = self.actor(), self.contact_id, self.last_inbound_id
+            try:
+                contact = await asyncio.to_thread(get_contact, actor, contact_id)
+                page = await asyncio.to_thread(messages.conversation, actor, contact_id, limit=THREAD_SIZE)
+            except DomainError:
+                return
+            async with self:
+                closes = contact.last_inbound_at + WINDOW if contact.last_inbound_at else None
+                self.window_closes_at = closes.isoformat() if closes else ""
+                record = contact.consent.get("whatsapp")
+                self.opted_out = bool(record and not record.opted_in)
+                self._update_window()
+                self._show(actor, page.items)
+                if self.last_inbound_id != previous_inbound:
+                    self._mark_read()
+
+        await follow_changes(self, "/inbox/", refresh, tick=30)
+
+    # ------------------------------------------------------------ composing
+
+    @rx.event
+    def set_draft(self, value: str):
+        self.draft = value
+
+    @rx.event
+    def set_compose_mode(self, value: str | list[str]):
+        value = value if isinstance(value, str) else (value[0] if value else "")
+        self.compose_mode = value
+
+    @rx.event
+    def choose_template(self, key: str):
+        self.template_key = key
+        chosen = next((t for t in self.template_options if t["key"] == key), None)
+        headers = int(chosen["header_parameters"]) if chosen else 0
+        bodies = int(chosen["body_parameters"]) if chosen else 0
+        self.template_param_labels = [f"Header {{{{{n}}}}}" for n in range(1, headers + 1)] + [
+            f"Body {{{{{n}}}}}" for n in range(1, bodies + 1)
+        ]
+        self.template_params = [""] * (headers + bodies)
+
+    @rx.event
+    def set_template_param(self, index: int, value: str):
+        params = list(self.template_params)
+        params[index] = value
+        self.template_params = params
+
+    @rx.event
+    def reply_to(self, message_id: str, text: str):
+        self.reply_to_id = message_id
+        self.reply_to_text = text[:120]
+
+    @rx.event
+    def cancel_reply(self):
+        self.reply_to_id = self.reply_to_text = ""
+
+    def _send(self, request: dict, done: str):
+        request = {"contactId": self.contact_id, **request}
+        self.sending = True
+        try:
+            whatsapp_send.send_whatsapp(self.actor(), request, via="ui")
+        except DomainError as error:
+            self.sending = False
+            return error_toast(error)
+        self.sending = False
+        self._fetch_all()
+        return rx.toast.success(done, duration=1500)
+
+    @rx.event
+    def send_text(self):
+        text = self.draft.strip()
+        if not text:
+            return rx.toast.error("Write a message first.")
+        request = {"type": "text", "text": text}
+        if self.reply_to_id:
+            request["replyTo"] = self.reply_to_id
+        result = self._send(request, "Queued")
+        if not self.sending and self.draft and self.bubbles and self.bubbles[-1]["body"] == text:
+            self.draft = self.reply_to_id = self.reply_to_text = ""
+        return result
+
+    @rx.event
+    def send_template(self):
+        chosen = self.selected_template
+        if not chosen:
+            return rx.toast.error("Choose a template first.")
+        headers = int(chosen["header_parameters"])
+        request = {
+            "type": "template",
+            "template": {
+                "name": chosen["name"],
+                "language": chosen["language"],
+                "headerParameters": self.template_params[:headers],
+                "bodyParameters": self.template_params[headers:],
+            },
+        }
+        return self._send(request, f"Template {chosen['name']} queued")
+
+    @rx.event
+    def react(self, message_id: str, emoji: str):
+        return self._send({"type": "reaction", "reaction": {"messageId": message_id, "emoji": emoji}}, f"Reacted {emoji}")
+
+    @rx.event
+    async def send_media(self, files: list[rx.UploadFile]):
+        if not files:
+            return rx.toast.error("Choose a file first.")
+        upload = files[0]
+        data = await upload.read()
+        try:
+            stored = media_files.upload(self.actor(), upload.name or "file", data, upload.content_type or "")
+        except DomainError as error:
+            return error_toast(error)
+        result = self._send({"type": "media", "media": {"fileId": stored.file_id, "caption": self.draft.strip() or None}}, "File queued")
+        self.draft = ""
+        return [rx.clear_selected_files(UPLOAD_ID), result]
+
+
+# ---------------------------------------------------------------- components
+
+
+def _media(bubble: rx.Var) -> rx.Component:
+    kind = bubble["media_kind"].to(str)
+    status = bubble["media_status"].to(str)
+    return rx.cond(
+        kind != "",
+        rx.cond(
+            status == "stored",
+            rx.cond(
+                (kind == "image") | (kind == "sticker"),
+                rx.image(src=bubble["media_url"].to(str), width="240px", height="auto", border_radius="8px", alt=bubble["media_name"].to(str)),
+                rx.cond(
+                    kind == "video",
+                    rx.video(src=bubble["media_url"].to(str), width="260px", height="160px", controls=True),
+                    rx.cond(
+                        kind == "audio",
+                        rx.audio(src=bubble["media_url"].to(str), width="260px", height="40px", controls=True),
+                        rx.link(rx.hstack(rx.icon("file-text", size=16), rx.text(bubble["media_name"])), href=bubble["media_url"].to(str), is_external=True),
+                    ),
+                ),
+            ),
+            rx.hstack(
+                rx.icon(rx.cond(status == "pending", "loader", "file-x"), size=14),
+                rx.text(rx.cond(status == "pending", "Media is being fetched…", "Media unavailable: " + bubble["media_name"].to(str)), size="1"),
+                color=rx.color("gray", 10),
+            ),
+        ),
+    )
+
+
+def _bubble_actions(bubble: rx.Var) -> rx.Component:
+    return writers_only(
+        rx.cond(
+            bubble["can_reply"].to(bool),
+            rx.hstack(
+                rx.icon_button(rx.icon("reply", size=14), size="1", variant="ghost", on_click=ThreadState.reply_to(bubble["message_id"].to(str), bubble["body"].to(str)), title="Reply"),
+                rx.popover.root(
+                    rx.popover.trigger(rx.icon_button(rx.icon("smile-plus", size=14), size="1", variant="ghost", title="React")),
+                    rx.popover.content(
+                        rx.hstack(*[rx.button(e, variant="ghost", size="2", on_click=ThreadState.react(bubble["message_id"].to(str), e)) for e in REACTIONS], spacing="1"),
+                        padding="4px",
+                    ),
+                ),
+                spacing="1",
+                opacity="0.7",
+            ),
+        )
+    )
+
+
+def _bubble(bubble: rx.Var) -> rx.Component:
+    outbound = bubble["outbound"].to(bool)
+    content = rx.vstack(
+        _media(bubble),
+        rx.cond(bubble["body"].to(str) != "", rx.text(bubble["body"], size="2", white_space="pre-wrap", class_name="bubble-text")),
+        rx.cond(bubble["failed"].to(bool), rx.text(bubble["error"], size="1", color=rx.color("red", 11))),
+        rx.hstack(
+            rx.text(bubble["time"], size="1", color=rx.color("gray", 10)),
+            rx.cond(
+                outbound,
+                rx.tooltip(
+                    rx.icon(bubble["tick"].to(str), size=14, color=rx.cond(bubble["read"].to(bool), rx.color("blue", 10), rx.cond(bubble["failed"].to(bool), rx.color("red", 10), rx.color("gray", 10)))),
+                    content=bubble["status_label"].to(str),
+                ),
+            ),
+            spacing="1",
+            align="center",
+            justify="end",
+            width="100%",
+        ),
+        spacing="1",
+        padding="8px 12px",
+        border_radius="12px",
+        max_width="520px",
+        background=rx.cond(outbound, rx.color("teal", 4), rx.color("gray", 3)),
+        class_name=rx.cond(outbound, "bubble bubble-out", "bubble bubble-in"),
+    )
+    return rx.hstack(
+        rx.cond(outbound, _bubble_actions(bubble), rx.fragment()),
+        content,
+        rx.cond(outbound, rx.fragment(), _bubble_actions(bubble)),
+        justify=rx.cond(outbound, "end", "start"),
+        align="center",
+        width="100%",
+        id="m-" + bubble["message_id"].to(str),
+    )
+
+
+def _window_badge() -> rx.Component:
+    return rx.cond(
+        ThreadState.opted_out,
+        rx.badge(rx.icon("ban", size=12), "Opted out", color_scheme="red", size="2"),
+        rx.badge(
+            rx.icon("clock", size=12),
+            ThreadState.window_text,
+            color_scheme=rx.cond(ThreadState.window_open, "green", "amber"),
+            size="2",
+            id="window-state",
+        ),
+    )
+
+
+def _text_composer() -> rx.Component:
+    return rx.vstack(
+        rx.cond(
+            ThreadState.reply_to_id != "",
+            rx.hstack(
+                rx.icon("reply", size=14),
+                rx.text("Replying to: ", ThreadState.reply_to_text, size="1", trim="both"),
+                rx.spacer(),
+                rx.icon_button(rx.icon("x", size=12), size="1", variant="ghost", on_click=ThreadState.cancel_reply),
+                width="100%",
+                padding="4px 8px",
+                background=rx.color("gray", 3),
+                border_radius="6px",
+            ),
+        ),
+        rx.hstack(
+            rx.text_area(
+                placeholder="Write a reply…",
+                value=ThreadState.draft,
+                on_change=ThreadState.set_draft,
+                rows="2",
+                width="100%",
+                max_length=4096,
+                id="thread-draft",
+            ),
+            rx.vstack(
+                rx.button(rx.icon("send", size=16), "Send", on_click=ThreadState.send_text, loading=ThreadState.sending, id="thread-send"),
+                rx.upload.root(
+                    rx.button(rx.icon("paperclip", size=16), "File", variant="soft", type="button"),
+                    id=UPLOAD_ID,
+                    max_files=1,
+                    no_drag=True,
+                    on_drop=ThreadState.send_media(rx.upload_files(upload_id=UPLOAD_ID)),
+                ),
+                spacing="2",
+            ),
+            width="100%",
+            align="start",
+        ),
+        rx.text(ThreadState.draft.length().to_string() + " / 4096", size="1", color=rx.color("gray", 9)),
+        width="100%",
+        spacing="2",
+    )
+
+
+def _template_composer() -> rx.Component:
+    return rx.vstack(
+        rx.select.root(
+            rx.select.trigger(placeholder="Choose an approved template", width="100%"),
+            rx.select.content(rx.foreach(ThreadState.template_options, lambda t: rx.select.item(t["label"], value=t["key"].to(str)))),
+            value=ThreadState.template_key,
+            on_change=ThreadState.choose_template,
+        ),
+        rx.cond(
+            ThreadState.template_key != "",
+            rx.vstack(
+                rx.text(ThreadState.selected_template["body"].to(str), size="2", color=rx.color("gray", 11), white_space="pre-wrap"),
+                rx.foreach(
+                    ThreadState.template_params,
+                    lambda value, index: rx.input(
+                        placeholder=ThreadState.template_param_labels[index],
+                        value=value,
+                        on_change=lambda v: ThreadState.set_template_param(index, v),
+                        width="100%",
+                    ),
+                ),
+                rx.button(rx.icon("send", size=16), "Send template", on_click=ThreadState.send_template, loading=ThreadState.sending, id="template-send"),
+                spacing="2",
+                width="100%",
+            ),
+        ),
+        width="100%",
+        spacing="2",
+        id="template-picker",
+    )
+
+
+def _composer() -> rx.Component:
+    return writers_only(
+        rx.card(
+            rx.cond(
+                ThreadState.opted_out,
+                rx.callout(ThreadState.opted_out_text + " Nothing can be sent on WhatsApp until they send START.", icon="ban", color_scheme="red"),
+                rx.vstack(
+                    rx.cond(
+                        ThreadState.window_open,
+                        rx.segmented_control.root(
+                            rx.segmented_control.item("Message", value="text"),
+                            rx.segmented_control.item("Template", value="template"),
+                            value=ThreadState.compose_mode,
+                            on_change=ThreadState.set_compose_mode,
+                            size="1",
+                        ),
+                        rx.callout("The 24-hour window is closed: only an approved template can start the conversation again.", icon="info", size="1"),
+                    ),
+                    rx.cond(ThreadState.can_send_text & (ThreadState.compose_mode == "text"), _text_composer(), _template_composer()),
+                    width="100%",
+                ),
+            ),
+            width="100%",
+        )
+    )
+
+
+def thread_page() -> rx.Component:
+    thread = rx.cond(
+        ThreadState.bubbles.length() > 0,
+        rx.vstack(rx.foreach(ThreadState.bubbles, _bubble), spacing="3", width="100%", id="thread", padding_y="8px"),
+        empty_state("messages-square", "No messages yet", "Messages with this contact on any channel will appear here as they happen."),
+    )
+    return signed_in_page(
+        "Conversation",
+        rx.vstack(
+            rx.hstack(
+                rx.link(rx.hstack(rx.icon("arrow-left", size=16), rx.text("Inbox")), href="/inbox"),
+                rx.spacer(),
+                _window_badge(),
+                width="100%",
+                align="center",
+            ),
+            rx.hstack(
+                rx.heading(ThreadState.contact_name, size="5", id="thread-contact"),
+                rx.text(ThreadState.contact_phone, font_family="monospace", color=rx.color("gray", 10)),
+                rx.link("Contact details", href="/contacts/" + ThreadState.contact_id, size="2"),
+                align="baseline",
+                spacing="3",
+            ),
+            loading_block(ThreadState.loading, rx.scroll_area(thread, max_height="60vh", scrollbars="vertical", type="auto")),
+            _composer(),
+            spacing="4",
+            width="100%",
+        ),
+    )

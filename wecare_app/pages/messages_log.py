@@ -1,0 +1,434 @@
+"""/messages: the log of every message on every channel, filtered and searchable, a page at a time, with a CSV
+export and (for Operators and Admins) deletion of single messages."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import reflex as rx
+
+from backend.errors import DomainError
+from backend.services import messages
+from backend.services.message_schemas import Message
+from wecare_app.components.shell import empty_state, loading_block
+from wecare_app.pages.layout import signed_in_page, writers_only
+from wecare_app.state.feedback import error_toast
+from wecare_app.state.session_state import SessionState
+
+PAGE_SIZE = 50
+BODY_PREVIEW = 80
+ALL = "all"
+CHANNEL_CHOICES = [ALL, "whatsapp", "sms", "email", "voice"]
+DIRECTION_CHOICES = [ALL, "inbound", "outbound"]
+STATUS_CHOICES = [ALL, "PENDING", "ACCEPTED", "SENT", "DELIVERED", "READ", "FAILED", "DEAD", "RECEIVED"]
+
+_CHANNEL_LABELS = {"whatsapp": "WhatsApp", "sms": "SMS", "email": "Email", "voice": "Voice"}
+_CHANNEL_COLORS = {"whatsapp": "green", "sms": "blue", "email": "violet", "voice": "orange"}
+_STATUS_COLORS = {
+    "FAILED": "red",
+    "DEAD": "red",
+    "READ": "green",
+    "DELIVERED": "green",
+    "PENDING": "amber",
+    "SENDING": "amber",
+    "ACCEPTED": "blue",
+    "SENT": "blue",
+    "RECEIVED": "gray",
+}
+
+
+def _shorten(text: str, limit: int = BODY_PREVIEW) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _body_of(message: Message) -> str:
+    if message.body:
+        return message.body
+    if message.media is not None:
+        label = message.media.filename or message.media.caption or message.media.kind
+        return f"[{message.media.kind}] {label}" if label != message.media.kind else f"[{message.media.kind}]"
+    return ""
+
+
+def message_row(message: Message) -> dict[str, str]:
+    """How one message reads in the log: plain strings only."""
+    body = _body_of(message)
+    return {
+        "message_id": message.message_id,
+        "time": message.created_at.strftime("%d %b, %H:%M"),
+        "time_full": message.created_at.strftime("%d %b %Y, %H:%M:%S UTC"),
+        "channel": message.channel,
+        "channel_label": _CHANNEL_LABELS.get(message.channel, message.channel),
+        "channel_color": _CHANNEL_COLORS.get(message.channel, "gray"),
+        "direction": message.direction,
+        "contact_id": message.contact_id or "",
+        "contact_href": f"/inbox/{message.contact_id}" if message.contact_id else "",
+        "address": message.address or "—",
+        "kind": message.kind,
+        "body": _shorten(body) if body else "—",
+        "body_full": body,
+        "status": message.status,
+        "status_color": _STATUS_COLORS.get(message.status, "gray"),
+        "error_code": message.error_code or "",
+        "error_message": message.error_message or "",
+    }
+
+
+class MessageLogState(SessionState):
+    query: str = ""
+    channel: str = ALL
+    direction: str = ALL
+    status: str = ALL
+    day: str = ""  # YYYY-MM-DD from the date input; empty means the last 31 days
+    rows: list[dict[str, str]] = []
+    next_token: str = ""
+    previous_tokens: list[str] = []
+    current_token: str = ""
+    loading: bool = True
+    exporting: bool = False
+
+    @rx.var
+    def page_number(self) -> int:
+        return len(self.previous_tokens) + 1
+
+    @rx.var
+    def filtered(self) -> bool:
+        return bool(self.query or self.day) or (self.channel, self.direction, self.status) != (ALL, ALL, ALL)
+
+    @rx.var
+    def period(self) -> str:
+        return f"on {self.day}" if self.day else f"in the last {messages.LOG_DAYS_BACK} days"
+
+    @rx.event
+    def load(self):
+        return self._restart()
+
+    @rx.event
+    def search(self, value: str):
+        self.query = value
+        return self._restart()
+
+    @rx.event
+    def set_channel(self, value: str):
+        self.channel = value
+        return self._restart()
+
+    @rx.event
+    def set_direction(self, value: str):
+        self.direction = value
+        return self._restart()
+
+    @rx.event
+    def set_status(self, value: str):
+        self.status = value
+        return self._restart()
+
+    @rx.event
+    def set_day(self, value: str):
+        self.day = value or ""
+        return self._restart()
+
+    @rx.event
+    def clear_filters(self):
+        self.query, self.day = "", ""
+        self.channel = self.direction = self.status = ALL
+        return self._restart()
+
+    @rx.event
+    def next_page(self):
+        if not self.next_token:
+            return None
+        self.previous_tokens = [*self.previous_tokens, self.current_token]
+        self.current_token = self.next_token
+        return self._fetch()
+
+    @rx.event
+    def previous_page(self):
+        if not self.previous_tokens:
+            return None
+        self.current_token = self.previous_tokens[-1]
+        self.previous_tokens = self.previous_tokens[:-1]
+        return self._fetch()
+
+    @rx.event
+    def export(self):
+        if self.exporting:
+            return
+        self.exporting = True
+        yield
+        try:
+            csv_text, count = messages.export_csv(self.actor(), **self._filters())
+        except DomainError as error:
+            yield error_toast(error)
+            return
+        except ValueError:
+            yield rx.toast.error("The day is not a valid date.")
+            return
+        finally:
+            self.exporting = False
+        if count == 0:
+            yield rx.toast.info("No messages match these filters; nothing to export.")
+            return
+        stamp = self.day or datetime.now(timezone.utc).date().isoformat()
+        note = f" (the export stops at {messages.EXPORT_MAX:,} rows)" if count >= messages.EXPORT_MAX else ""
+        yield rx.download(data=csv_text, filename=f"messages-{stamp}.csv", mime_type="text/csv")
+        yield rx.toast.success(f"Exported {count:,} message{'s' if count != 1 else ''}{note}.")
+
+    @rx.event
+    def delete(self, message_id: str):
+        try:
+            messages.delete_message(self.actor(), message_id, via="ui")
+        except DomainError as error:
+            return error_toast(error)
+        reload = self._fetch()
+        return [rx.toast.success("Message deleted."), *([reload] if reload is not None else [])]
+
+    def _filters(self) -> dict:
+        """The service's filters from the controls; raises ValueError for a malformed day."""
+        return {
+            "day": date.fromisoformat(self.day) if self.day else None,
+            "channel": None if self.channel == ALL else self.channel,
+            "direction": None if self.direction == ALL else self.direction,
+            "status": None if self.status == ALL else self.status,
+            "q": self.query.strip(),
+        }
+
+    def _restart(self):
+        self.previous_tokens = []
+        self.current_token = ""
+        return self._fetch()
+
+    def _fetch(self):
+        actor = self.actor()
+        if not actor.is_authenticated:
+            return None  # require_session is already redirecting to /login
+        self.loading = True
+        try:
+            page = messages.message_log(
+                actor, limit=PAGE_SIZE, next_token=self.current_token or None, **self._filters()
+            )
+        except (DomainError, ValueError) as error:
+            self.loading = False
+            self.rows = []
+            self.next_token = ""
+            if isinstance(error, DomainError):
+                return error_toast(error)
+            return rx.toast.error("The day is not a valid date.")
+        self.rows = [message_row(m) for m in page.items]
+        self.next_token = page.next_token or ""
+        self.loading = False
+        return None
+
+
+# ---------------------------------------------------------------- components
+
+
+def _select(choices: list[str], value, on_change, label: str, element_id: str) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="1", color=rx.color("gray", 10), weight="medium"),
+        rx.select(choices, value=value, on_change=on_change, size="2", id=element_id),
+        spacing="1",
+    )
+
+
+def _filters() -> rx.Component:
+    return rx.hstack(
+        rx.vstack(
+            rx.text("Search", size="1", color=rx.color("gray", 10), weight="medium"),
+            rx.input(
+                rx.input.slot(rx.icon("search", size=16)),
+                placeholder="Text, phone, email or error code…",
+                value=MessageLogState.query,
+                on_change=MessageLogState.search,
+                debounce_timeout=300,
+                width="100%",
+                size="2",
+                id="messages-search",
+            ),
+            spacing="1",
+            flex="1",
+            min_width="240px",
+        ),
+        _select(CHANNEL_CHOICES, MessageLogState.channel, MessageLogState.set_channel, "Channel", "messages-channel"),
+        _select(DIRECTION_CHOICES, MessageLogState.direction, MessageLogState.set_direction, "Direction", "messages-direction"),
+        _select(STATUS_CHOICES, MessageLogState.status, MessageLogState.set_status, "Status", "messages-status"),
+        rx.vstack(
+            rx.text("Day", size="1", color=rx.color("gray", 10), weight="medium"),
+            rx.input(type="date", value=MessageLogState.day, on_change=MessageLogState.set_day, size="2", id="messages-day"),
+            spacing="1",
+        ),
+        rx.cond(
+            MessageLogState.filtered,
+            rx.button(rx.icon("x", size=14), "Clear", variant="ghost", color_scheme="gray", on_click=MessageLogState.clear_filters),
+            rx.fragment(),
+        ),
+        align="end",
+        spacing="3",
+        wrap="wrap",
+        width="100%",
+    )
+
+
+def _direction_icon(direction) -> rx.Component:
+    return rx.cond(
+        direction == "inbound",
+        rx.tooltip(rx.icon("arrow-down-left", size=16, color=rx.color("blue", 10)), content="Inbound"),
+        rx.tooltip(rx.icon("arrow-up-right", size=16, color=rx.color("green", 10)), content="Outbound"),
+    )
+
+
+def _delete_button(row: rx.Var) -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.icon_button(
+                rx.icon("trash-2", size=14),
+                size="1",
+                variant="ghost",
+                color_scheme="red",
+                aria_label="Delete message",
+                class_name="message-delete",
+            )
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Delete this message?"),
+            rx.alert_dialog.description(
+                "It disappears from the log and the conversation. A pending message is cancelled and will not be sent. "
+                "The audit trail keeps a record of the deletion.",
+            ),
+            rx.text(row["body"], size="2", color=rx.color("gray", 11), margin_top="12px"),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Keep", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button(
+                        "Delete",
+                        color_scheme="red",
+                        on_click=MessageLogState.delete(row["message_id"]),
+                        class_name="message-delete-confirm",
+                    )
+                ),
+                justify="end",
+                spacing="3",
+                margin_top="16px",
+            ),
+        ),
+    )
+
+
+def _row(row: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.tooltip(rx.text(row["time"], size="2", white_space="nowrap"), content=row["time_full"])),
+        rx.table.cell(rx.badge(row["channel_label"], color_scheme=row["channel_color"].to(str), variant="soft")),
+        rx.table.cell(_direction_icon(row["direction"])),
+        rx.table.cell(
+            rx.cond(
+                row["contact_href"] != "",
+                rx.link(rx.icon("message-square", size=16), href=row["contact_href"].to(str), aria_label="Open conversation"),
+                rx.text("—", color=rx.color("gray", 8)),
+            )
+        ),
+        rx.table.cell(rx.text(row["address"], font_family="monospace", size="1", white_space="nowrap")),
+        rx.table.cell(rx.text(row["kind"], size="2", color=rx.color("gray", 11))),
+        rx.table.cell(rx.text(row["body"], size="2", title=row["body_full"]), max_width="320px"),
+        rx.table.cell(rx.badge(row["status"], color_scheme=row["status_color"].to(str), class_name="message-status")),
+        rx.table.cell(
+            rx.cond(
+                row["error_code"] != "",
+                rx.tooltip(rx.code(row["error_code"], color_scheme="red", size="1"), content=row["error_message"]),
+                rx.fragment(),
+            )
+        ),
+        writers_only(rx.table.cell(_delete_button(row))),
+        class_name="message-row",
+        align="center",
+    )
+
+
+def _table() -> rx.Component:
+    headers = ("Time", "Channel", "", "Contact", "Address", "Kind", "Message", "Status", "Error")
+    return rx.table.root(
+        rx.table.header(
+            rx.table.row(
+                *[rx.table.column_header_cell(h) for h in headers],
+                writers_only(rx.table.column_header_cell("")),
+            )
+        ),
+        rx.table.body(rx.foreach(MessageLogState.rows, _row)),
+        width="100%",
+        variant="surface",
+        size="1",
+    )
+
+
+def _pager() -> rx.Component:
+    return rx.hstack(
+        rx.text(MessageLogState.rows.length(), " messages on this page", size="2", color=rx.color("gray", 10)),
+        rx.spacer(),
+        rx.button(
+            rx.icon("chevron-left", size=16),
+            "Previous",
+            variant="soft",
+            disabled=MessageLogState.page_number == 1,
+            on_click=MessageLogState.previous_page,
+            id="messages-previous",
+        ),
+        rx.text("Page ", MessageLogState.page_number, size="2", color=rx.color("gray", 10)),
+        rx.button(
+            "Next",
+            rx.icon("chevron-right", size=16),
+            variant="soft",
+            disabled=MessageLogState.next_token == "",
+            on_click=MessageLogState.next_page,
+            id="messages-next",
+        ),
+        width="100%",
+        align="center",
+    )
+
+
+def _results() -> rx.Component:
+    nothing = rx.cond(
+        MessageLogState.filtered,
+        empty_state(
+            "search-x",
+            "No messages match",
+            "Nothing " + MessageLogState.period + " matches these filters. Search looks in the text, the address and "
+            "the error code; try fewer filters or another day.",
+            rx.button("Clear filters", variant="soft", on_click=MessageLogState.clear_filters),
+        ),
+        empty_state(
+            "inbox",
+            "No messages in the last 31 days",
+            "Every WhatsApp, SMS, email and voice message sent or received appears here, newest first. "
+            "Messages are kept for 30 days.",
+        ),
+    )
+    return loading_block(
+        MessageLogState.loading & (MessageLogState.rows.length() == 0),
+        rx.cond(MessageLogState.rows.length() > 0, rx.vstack(_table(), _pager(), width="100%", spacing="3"), nothing),
+    )
+
+
+def messages_log_page() -> rx.Component:
+    return signed_in_page(
+        "Message log",
+        _filters(),
+        _results(),
+        actions=rx.button(
+            rx.icon("download", size=16),
+            "Export CSV",
+            variant="soft",
+            on_click=MessageLogState.export,
+            loading=MessageLogState.exporting,
+            id="messages-export",
+        ),
+        subtitle="Every message on every channel, newest first; kept for 30 days",
+    )
+
+
+def register(app: rx.App) -> None:
+    app.add_page(
+        messages_log_page,
+        route="/messages",
+        title="Message log · WECARE",
+        on_load=[SessionState.require_session, MessageLogState.load],
+    )
