@@ -16,7 +16,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 
 from backend.models.base import WecareModel
 
@@ -27,7 +27,7 @@ INBOX_PARTITION = "INBOX"
 class ContactByName(GlobalSecondaryIndex):
     class Meta:
         index_name = "byName"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()  # rows are fetched by key: conversation updates never rewrite it
 
     nameBucket = UnicodeAttribute(hash_key=True)
     nameSort = UnicodeAttribute(range_key=True)
@@ -36,7 +36,7 @@ class ContactByName(GlobalSecondaryIndex):
 class ContactByCreated(GlobalSecondaryIndex):
     class Meta:
         index_name = "byCreated"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()  # rows are fetched by key: conversation updates never rewrite it
 
     listPartition = UnicodeAttribute(hash_key=True)
     createdAt = UTCDateTimeAttribute(range_key=True)

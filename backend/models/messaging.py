@@ -63,7 +63,7 @@ class MessageByDay(GlobalSecondaryIndex):
 
     class Meta:
         index_name = "byDay"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()  # rows are fetched by key: status updates never rewrite it
 
     day = UnicodeAttribute(hash_key=True)  # YYYY-MM-DD (UTC)
     createdAt = UTCDateTimeAttribute(range_key=True)

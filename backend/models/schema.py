@@ -122,6 +122,16 @@ def init_db(settings: Settings | None = None) -> list[str]:
     return report
 
 
+def _wait_index_gone(client, table_name: str, index_name: str, timeout: float = 300.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        indexes = client.describe_table(TableName=table_name)["Table"].get("GlobalSecondaryIndexes", [])
+        if index_name not in {gsi["IndexName"] for gsi in indexes}:
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"index {table_name}.{index_name} was still being deleted after {timeout:.0f} s")
+
+
 def _ensure_table(client, spec: TableSpec) -> list[str]:
     actions = []
     try:
@@ -133,8 +143,13 @@ def _ensure_table(client, spec: TableSpec) -> list[str]:
         except client.exceptions.ResourceInUseException:
             pass  # another process created it a moment ago
         described = _wait_active(client, spec.table_name)
-    existing = {gsi["IndexName"] for gsi in described.get("GlobalSecondaryIndexes", [])}
+    existing = {gsi["IndexName"]: gsi["Projection"]["ProjectionType"] for gsi in described.get("GlobalSecondaryIndexes", [])}
     for index in spec.indexes:
+        if index.name in existing and existing[index.name] != index.projection:
+            # A projection cannot be changed in place: drop the index, then add it back below.
+            client.update_table(TableName=spec.table_name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": index.name}}])
+            _wait_index_gone(client, spec.table_name, index.name)
+            actions.append(f"dropped index {spec.table_name}.{index.name} ({existing.pop(index.name)} projection)")
         if index.name not in existing:
             definitions = [
                 {"AttributeName": name, "AttributeType": spec.attribute_types[name]}

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from backend.models.messaging import MessageModel
 from backend.models.schema import dynamodb_client, dynamodb_streams_client
@@ -122,6 +122,7 @@ class ChangeFeed:
         self.started_event = threading.Event()  # set once the first shard iterators are held
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._stopping: threading.Thread | None = None
         self._lifecycle = threading.Lock()
         # Owned by the feed thread:
         self._stream_arn: str | None = None
@@ -138,6 +139,9 @@ class ChangeFeed:
         with self._lifecycle:
             if self._thread is not None and self._thread.is_alive():
                 return self
+            if self._stopping is not None:  # a stop() that timed out: never run two threads on one state
+                self._stopping.join()
+                self._stopping = None
             settings = self._settings or get_settings()
             if self._client is None:
                 self._client = dynamodb_client(settings)
@@ -152,6 +156,8 @@ class ChangeFeed:
         with self._lifecycle:
             self._stop.set()
             thread, self._thread = self._thread, None
+            if thread is not None:
+                self._stopping = thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
             if thread.is_alive():  # stuck in a slow network call; it exits when that returns (daemon)
@@ -327,9 +333,6 @@ class ChangeFeed:
                 self._next_refresh = 0.0
                 return []
             if code in ("ExpiredIteratorException", "TrimmedDataAccessException", "ValidationException"):
-                shard.failures += 1
-                if shard.failures > _MAX_CONSECUTIVE_SHARD_FAILURES:
-                    raise  # keeps failing after fresh iterators: back off in the main loop
                 if code == "TrimmedDataAccessException":
                     log.warning("change feed: shard %s was trimmed past our position; reading from its oldest "
                                 "record", shard.shard_id)
@@ -338,6 +341,10 @@ class ChangeFeed:
                     log.info("change feed: iterator of shard %s no longer valid (%s); re-acquiring", shard.shard_id,
                              code)
                 self._acquire(shard)
+                shard.failures += 1
+                if shard.failures >= _MAX_CONSECUTIVE_SHARD_FAILURES:
+                    shard.failures = 0
+                    raise  # fresh iterators keep failing: back off in the main loop, then try again
                 return []
             raise  # throttling, internal errors, …: back off in the main loop
         shard.failures = 0

@@ -16,6 +16,7 @@ from backend.models.contact import LIVE_PARTITION, ChannelConsents, ConsentRecor
 from backend.services import page_tokens
 from backend.services.access import Actor, Operation, require
 from backend.services.audit import audit_row, resource_history
+from backend.services.batch_reads import rows_by_key
 from backend.services.contact_fields import (
     fold_name,
     looks_like_phone,
@@ -383,9 +384,9 @@ def _page(index, hash_value, range_condition, index_keys, limit, next_token, que
     token = None
     if len(rows) > limit:
         rows = rows[:limit]
-        last = rows[-1].serialize()
+        last = rows[-1].serialize(null_check=False)  # a keys-only index row lacks the other attributes
         token = page_tokens.encode({k: last[k] for k in ("contactId", *index_keys)}, query)
-    return ContactPage(items=[to_contact(row) for row in rows], next_token=token)
+    return ContactPage(items=rows_by_key(ContactModel, [row.contactId for row in rows], to_contact), next_token=token)
 
 
 def contact_history(actor: Actor, contact_id: str, limit: int = 50):

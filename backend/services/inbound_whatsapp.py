@@ -15,7 +15,7 @@ from backend.services.inbound_media import fetch_media
 from backend.services.message_rows import activity_actions, apply_activity, inbound_message_id, new_message_row
 from backend.services.message_schemas import PROVIDER_STATUSES
 from backend.services.message_status import ProviderStatus, apply_status
-from backend.services.sender_contacts import contact_for_sender
+from backend.services.sender_contacts import contact_for_sender, sender_ids
 from backend.services.unit_of_work import UnitOfWork, WriteConflict
 from backend.services.whatsapp_events import InboundMessage, ParsedEvents, StatusUpdate
 from backend.services.whatsapp_send import queue_system_text
@@ -62,23 +62,55 @@ def ingest(events: ParsedEvents) -> IngestReport:
 
 
 def ingest_message(message: InboundMessage) -> tuple[bool, str | None]:
-    """(stored, consent keyword acted on). A redelivered message is recognised by its key and skipped."""
+    """(stored, consent keyword acted on). A redelivered message is recognised by its key and skipped.
+
+    The hot path is one transaction: the message (conditional on its key: exactly once) and the contact's
+    conversation summary (conditional on the contact still owning the number, so a cached sender lookup can
+    never attach a message to a deleted or renumbered contact).
+    """
     message_id = inbound_message_id(CHANNEL, message.provider_message_id)
-    contact = contact_for_sender(INBOUND, "phone", message.from_phone, display_name=message.profile_name, via=CHANNEL)
     keyword = consent_keyword(CHANNEL, message.text) if message.kind == "text" else None
+    if keyword in ("opt_out", "opt_in"):
+        return _ingest_keyword(message, message_id, keyword)
+    row = _message_row(message, message_id, "")
+    for _ in range(3):
+        contact_id = sender_ids.get(message.from_phone) or _resolve_sender(message).contactId
+        row.contactId = contact_id
+        work = UnitOfWork()
+        work.save(row, MessageModel.messageId.does_not_exist(), label="message")
+        work.update(
+            ContactModel(contactId=contact_id, version=0),  # version is bumped server-side, never compared
+            activity_actions(at=message.timestamp, preview=message.summary, channel=CHANNEL, direction="inbound"),
+            condition=ContactModel.deletedAt.does_not_exist() & (ContactModel.phone == message.from_phone),
+            label="contact",
+        )
+        try:
+            work.commit()
+        except WriteConflict as conflict:
+            if "message" in conflict.labels:
+                return False, None
+            sender_ids.forget(message.from_phone)  # the contact was deleted or renumbered: look again
+            continue
+        if message.media is not None:
+            fetch_media(row)
+        return True, None
+    raise RuntimeError(f"could not store WhatsApp message {message.provider_message_id} after 3 attempts")
+
+
+def _resolve_sender(message: InboundMessage) -> ContactModel:
+    contact = contact_for_sender(INBOUND, "phone", message.from_phone, display_name=message.profile_name, via=CHANNEL)
+    sender_ids.put(message.from_phone, contact.contactId)
+    return contact
+
+
+def _ingest_keyword(message: InboundMessage, message_id: str, keyword: str) -> tuple[bool, str | None]:
+    """STOP/START: the consent change, its audit row and the message commit together; then the confirmation."""
+    contact = _resolve_sender(message)
     for _ in range(5):
         row = _message_row(message, message_id, contact.contactId)
         work = UnitOfWork()
         work.save(row, MessageModel.messageId.does_not_exist(), label="message")
-        changes_consent = keyword in ("opt_out", "opt_in")
-        if changes_consent:
-            _record_keyword(work, contact, message, message_id, opted_in=keyword == "opt_in")
-        else:
-            work.update(
-                contact,
-                activity_actions(at=message.timestamp, preview=message.summary, channel=CHANNEL, direction="inbound"),
-                condition=ContactModel.deletedAt.does_not_exist(),
-            )
+        _record_keyword(work, contact, message, message_id, opted_in=keyword == "opt_in")
         try:
             work.commit()
         except WriteConflict as conflict:
@@ -86,14 +118,9 @@ def ingest_message(message: InboundMessage) -> tuple[bool, str | None]:
                 return False, None
             contact = ContactModel.get(contact.contactId, consistent_read=True)  # edited meanwhile: redo
             continue
-        break
-    else:
-        raise RuntimeError(f"could not store WhatsApp message {message.provider_message_id} after 5 attempts")
-    if changes_consent:
         queue_system_text(INBOUND, contact, CONFIRMATIONS[keyword], reason=f"keyword-{keyword}")
-    if message.media is not None:
-        fetch_media(row)
-    return True, keyword if changes_consent else None
+        return True, keyword
+    raise RuntimeError(f"could not store WhatsApp message {message.provider_message_id} after 5 attempts")
 
 
 def _message_row(message: InboundMessage, message_id: str, contact_id: str) -> MessageModel:

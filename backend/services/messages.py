@@ -13,6 +13,7 @@ from backend.models.messaging import MessageModel
 from backend.services import page_tokens
 from backend.services.access import Actor, Operation, require
 from backend.services.audit import audit_row
+from backend.services.batch_reads import rows_by_key
 from backend.services.contacts import live_contact_row
 from backend.services.message_schemas import Conversation, Message, Page, to_conversation, to_message
 from backend.services.unit_of_work import UnitOfWork
@@ -147,33 +148,39 @@ def message_log(
     start = page_tokens.decode(next_token, query_tag, keys) if next_token else None
     current = date.fromisoformat(start["day"]["S"]) if start else (day or utcnow().date())
     oldest = current if day else current - timedelta(days=LOG_DAYS_BACK)
-    condition = _log_filter(channel, direction, status)
     needle = q.strip().casefold()
     items: list[Message] = []
     now = utcnow()
     while current >= oldest:
-        query = MessageModel.by_day.query(
-            current.isoformat(), filter_condition=condition, scan_index_forward=False, page_size=100,
-            last_evaluated_key=start,
-        )
+        query = MessageModel.by_day.query(current.isoformat(), scan_index_forward=False, page_size=100, last_evaluated_key=start)
         start = None
-        for row in query:
-            if not row.is_live(now) or (needle and needle not in _searchable(row)):
-                continue
-            items.append(to_message(row))
-            if len(items) == limit:
-                last = row.serialize()
-                return Page(items=items, next_token=page_tokens.encode({k: last[k] for k in keys}, query_tag))
+        for chunk in _chunks(query, 100):
+            rows = rows_by_key(MessageModel, [key.messageId for key in chunk])
+            for key, row in zip(chunk, rows):
+                if row is None or not row.is_live(now) or not _matches(row, channel, direction, status, needle):
+                    continue
+                items.append(to_message(row))
+                if len(items) == limit:
+                    last = key.serialize(null_check=False)
+                    return Page(items=items, next_token=page_tokens.encode({k: last[k] for k in keys}, query_tag))
         current -= timedelta(days=1)
     return Page(items=items)
 
 
-def _log_filter(channel, direction, status):
-    condition = None
-    for attribute, value in ((MessageModel.channel, channel), (MessageModel.direction, direction), (MessageModel.status, status)):
-        if value:
-            condition = (attribute == value) if condition is None else condition & (attribute == value)
-    return condition
+def _chunks(iterable, size: int):
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _matches(row: MessageModel, channel, direction, status, needle: str) -> bool:
+    wanted = ((row.channel, channel), (row.direction, direction), (row.status, status))
+    return all(not value or actual == value for actual, value in wanted) and (not needle or needle in _searchable(row))
 
 
 def _searchable(row: MessageModel) -> str:

@@ -25,10 +25,15 @@ def sign_in(page: Page, app: E2EApp, email: str, password: str) -> None:
     page.locator("#login-submit").click()
 
 
-def signed_in_as(page: Page, app: E2EApp, email: str, password: str, role: str) -> None:
+def signed_in_as(page: Page, app: E2EApp, email: str, password: str, role: str, start: str = "/contacts") -> None:
+    """Sign in (which lands on the inbox), then open `start`."""
     sign_in(page, app, email, password)
     page.wait_for_url("**/inbox")
     expect(page.locator("#signed-in-role")).to_have_text(role)
+    if start != "/inbox":
+        page.goto(app.at(start))
+        page.wait_for_url(f"**{start}")
+        expect(page.locator("#signed-in-role")).to_have_text(role)
 
 
 def search(page: Page, text: str) -> None:
@@ -51,12 +56,12 @@ def test_sign_in_as_admin_wrong_password_and_no_session(page: Page, e2e_app: E2E
     assert "/login" in page.url
     expect(page.locator("#signed-in-role")).to_have_count(0)
 
-    # The right password lands on the inbox as Admin.
+    # The right password goes back to the page asked for (/contacts), as Admin.
     page.locator("#login-password").fill(e2e_app.admin_password)
     page.locator("#login-submit").click()
-    page.wait_for_url("**/inbox")
+    page.wait_for_url("**/contacts")
     expect(page.locator("#signed-in-role")).to_have_text("Admin")
-    expect(page.get_by_role("heading", name="Inbox", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Contacts", exact=True)).to_be_visible()
     e2e_app.screenshot(page, "test_sign_in_as_admin_wrong_password_and_no_session")
 
 

@@ -73,8 +73,9 @@ def new_message(status: str = "queued", contact_id: str | None = "c-1") -> Messa
 
 @pytest.fixture(autouse=True)
 def drop_tables_afterwards(tables):
-    """Each test gets 12 fresh tables; drop them after, as DynamoDB Local slows down as tables pile up
-    (index deletions there take ~10 s longer per few dozen tables, which other integration tests feel)."""
+    """Each test gets 12 fresh tables; drop them afterwards. In one DynamoDB Local session, index deletion
+    slows down in ~10 s steps as tables pile up, and test_dynamodb_local's missing-index test (which waits
+    at most 10 s for a deletion) fails when run after this module if its tables are left behind."""
     yield
     drop_all()
 

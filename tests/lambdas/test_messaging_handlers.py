@@ -13,7 +13,6 @@ from backend.services import users
 from backend.services.contacts import create_contact
 from tests.conftest import unique_phone
 from tests.lambdas.test_contacts_handlers import api_event, load_handler
-from tests.unit.conftest import messaging  # noqa: F401  (fixture)
 from tests.whatsapp_events import meta_message, sns_event, sns_message, webhook_entry
 
 

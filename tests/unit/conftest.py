@@ -23,8 +23,11 @@ def messaging():
     from backend.adapters.send_queue import LocalSendQueue, use_send_queue
     from backend.services import system_config
 
+    from backend.services.sender_contacts import sender_ids
+
     factory.reset_providers()
     system_config.forget()
+    sender_ids.forget()
     queue = LocalSendQueue()
     use_send_queue(queue)
     yield Messaging(queue)

@@ -143,3 +143,16 @@ def test_a_poison_record_does_not_block_the_rest_of_the_batch(messaging):
     result = inbound(event, None)
     assert result["stored"] == 1
     assert len(result["rejected"]) == 2
+
+
+def test_a_message_after_the_contact_was_deleted_starts_a_new_contact(messaging, operator):
+    from backend.services.contacts import delete_contact
+
+    phone = unique_phone()
+    deliver(webhook_entry([meta_message("text", from_phone=phone[1:], text="one", ts=int(time.time()))], from_phone=phone[1:]))
+    first = owner_of("phone", phone)
+    delete_contact(operator, first)  # the sender lookup is remembered; the write must notice the deletion
+    deliver(webhook_entry([meta_message("text", from_phone=phone[1:], text="two", ts=int(time.time()))], from_phone=phone[1:]))
+    second = owner_of("phone", phone)
+    assert second and second != first
+    assert [m.body for m in messages.conversation(operator, second).items] == ["two"]

@@ -348,7 +348,7 @@ def _bubble(bubble: rx.Var) -> rx.Component:
         border_radius="12px",
         max_width="520px",
         background=rx.cond(outbound, rx.color("teal", 4), rx.color("gray", 3)),
-        class_name=rx.cond(outbound, "bubble bubble-out", "bubble bubble-in"),
+        class_name=rx.cond(outbound, "bubble bubble-out status-", "bubble bubble-in status-") + bubble["status"].to(str),
     )
     return rx.hstack(
         rx.cond(outbound, _bubble_actions(bubble), rx.fragment()),

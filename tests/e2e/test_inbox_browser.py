@@ -1,0 +1,96 @@
+"""The live inbox in two browsers: a customer's message appears in both without a reload, an operator's reply
+appears in the other browser's thread, and the delivery status follows."""
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.request
+import uuid
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.harness import WEBHOOK_SECRET, E2EApp
+from tests.e2e.test_contacts_browser import signed_in_as
+from tests.whatsapp_events import make_wamid, meta_message, sns_message, webhook_entry
+
+OPERATOR_EMAIL = "operator@e2e.wecare.test"
+OPERATOR_PASSWORD = "e2e-Operator-password-42"
+
+
+def customer_writes(app: E2EApp, phone: str, name: str, text: str) -> None:
+    entry = webhook_entry([meta_message("text", wamid=make_wamid(phone, uuid.uuid4().hex), from_phone=phone, text=text, ts=int(time.time()))], from_phone=phone, profile_name=name)
+    request = urllib.request.Request(
+        app.api_url + "/webhooks/whatsapp",
+        data=sns_message(entry).encode(),
+        headers={"X-Wecare-Webhook-Secret": WEBHOOK_SECRET, "content-type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert json.loads(response.read())["stored"] == 1
+
+
+def ensure_operator() -> None:
+    from backend.errors import Conflict
+    from backend.services.access import Actor, Role
+    from backend.services.users import create_user
+
+    try:
+        create_user(Actor(user_id="e2e", role=Role.ADMIN), OPERATOR_EMAIL, "Operator", OPERATOR_PASSWORD)
+    except Conflict:
+        pass
+
+
+def test_two_browsers_see_each_others_traffic_live(page: Page, browser, e2e_app: E2EApp) -> None:
+    ensure_operator()
+    signed_in_as(page, e2e_app, e2e_app.admin_email, e2e_app.admin_password, "Admin", start="/inbox")
+    other = browser.new_context(viewport={"width": 1366, "height": 900})
+    other.set_default_timeout(30_000)
+    operator = other.new_page()
+    try:
+        signed_in_as(operator, e2e_app, OPERATOR_EMAIL, OPERATOR_PASSWORD, "Operator", start="/inbox")
+        token = uuid.uuid4().hex[:6]
+        phone = f"4477009{int(token, 16) % 100000:05d}"
+
+        # The customer writes: both open inboxes show it, nobody reloads.
+        customer_writes(e2e_app, phone, f"Live Customer {token}", f"Where is parcel {token}?")
+        for browser_page in (page, operator):
+            row = browser_page.locator(".conversation-row", has_text=f"Live Customer {token}")
+            expect(row).to_contain_text(f"Where is parcel {token}?", timeout=15_000)
+            expect(row.locator(".unread-badge")).to_have_text("1")
+
+        # The admin opens the conversation; the operator replies from theirs.
+        page.locator(".conversation-row", has_text=f"Live Customer {token}").click()
+        expect(page.locator("#window-state")).to_contain_text("Window open")
+        operator.locator(".conversation-row", has_text=f"Live Customer {token}").click()
+        operator.locator("#thread-draft").fill(f"On its way, {token}!")
+        operator.locator("#thread-send").click()
+
+        # The admin's open thread shows the reply and then its delivery (the sandbox reports sent, delivered).
+        reply = page.locator(".bubble-out", has_text=f"On its way, {token}!")
+        expect(reply).to_be_visible(timeout=15_000)
+        expect(reply).to_have_class(re.compile(r"status-(DELIVERED|READ)"), timeout=15_000)
+
+        # A second customer message reaches the admin's open thread too.
+        customer_writes(e2e_app, phone, f"Live Customer {token}", f"Thanks {token}")
+        expect(page.locator(".bubble-in", has_text=f"Thanks {token}")).to_be_visible(timeout=15_000)
+        e2e_app.screenshot(page, "test_two_browsers_see_each_others_traffic_live")
+    finally:
+        other.close()
+
+
+def test_a_viewer_reads_the_inbox_but_cannot_reply(page: Page, e2e_app: E2EApp) -> None:
+    from backend.errors import Conflict
+    from backend.services.access import Actor, Role
+    from backend.services.users import create_user
+
+    try:
+        create_user(Actor(user_id="e2e", role=Role.ADMIN), "viewer-inbox@e2e.wecare.test", "Viewer", "e2e-Viewer-password-42")
+    except Conflict:
+        pass
+    token = uuid.uuid4().hex[:6]
+    customer_writes(e2e_app, f"4477008{int(token, 16) % 100000:05d}", f"Viewer Sees {token}", f"hello {token}")
+    signed_in_as(page, e2e_app, "viewer-inbox@e2e.wecare.test", "e2e-Viewer-password-42", "Viewer", start="/inbox")
+    page.locator(".conversation-row", has_text=f"Viewer Sees {token}").click()
+    expect(page.locator(".bubble-in", has_text=f"hello {token}")).to_be_visible()
+    expect(page.locator("#thread-draft")).to_have_count(0)
+    expect(page.locator("#template-picker")).to_have_count(0)
