@@ -4,7 +4,7 @@ export PATH := $(CURDIR)/.tools/node_modules/.bin:$(PATH)
 export REFLEX_USE_SYSTEM_BUN := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install install-test run test test-unit bench-search bench-import
+.PHONY: install install-test run test test-unit bench-search bench-import bench-inbox bench-inbound
 
 install:
 	@bash scripts/install.sh
@@ -26,3 +26,9 @@ bench-search: install
 
 bench-import: install
 	.venv/bin/python bench/contacts_import.py
+
+bench-inbox: install-test
+	.venv/bin/python bench/inbox_latency.py
+
+bench-inbound: install
+	.venv/bin/python bench/inbound_throughput.py

@@ -38,24 +38,42 @@ def _check_choice(field: str, value: str | None, choices) -> None:
 # ---------------------------------------------------------------- inbox
 
 
-def inbox(actor: Actor, *, q: str = "", channel: str | None = None, unread_only: bool = False, limit: int = 50) -> list[Conversation]:
-    """Conversations, most recent activity first (the byActivity index), filtered as asked."""
+def inbox(
+    actor: Actor,
+    *,
+    q: str = "",
+    channel: str | None = None,
+    unread_only: bool = False,
+    limit: int = 50,
+    fresh_contact_ids: tuple[str, ...] = (),
+) -> list[Conversation]:
+    """Conversations, most recent activity first (the byActivity index), filtered as asked.
+
+    An index is updated after its table (in AWS, asynchronously): contacts a caller knows just changed (from
+    the change feed) are read by key, consistently, and take precedence over what the index returned.
+    """
     require(actor, Operation.MESSAGES_READ)
     _check_limit(limit)
     _check_choice("channel", channel, CHANNELS)
     needle = q.strip().casefold()
-    found: list[Conversation] = []
-    for row in ContactModel.by_activity.query(INBOX_PARTITION, scan_index_forward=False, page_size=100):
-        if row.deletedAt is not None or (channel and row.lastChannel != channel):
-            continue
+
+    def wanted(row: ContactModel) -> bool:
+        if row.deletedAt is not None or row.lastActivityAt is None or (channel and row.lastChannel != channel):
+            return False
         if unread_only and not row.unreadCount:
+            return False
+        return not needle or needle in row.name.casefold() or needle in (row.phone or "") or needle in (row.email or "")
+
+    fresh = {row.contactId: row for row in rows_by_key(ContactModel, list(fresh_contact_ids), consistent=True) if row}
+    found: list[ContactModel] = [row for row in fresh.values() if wanted(row)]
+    for row in ContactModel.by_activity.query(INBOX_PARTITION, scan_index_forward=False, page_size=100):
+        if row.contactId in fresh or not wanted(row):
             continue
-        if needle and needle not in row.name.casefold() and needle not in (row.phone or "") and needle not in (row.email or ""):
-            continue
-        found.append(to_conversation(row))
-        if len(found) >= limit:
+        found.append(row)
+        if len(found) >= limit + len(fresh):
             break
-    return found
+    found.sort(key=lambda row: row.lastActivityAt, reverse=True)
+    return [to_conversation(row) for row in found[:limit]]
 
 
 def conversation_summary(actor: Actor, contact_id: str) -> Conversation | None:
@@ -75,8 +93,11 @@ def mark_conversation_read(actor: Actor, contact_id: str) -> None:
 # ---------------------------------------------------------------- one conversation
 
 
-def conversation(actor: Actor, contact_id: str, *, limit: int = 50, next_token: str | None = None) -> Page:
-    """A contact's messages on every channel, newest first."""
+def conversation(
+    actor: Actor, contact_id: str, *, limit: int = 50, next_token: str | None = None, fresh_message_ids: tuple[str, ...] = ()
+) -> Page:
+    """A contact's messages on every channel, newest first. Messages the caller knows just changed are read
+    by key, consistently, over what the (eventually consistent) index returned."""
     require(actor, Operation.MESSAGES_READ)
     _check_limit(limit)
     live_contact_row(contact_id)
@@ -93,6 +114,14 @@ def conversation(actor: Actor, contact_id: str, *, limit: int = 50, next_token: 
         rows = rows[:limit]
         last = rows[-1].serialize()
         token = page_tokens.encode({k: last[k] for k in keys}, contact_id)
+    if fresh_message_ids and not next_token:
+        fresh = {
+            r.messageId: r
+            for r in rows_by_key(MessageModel, list(fresh_message_ids), consistent=True)
+            if r is not None and r.contactId == contact_id
+        }
+        rows = [fresh.pop(r.messageId, r) for r in rows]
+        rows = sorted(rows + list(fresh.values()), key=lambda r: r.createdAt, reverse=True)[: max(limit, len(rows))]
     return Page(items=[to_message(r) for r in rows if r.is_live(now)], next_token=token)
 
 

@@ -105,8 +105,11 @@ class E2EApp:
 
 
 @contextlib.contextmanager
-def running_app(work: Path, artifacts: Path, extra_env: dict[str, str] | None = None) -> Iterator[E2EApp]:
-    """The real app under AppHarness with its own in-memory DynamoDB Local; everything restored after."""
+def running_app(
+    work: Path, artifacts: Path, extra_env: dict[str, str] | None = None, *, production: bool = False
+) -> Iterator[E2EApp]:
+    """The real app under AppHarness (`production`: the exported, minified frontend as users get it from
+    `reflex run --env prod`) with its own in-memory DynamoDB Local; everything restored after."""
     from backend.runtime.dynamodb_local import DynamoDBLocal
 
     project_root = work / "project"
@@ -153,10 +156,10 @@ def running_app(work: Path, artifacts: Path, extra_env: dict[str, str] | None = 
         )
         _reload_backend_settings()
 
-        from reflex.testing import AppHarness
+        from reflex.testing import AppHarness, AppHarnessProd
 
         # app_name must be given: by default the harness names the app after the root folder.
-        harness = AppHarness.create(root=project_root, app_name=APP_NAME)
+        harness = (AppHarnessProd if production else AppHarness).create(root=project_root, app_name=APP_NAME)
         started = time.monotonic()
         with _cwd(project_root):
             harness.start()

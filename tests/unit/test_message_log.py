@@ -62,3 +62,20 @@ def test_delete_is_for_writers_and_audited(operator, viewer, traffic):
     from backend.services.audit import resource_history
 
     assert [e.action for e in resource_history("message", target.message_id)] == ["message.delete"]
+
+
+def test_fresh_ids_override_a_lagging_index(operator, viewer, traffic, monkeypatch):
+    """The change feed names what changed; those rows are read by key even if the index has not caught up."""
+    from backend.models.contact import ContactModel
+    from backend.models.messaging import MessageModel
+
+    monkeypatch.setattr(ContactModel.by_activity, "query", lambda *a, **k: iter(()))
+    assert messages.inbox(viewer) == []
+    [conversation] = messages.inbox(viewer, fresh_contact_ids=(traffic.contact_id,))
+    assert conversation.last_preview == "our answer"
+
+    newest = messages.conversation(viewer, traffic.contact_id).items[0]
+    monkeypatch.setattr(MessageModel.by_contact, "query", lambda *a, **k: iter(()))
+    assert messages.conversation(viewer, traffic.contact_id).items == []
+    page = messages.conversation(viewer, traffic.contact_id, fresh_message_ids=(newest.message_id, "f" * 32))
+    assert [m.message_id for m in page.items] == [newest.message_id]

@@ -41,9 +41,14 @@ class LiveSubscription:
             batch = await asyncio.wait_for(self._queue.get(), timeout)
         except asyncio.TimeoutError:
             return []
+        return batch + self.drain()
+
+    def drain(self) -> list[MessageChange]:
+        """Whatever has arrived, without waiting."""
+        changes: list[MessageChange] = []
         while not self._queue.empty():
-            batch.extend(self._queue.get_nowait())
-        return batch
+            changes.extend(self._queue.get_nowait())
+        return changes
 
     def close(self) -> None:
         self._unsubscribe()
@@ -60,22 +65,33 @@ def client_connected(client_token: str) -> bool:
     return namespace is None or client_token in namespace.token_to_sid
 
 
+MIN_REFRESH_SECONDS = 0.1  # at most ~10 refreshes a second per page: a busy inbox must not outrun the browser
+
+
 async def follow_changes(state, page_prefix: str, on_batch, *, tick: float = 30.0) -> None:
     """Run a page's live loop: `on_batch(changes)` after each batch, and every `tick` seconds with [] (for
-    clocks such as the 24-hour window). Only the newest loop of a state runs; it ends with the page."""
+    clocks such as the 24-hour window). Only the newest loop of a state runs; it ends with the page.
+    Changes arriving within MIN_REFRESH_SECONDS of the last refresh are gathered into the next one."""
     async with state:
         state.follow_generation += 1
         generation = state.follow_generation
         client_token = state.router.session.client_token
     subscription = LiveSubscription()
+    last_refresh = 0.0
+    loop = asyncio.get_running_loop()
     try:
         while True:
             batch = await subscription.next_batch(tick)
+            wait = last_refresh + MIN_REFRESH_SECONDS - loop.time()
+            if batch and wait > 0:
+                await asyncio.sleep(wait)
+                batch.extend(subscription.drain())
             if not client_connected(client_token):
                 return
             async with state:
-                if state.follow_generation != generation or not state.router.page.path.startswith(page_prefix):
+                if state.follow_generation != generation or not state.router.url.path.startswith(page_prefix):
                     return
+            last_refresh = loop.time()
             await on_batch(batch)
     finally:
         subscription.close()

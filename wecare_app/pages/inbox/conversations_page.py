@@ -80,13 +80,14 @@ class InboxState(SessionState):
 
     @rx.event(background=True)
     async def follow(self):
-        async def refresh(_batch):
+        async def refresh(batch):
             async with self:
                 actor, filters = self.actor(), self._filters()
             if not actor.is_authenticated:
                 return
+            changed = tuple({change.contact_id for change in batch if change.contact_id})
             try:
-                found = await asyncio.to_thread(messages.inbox, actor, **filters)
+                found = await asyncio.to_thread(lambda: messages.inbox(actor, fresh_contact_ids=changed, **filters))
             except DomainError:
                 return
             async with self:

@@ -153,12 +153,15 @@ class ThreadState(SessionState):
                 if not batch:
                     self._update_window()
                     return
-                if not any(change.contact_id == self.contact_id for change in batch):
+                changed = tuple(change.message_id for change in batch if change.contact_id == self.contact_id)
+                if not changed:
                     return
                 actor, contact_id, previous_inbound = self.actor(), self.contact_id, self.last_inbound_id
             try:
                 contact = await asyncio.to_thread(get_contact, actor, contact_id)
-                page = await asyncio.to_thread(messages.conversation, actor, contact_id, limit=THREAD_SIZE)
+                page = await asyncio.to_thread(
+                    lambda: messages.conversation(actor, contact_id, limit=THREAD_SIZE, fresh_message_ids=changed)
+                )
             except DomainError:
                 return
             async with self:
