@@ -58,6 +58,18 @@ class Settings(BaseSettings):
     meta_app_secret: SecretStr | None = Field(default=None, description="Verifies X-Hub-Signature-256 from Meta.")
     meta_verify_token: SecretStr | None = Field(default=None, description="Answers Meta's GET verify challenge.")
 
+    # SMS and voice (AWS End User Messaging SMS and voice v2), email (SES v2). Identities per deployment.
+    sms_origination_identity: str = Field(default="sandbox-sms-origination", description="Phone number, pool or sender id.")
+    sms_message_type: str = Field(default="TRANSACTIONAL", pattern="^(TRANSACTIONAL|PROMOTIONAL)$")
+    sms_configuration_set: str | None = None
+    voice_origination_identity: str = Field(default="sandbox-voice-origination")
+    voice_configuration_set: str | None = None
+    voice_default_voice_id: str = "JOANNA"
+    email_from: str = Field(default="WECARE.DIGITAL <no-reply@wecare.local>", description="SES verified from identity.")
+    email_configuration_set: str | None = None
+    email_reply_to: str | None = None
+    email_unsubscribe_url: str | None = Field(default=None, description="Base of the List-Unsubscribe link.")
+
     # Outbox and provider behaviour.
     send_attempts: int = Field(default=5, ge=1, le=20, description="Provider attempts before a message goes to the DLQ.")
     retry_base_seconds: float = Field(default=0.5, ge=0, description="First retry delay; doubles each attempt, jittered.")

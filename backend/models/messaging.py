@@ -94,6 +94,8 @@ class MessageModel(ExpiringModel):
     kind = UnicodeAttribute(default="text")  # text | image | … | template | reaction | unknown
     status = UnicodeAttribute()
     body = UnicodeAttribute(null=True)  # the text, or a readable summary of a non-text message
+    subject = UnicodeAttribute(null=True)  # email
+    segments = NumberAttribute(null=True)  # SMS parts billed
     payload = JSONAttribute(null=True)  # outbound: the send request; inbound: the provider's message
     media = MessageMedia(null=True)
     address = UnicodeAttribute(null=True)  # the customer's phone/email on this message

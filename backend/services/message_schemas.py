@@ -58,6 +58,8 @@ class Message(ApiView):
     kind: str
     status: str
     body: str | None = None
+    subject: str | None = None
+    segments: int | None = None
     media: MediaInfo | None = None
     address: str | None = None
     provider_message_id: str | None = None
@@ -92,6 +94,8 @@ def to_message(row: MessageModel) -> Message:
         kind=row.kind,
         status=row.status,
         body=row.body,
+        subject=row.subject,
+        segments=int(row.segments) if row.segments is not None else None,
         media=media,
         address=row.address,
         provider_message_id=row.providerMessageId,
