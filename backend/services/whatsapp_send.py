@@ -5,7 +5,6 @@ through `send_whatsapp` or `queue_system_text`.
 """
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Literal
 
@@ -21,19 +20,17 @@ from backend.services import templates, whatsapp_messages
 from backend.services.access import Actor, Operation, require
 from backend.services.api_model import ApiModel
 from backend.services.audit import audit_row
-from backend.services.contact_fields import normalise_phone
-from backend.services.contacts import live_contact_row, owner_of
 from backend.services.media_files import media_row
 from backend.services.media_rules import check_media, kind_for_mime
 from backend.services.message_rows import activity_actions, new_message_id, new_message_row
 from backend.services.message_schemas import WINDOW, Message, to_message
 from backend.services.outbox import queue_outbound
+from backend.services.recipients import recipient_contact
 from backend.services.unit_of_work import UnitOfWork
 from backend.services.validation import parse_input
 from backend.settings import get_settings
 
 CHANNEL = "whatsapp"
-_E164 = re.compile(r"^\+[1-9]\d{5,14}$")
 
 
 class MediaPart(ApiModel):
@@ -111,22 +108,6 @@ def check_rules(contact: ContactModel, *, free_form: bool, now: datetime) -> Non
 # ---------------------------------------------------------------- sending
 
 
-def _recipient(request: WhatsAppSend) -> ContactModel:
-    if request.contact_id:
-        contact = live_contact_row(request.contact_id, consistent=True)
-    else:
-        # A number as WhatsApp gave it to us is found as is; anything else is normalised (and validated).
-        given = request.to.strip()
-        phone = given if _E164.match(given) and owner_of("phone", given) else normalise_phone(given, get_settings().default_region)
-        owner = owner_of("phone", phone)
-        if owner is None:
-            raise NotFound(f"to: no contact has the number {phone}; create the contact first", field="to")
-        contact = live_contact_row(owner, consistent=True)
-    if not contact.phone:
-        raise ValidationError(f"contactId: {contact.name} has no phone number", field="contactId")
-    return contact
-
-
 def _conversation_message(contact: ContactModel, message_id: str, field: str) -> MessageModel:
     """A message of this contact's conversation that WhatsApp knows (for replies and reactions)."""
     try:
@@ -144,7 +125,7 @@ def send_whatsapp(actor: Actor, data: WhatsAppSend | dict, *, via: str = "api") 
     """Check the rules, write the message PENDING and queue it. Mark-as-read is immediate."""
     require(actor, Operation.MESSAGES_SEND)
     request = parse_input(WhatsAppSend, data)
-    contact = _recipient(request)
+    contact = recipient_contact(request.contact_id, request.to, "phone")
     if request.type == "read":
         return mark_read(actor, contact, request.message_id)
     now = utcnow()
