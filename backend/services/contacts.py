@@ -229,22 +229,29 @@ def get_contact(actor: Actor, contact_id: str) -> Contact:
 
 
 def update_contact(actor: Actor, contact_id: str, data: ContactUpdate | dict, *, via: str = "api") -> Contact:
+    """Apply a partial update to the contact as it is now. The patch is applied to a fresh read; if the row
+    changes between that read and the write (e.g. a message arrives and bumps its conversation summary),
+    the patch is simply applied again, up to three times. A phone or email taken by another contact is a 409."""
     require(actor, Operation.CONTACTS_WRITE)
     request = parse_input(ContactUpdate, data)
-    row = live_contact_row(contact_id, consistent=True)
-    now = utcnow()
-    work = UnitOfWork()
-    changed = _apply_update(row, request, work, via, now)
-    if not changed:
+    for attempt in range(3):
+        row = live_contact_row(contact_id, consistent=True)
+        now = utcnow()
+        work = UnitOfWork()
+        changed = _apply_update(row, request, work, via, now)
+        if not changed:
+            return to_contact(row)
+        row.updatedAt = now
+        work.save(row)  # the version attribute makes this fail if the row changed since the read
+        work.save(audit_row(actor, "contact.update", RESOURCE, row.contactId, changed, {"via": via}, at=now))
+        try:
+            work.commit()
+        except WriteConflict as conflict:
+            if any(label in _UNIQUE_FIELDS for label in conflict.labels) or attempt == 2:
+                raise _conflict_for(conflict.labels, {"phone": row.phone, "email": row.email}) from None
+            continue
         return to_contact(row)
-    row.updatedAt = now
-    work.save(row)  # the version attribute makes this fail if someone else saved in between
-    work.save(audit_row(actor, "contact.update", RESOURCE, row.contactId, changed, {"via": via}, at=now))
-    try:
-        work.commit()
-    except WriteConflict as conflict:
-        raise _conflict_for(conflict.labels, {"phone": row.phone, "email": row.email}) from None
-    return to_contact(row)
+    raise AssertionError("unreachable")
 
 
 def _apply_update(row: ContactModel, request: ContactUpdate, work: UnitOfWork, via: str, now: datetime) -> list[str]:
@@ -283,7 +290,7 @@ def _apply_update(row: ContactModel, request: ContactUpdate, work: UnitOfWork, v
         raise ValidationError("phone: a contact needs a phone number or an email address", field="phone")
     source = request.consent_source or via
     for channel, attr in CONSENT_FIELDS.items():
-        wanted = getattr(request, _snake(attr))
+        wanted = getattr(request, f"opt_in_{channel}")
         if wanted is None or bool(getattr(row, attr)) == wanted:
             continue
         if wanted and not _reachable(channel, row.phone, row.email):
@@ -296,10 +303,6 @@ def _apply_update(row: ContactModel, request: ContactUpdate, work: UnitOfWork, v
             if attr not in changed:
                 changed.append(attr)
     return changed
-
-
-def _snake(attr: str) -> str:
-    return {"optInWhatsApp": "opt_in_whatsapp", "optInSms": "opt_in_sms", "optInEmail": "opt_in_email"}[attr]
 
 
 def delete_contact(actor: Actor, contact_id: str, *, via: str = "api") -> None:

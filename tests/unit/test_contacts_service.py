@@ -140,3 +140,29 @@ def test_search_misses_return_empty_pages(viewer):
     assert contacts.search_contacts(viewer, "nobody").items == []
     assert contacts.search_contacts(viewer, "nobody@example.com").items == []
     assert contacts.search_contacts(viewer, "+44 7911 000000").items == []
+
+
+def test_an_update_racing_a_conversation_bump_is_applied_not_refused(operator, monkeypatch):
+    """A message arriving between the update's read and write bumps the row's version; the patch is re-applied."""
+    from backend.models.contact import ContactModel
+    from backend.services.message_rows import activity_actions
+    from backend.models.base import utcnow
+
+    contact = contacts.create_contact(operator, {"name": "Racing", "phone": unique_phone()})
+    original = contacts.live_contact_row
+    bumped = []
+
+    def read_then_bump(contact_id, consistent=False):
+        row = original(contact_id, consistent)
+        if not bumped:
+            bumped.append(True)
+            ContactModel(contactId=contact_id, version=0).update(
+                activity_actions(at=utcnow(), preview="hi", channel="whatsapp", direction="inbound"), add_version_condition=False
+            )
+        return row
+
+    monkeypatch.setattr(contacts, "live_contact_row", read_then_bump)
+    updated = contacts.update_contact(operator, contact.contact_id, {"name": "Racing Renamed"})
+    assert updated.name == "Racing Renamed"
+    stored = ContactModel.get(contact.contact_id)
+    assert stored.name == "Racing Renamed" and stored.unreadCount == 1
