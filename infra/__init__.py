@@ -1,5 +1,6 @@
-"""WECARE.DIGITAL AWS CDK app: tables, functions, HTTP API, user pool, send queues, the WhatsApp events topic,
-the media bucket and the schedule, one construct per concern."""
+"""WECARE.DIGITAL AWS CDK app: tables, functions, HTTP API, user pool, send queues, the WhatsApp, SMS/voice and
+email events topics (with the SMS/voice and SES configuration sets), the media bucket and the schedule, one
+construct per concern."""
 import os
 
 # jsii prints an end-of-life banner on every start under Node 20 (the build machines' Node): noise, not a failure.

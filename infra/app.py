@@ -1,6 +1,10 @@
 """CDK entry point. `cdk synth` / `cdk deploy` from `infra/`, with context such as
 `-c stage=prod -c callback_url=https://<app>/auth/callback -c install_deps=true
--c whatsapp_phone_number_id=phone-number-id-<...> -c whatsapp_waba_id=<...>` (see stage_config.py)."""
+-c whatsapp_phone_number_id=phone-number-id-<...> -c whatsapp_waba_id=<...>
+-c sms_origination_identity=<number, phone-number/pool id or ARN, or sender id>
+-c voice_origination_identity=<number, phone-number/pool id or ARN> -c email_from="<Name> <address>"`
+and optionally sms_message_type, voice_default_voice_id, email_reply_to, email_unsubscribe_url
+(see stage_config.py)."""
 import os
 import sys
 from pathlib import Path

@@ -1,19 +1,24 @@
 """What varies between deployments, read from CDK context (`cdk synth -c stage=prod -c callback_url=...`).
 
-The WhatsApp ids (`-c whatsapp_phone_number_id=phone-number-id-... -c whatsapp_waba_id=...`) belong to the
-account the stage deploys to, so they come from context, never from code. Secrets (webhook and Meta app
-secrets) are not deployment settings: the functions, triggered by SNS, SQS and the API, do not need them.
+The sending identities belong to the account the stage deploys to, so they come from context, never from code:
+the WhatsApp ids (`-c whatsapp_phone_number_id=phone-number-id-... -c whatsapp_waba_id=...`), the SMS and voice
+origination identities (`-c sms_origination_identity=... -c voice_origination_identity=...`: a phone number,
+a phone-number or pool id or ARN, or for SMS a sender id) and the SES from address (`-c email_from="Name
+<no-reply@example.org>"`). Secrets (webhook and Meta app secrets) are not deployment settings: the functions,
+triggered by SNS, SQS and the API, do not need them.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from constructs import Node
 
-from backend.settings import SendMode
+from backend.adapters.channels.voice import VOICE_IDS
+from backend.settings import SendMode, Settings
 
 INFRA_DIR = Path(__file__).resolve().parent
 DEFAULT_BUILD_DIR = INFRA_DIR / "build"
@@ -21,6 +26,18 @@ DEFAULT_CALLBACK_URL = "http://localhost:3000/auth/callback"  # the Reflex dev s
 
 _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")  # it becomes part of table, function and domain names
 _LOCAL_HOSTS = {"localhost", "127.0.0.1"}
+_ORIGINATION_IDENTITY = re.compile(r"^[A-Za-z0-9_:/+-]{1,256}$")  # SendTextMessage / SendVoiceMessage's pattern
+_EMAIL_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+SMS_MESSAGE_TYPES = ("TRANSACTIONAL", "PROMOTIONAL")
+DEFAULT_SMS_MESSAGE_TYPE = Settings.model_fields["sms_message_type"].default  # the backend's own defaults
+DEFAULT_VOICE_ID = Settings.model_fields["voice_default_voice_id"].default
+# The context keys a LIVE stage needs for each channel to send at all.
+IDENTITY_CONTEXT = {
+    "whatsapp": ("whatsapp_phone_number_id", "whatsapp_waba_id"),
+    "sms": ("sms_origination_identity",),
+    "voice": ("voice_origination_identity",),
+    "email": ("email_from",),
+}
 
 
 @dataclass(frozen=True)
@@ -32,6 +49,13 @@ class StageConfig:
     auth_domain_prefix: str | None = None  # Cognito hosted-UI prefix; derived from the stack id when unset
     whatsapp_phone_number_id: str | None = None  # origination phone number id (End User Messaging Social)
     whatsapp_waba_id: str | None = None  # WhatsApp Business Account id (templates)
+    sms_origination_identity: str | None = None  # phone number, phone-number/pool id or ARN, or sender id
+    sms_message_type: str = DEFAULT_SMS_MESSAGE_TYPE
+    voice_origination_identity: str | None = None  # phone number, or phone-number/pool id or ARN
+    voice_default_voice_id: str = DEFAULT_VOICE_ID  # the Polly voice a call uses unless it names one
+    email_from: str | None = None  # an SES verified identity's address, optionally with a display name
+    email_reply_to: str | None = None
+    email_unsubscribe_url: str | None = None  # HTTPS base of the List-Unsubscribe link (one-click)
     build_dir: Path = DEFAULT_BUILD_DIR
 
     def __post_init__(self) -> None:
@@ -40,6 +64,20 @@ class StageConfig:
         url = urlsplit(self.callback_url)
         if not url.netloc or (url.scheme != "https" and not (url.scheme == "http" and url.hostname in _LOCAL_HOSTS)):
             raise ValueError(f"callback_url {self.callback_url!r}: Cognito needs https (http only for localhost)")
+        for name in ("sms_origination_identity", "voice_origination_identity"):
+            value = getattr(self, name)
+            if value is not None and not _ORIGINATION_IDENTITY.match(value):
+                raise ValueError(f"{name} {value!r}: a phone number, an id or an ARN ([A-Za-z0-9_:/+-], 256 at most)")
+        if self.sms_message_type not in SMS_MESSAGE_TYPES:
+            raise ValueError(f"sms_message_type {self.sms_message_type!r}: one of {list(SMS_MESSAGE_TYPES)}")
+        if self.voice_default_voice_id not in VOICE_IDS:
+            raise ValueError(f"voice_default_voice_id {self.voice_default_voice_id!r}: a voice SendVoiceMessage takes")
+        for name in ("email_from", "email_reply_to"):
+            value = getattr(self, name)
+            if value is not None and not _EMAIL_ADDRESS.match(parseaddr(value)[1]):
+                raise ValueError(f"{name} {value!r}: an email address, optionally as 'Name <address>'")
+        if self.email_unsubscribe_url is not None and not self.email_unsubscribe_url.lower().startswith("https://"):
+            raise ValueError(f"email_unsubscribe_url {self.email_unsubscribe_url!r}: one-click unsubscribe needs https")
 
     @property
     def name_prefix(self) -> str:
@@ -72,7 +110,45 @@ class StageConfig:
     @property
     def whatsapp_ids_missing(self) -> bool:
         """LIVE sends need the phone number id and the WABA id of the deployment's account."""
-        return self.send_mode is SendMode.LIVE and not (self.whatsapp_phone_number_id and self.whatsapp_waba_id)
+        return "whatsapp" in self.identities_missing
+
+    @property
+    def sms_environment(self) -> dict[str, str]:
+        """The `WECARE_` settings of SMS sends (the configuration set is the stack's: see messaging_access)."""
+        return _set({
+            "WECARE_SMS_ORIGINATION_IDENTITY": self.sms_origination_identity,
+            "WECARE_SMS_MESSAGE_TYPE": self.sms_message_type,
+        })
+
+    @property
+    def voice_environment(self) -> dict[str, str]:
+        return _set({
+            "WECARE_VOICE_ORIGINATION_IDENTITY": self.voice_origination_identity,
+            "WECARE_VOICE_DEFAULT_VOICE_ID": self.voice_default_voice_id,
+        })
+
+    @property
+    def email_environment(self) -> dict[str, str]:
+        return _set({
+            "WECARE_EMAIL_FROM": self.email_from,
+            "WECARE_EMAIL_REPLY_TO": self.email_reply_to,
+            "WECARE_EMAIL_UNSUBSCRIBE_URL": self.email_unsubscribe_url,
+        })
+
+    @property
+    def email_from_address(self) -> str | None:
+        """The bare address of `email_from` (what SES authorises a send against), if set."""
+        return parseaddr(self.email_from)[1] if self.email_from else None
+
+    @property
+    def identities_missing(self) -> dict[str, tuple[str, ...]]:
+        """Channel -> the context keys it lacks, when the stage sends LIVE (otherwise nothing is missing)."""
+        if self.send_mode is not SendMode.LIVE:
+            return {}
+        missing = {
+            channel: tuple(key for key in keys if not getattr(self, key)) for channel, keys in IDENTITY_CONTEXT.items()
+        }
+        return {channel: keys for channel, keys in missing.items() if keys}
 
     @classmethod
     def from_context(cls, node: Node, build_dir: Path = DEFAULT_BUILD_DIR) -> "StageConfig":
@@ -89,8 +165,19 @@ class StageConfig:
             auth_domain_prefix=node.try_get_context("auth_domain_prefix") or None,
             whatsapp_phone_number_id=_text(node.try_get_context("whatsapp_phone_number_id")),
             whatsapp_waba_id=_text(node.try_get_context("whatsapp_waba_id")),
+            sms_origination_identity=_text(node.try_get_context("sms_origination_identity")),
+            sms_message_type=(_text(node.try_get_context("sms_message_type")) or DEFAULT_SMS_MESSAGE_TYPE).upper(),
+            voice_origination_identity=_text(node.try_get_context("voice_origination_identity")),
+            voice_default_voice_id=(_text(node.try_get_context("voice_default_voice_id")) or DEFAULT_VOICE_ID).upper(),
+            email_from=_text(node.try_get_context("email_from")),
+            email_reply_to=_text(node.try_get_context("email_reply_to")),
+            email_unsubscribe_url=_text(node.try_get_context("email_unsubscribe_url")),
             build_dir=build_dir,
         )
+
+
+def _set(values: dict[str, str | None]) -> dict[str, str]:
+    return {name: value for name, value in values.items() if value}
 
 
 def _text(value: object) -> str | None:

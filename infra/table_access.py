@@ -30,6 +30,19 @@ _CONTACT_WRITER = {"Contact": TableAccess.READ_WRITE, "AuditLog": TableAccess.WR
 
 R, W, RW = TableAccess.READ, TableAccess.WRITE, TableAccess.READ_WRITE
 
+# The send of SMS, email and voice (sms_send, email_send, voice_calls): the recipient (by id, or through its
+# phone or email key row) and its conversation summary, the PENDING row with its audit row; outbox.deliver:
+# the rate-limit bucket and its config (read only: these channels sync no catalogue), the row, dead letters;
+# provider events: statuses, found by our id or by provider id (byProviderId).
+_CHANNEL_SENDER = {
+    "Contact": RW,
+    "Message": RW,
+    "AuditLog": W,
+    "SystemConfig": R,
+    "RateLimitTracker": RW,
+    "DLQMessage": W,
+}
+
 FUNCTION_TABLE_ACCESS: dict[str, dict[str, TableAccess]] = {
     "contacts-create": _CONTACT_WRITER,
     "contacts-read": _CONTACT_READER,
@@ -55,6 +68,17 @@ FUNCTION_TABLE_ACCESS: dict[str, dict[str, TableAccess]] = {
     "messages-delete": {"Message": RW, "AuditLog": W},
     # dlq: list, replay, discard; the schedule: outbox.sweep_stale (byPendingWork, dead letters) and media retries.
     "dlq-replay": {"DLQMessage": RW, "Message": RW, "AuditLog": W, "MediaFile": W},
+    # + inbound_sms: the sender's contact (created with its key row and audit row, or found), the text (exactly
+    # once), STOP/START consent with its audit row, the replies queued as PENDING rows.
+    "outbound-sms": _CHANNEL_SENDER,
+    # + email_events: a hard bounce or complaint turns the owning contact's email consent off, audited.
+    "outbound-email": _CHANNEL_SENDER,
+    # + voice_calls/voice_delivery/voice_events: the call row is put with its message, then only updated
+    # (conditional UpdateItem: status forward, provider id, reopened for a replay), never read.
+    "outbound-voice": {**_CHANNEL_SENDER, "VoiceCall": W},
+    # voice_calls: one call (GetItem), the log by day (byDay keys, then BatchGetItem) or by contact (byContact,
+    # whose contact must be live).
+    "voice-calls-read": {"VoiceCall": R, "Contact": R},
 }
 
 NO_TABLE_ACCESS_WARNING = "wecare:no-table-access"

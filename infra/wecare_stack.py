@@ -1,5 +1,6 @@
 """The WECARE.DIGITAL stack: wires the data, auth, functions, API and messaging constructs (send queues, the
-WhatsApp events topic, the media bucket, the schedule) and grants least privilege."""
+WhatsApp, SMS/voice and email events topics with their configuration sets, the media bucket, the schedule) and
+grants least privilege."""
 from __future__ import annotations
 
 from typing import Iterable
@@ -12,13 +13,14 @@ from backend.settings import RuntimeEnv
 from infra import asset_staging
 from infra.components.api import PlatformApi
 from infra.components.auth import UserDirectory
+from infra.components.channel_events import EmailEvents, SmsVoiceEvents
 from infra.components.data import DataTables
 from infra.components.functions import ServiceFunctions
 from infra.components.media import MediaBucket
 from infra.components.queues import SendQueues
 from infra.components.schedule import Schedule
 from infra.components.whatsapp_events import WhatsAppEvents
-from infra.messaging_access import grant_messaging_access
+from infra.messaging_access import channel_senders, grant_messaging_access
 from infra.stage_config import StageConfig
 from infra.table_access import grant_table_access
 from infra.table_specs import table_specs_for
@@ -26,10 +28,18 @@ from infra.table_specs import table_specs_for
 MISSING_FUNCTION_WARNING = "wecare:missing-function"
 LAYER_EMPTY_WARNING = "wecare:layer-without-dependencies"
 WHATSAPP_IDS_WARNING = "wecare:whatsapp-ids-missing"
+# A LIVE stage without a channel's sending identity: one warning id per channel, so each can be acknowledged.
+IDENTITY_WARNINGS = {
+    "whatsapp": WHATSAPP_IDS_WARNING,
+    "sms": "wecare:sms-identity-missing",
+    "voice": "wecare:voice-identity-missing",
+    "email": "wecare:email-from-missing",
+}
 
 # The triggers that are not routes (conventions §4). A channel listed here gets a send queue consumed by
-# `outbound-<channel>`; add "sms", "email", "voice" as their functions arrive.
-SEND_CHANNELS: tuple[str, ...] = ("whatsapp",)
+# `outbound-<channel>`; that function also takes the channel's provider events (SMS/voice and email topics).
+SEND_CHANNELS: tuple[str, ...] = ("whatsapp", "sms", "email", "voice")
+SMS_VOICE_CHANNELS: tuple[str, ...] = ("sms", "voice")
 WHATSAPP_EVENTS_FUNCTION = "inbound-whatsapp-handler"
 SCHEDULED_FUNCTION = "dlq-replay"
 
@@ -57,11 +67,12 @@ class WecareStack(Stack):
                 MISSING_FUNCTION_WARNING,
                 f"lambdas/{function}/handler.py does not exist; its routes and triggers are not deployed.",
             )
-        if config.whatsapp_ids_missing:
+        for channel, keys in config.identities_missing.items():
             Annotations.of(self).add_warning_v2(
-                WHATSAPP_IDS_WARNING,
-                "send_mode is LIVE but -c whatsapp_phone_number_id and -c whatsapp_waba_id are not both set, so "
-                "WhatsApp sends will fail; set them, or deploy with -c send_mode=sandbox.",
+                IDENTITY_WARNINGS[channel],
+                f"send_mode is LIVE but {' and '.join(f'-c {key}' for key in keys)} "
+                f"{'are not both' if len(keys) > 1 else 'is not'} set, so {_CHANNEL_NAMES[channel]} sends will "
+                f"fail; set {'them' if len(keys) > 1 else 'it'}, or deploy with -c send_mode=sandbox.",
             )
 
         data = DataTables(self, "Data", specs=table_specs_for(config.table_prefix))
@@ -111,6 +122,21 @@ class WecareStack(Stack):
             events = WhatsAppEvents(
                 self, "WhatsAppEvents", name_prefix=config.name_prefix, handler=deployed[WHATSAPP_EVENTS_FUNCTION]
             )
+        sms_voice_handlers = {
+            channel: deployed[send_consumer(channel)]
+            for channel in SMS_VOICE_CHANNELS
+            if send_consumer(channel) in deployed
+        }
+        sms_voice = None
+        if sms_voice_handlers:
+            sms_voice = SmsVoiceEvents(
+                self, "SmsVoiceEvents", name_prefix=config.name_prefix, handlers=sms_voice_handlers
+            )
+        email = None
+        if send_consumer("email") in deployed:
+            email = EmailEvents(
+                self, "EmailEvents", name_prefix=config.name_prefix, handler=deployed[send_consumer("email")]
+            )
         if SCHEDULED_FUNCTION in deployed:
             Schedule(self, "Schedule", name_prefix=config.name_prefix, target=deployed[SCHEDULED_FUNCTION])
         grant_messaging_access(
@@ -118,6 +144,7 @@ class WecareStack(Stack):
             send_queues=send_queues,
             media_bucket=media.bucket,
             whatsapp_environment=config.whatsapp_environment,
+            senders=channel_senders(self, config, sms_voice=sms_voice, email=email),
         )
 
         api = PlatformApi(
@@ -139,6 +166,21 @@ class WecareStack(Stack):
         CfnOutput(self, "MediaBucketName", value=media.bucket.bucket_name)
         if events is not None:
             CfnOutput(self, "WhatsAppEventsTopicArn", value=events.topic.topic_arn)
+        if sms_voice is not None:
+            CfnOutput(
+                self,
+                "SmsVoiceEventsTopicArn",
+                value=sms_voice.topic.topic_arn,
+                description="Set it as the two-way channel of the SMS origination number (inbound texts); the "
+                "configuration set already publishes delivery and call events to it.",
+            )
+            CfnOutput(self, "SmsVoiceConfigurationSetName", value=sms_voice.configuration_set_name)
+        if email is not None:
+            CfnOutput(self, "EmailEventsTopicArn", value=email.topic.topic_arn)
+            CfnOutput(self, "EmailConfigurationSetName", value=email.configuration_set_name)
+
+
+_CHANNEL_NAMES = {"whatsapp": "WhatsApp", "sms": "SMS", "voice": "voice", "email": "email"}
 
 
 def deployable_routes(routes: Iterable[Route]) -> tuple[tuple[Route, ...], list[str]]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backend.api import contacts_api, messaging_api
+from backend.api import contacts_api, email_api, messaging_api, sms_api, voice_api
 from backend.api.http import Endpoint
 
 
@@ -26,6 +26,11 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/contacts/{contactId}", "contacts-delete", contacts_api.delete),
     Route("GET", "/contacts", "contacts-search", contacts_api.search),
     Route("POST", "/whatsapp/send", "outbound-whatsapp", messaging_api.send_whatsapp),
+    Route("POST", "/sms/send", "outbound-sms", sms_api.send_sms),
+    Route("POST", "/email/send", "outbound-email", email_api.send_email),
+    Route("POST", "/voice/call", "outbound-voice", voice_api.place_call),
+    Route("GET", "/voice/calls", "voice-calls-read", voice_api.list_calls),
+    Route("GET", "/voice/calls/{callId}", "voice-calls-read", voice_api.get_call),
     Route("GET", "/messages", "messages-read", messaging_api.list_messages),
     Route("GET", "/messages/{messageId}", "messages-read", messaging_api.read_message),
     Route("DELETE", "/messages/{messageId}", "messages-delete", messaging_api.delete_message),

@@ -5,21 +5,40 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from backend.adapters.channels.email_factory import set_email_event_sink
 from backend.adapters.channels.factory import set_sandbox_event_sink
+from backend.adapters.channels.sms_factory import set_sms_event_sink
+from backend.adapters.channels.voice_factory import set_voice_event_sink
 from backend.adapters.send_queue import LocalSendQueue, send_queue
 from backend.runtime.schedules import start_local_scheduler
+from backend.services.email_events import ingest_email_event
+from backend.services.inbound_sms import ingest_sms_event
 from backend.services.inbound_whatsapp import ingest
+from backend.services.voice_events import ingest_voice_event
 from backend.services.whatsapp_events import parse_sns_message
 
 log = logging.getLogger(__name__)
 
 
-def deliver_sandbox_event(sns_message: str) -> None:
-    """The sandbox's SNS-shaped events take the same path as real ones from AWS."""
-    try:
-        ingest(parse_sns_message(sns_message))
-    except Exception:
-        log.exception("sandbox event could not be ingested")
+def _logged(ingest_event):
+    """A sandbox sink: the SNS-shaped event takes the same path as a real one; a failure is logged, not raised
+    into the sandbox's timer thread."""
+
+    def sink(sns_message: str) -> None:
+        try:
+            ingest_event(sns_message)
+        except Exception:
+            log.exception("sandbox event could not be ingested")
+
+    return sink
+
+
+SANDBOX_SINKS = (
+    (set_sandbox_event_sink, lambda message: ingest(parse_sns_message(message))),
+    (set_sms_event_sink, ingest_sms_event),
+    (set_email_event_sink, ingest_email_event),
+    (set_voice_event_sink, ingest_voice_event),
+)
 
 
 @dataclass
@@ -32,11 +51,13 @@ class MessagingRuntime:
             self.scheduler.shutdown(wait=False)
         if self.queue is not None:
             self.queue.stop()
-        set_sandbox_event_sink(None)
+        for set_sink, _ in SANDBOX_SINKS:
+            set_sink(None)
 
 
 def start_messaging(*, scheduler: bool = True) -> MessagingRuntime:
-    set_sandbox_event_sink(deliver_sandbox_event)
+    for set_sink, ingest_event in SANDBOX_SINKS:
+        set_sink(_logged(ingest_event))
     queue = send_queue()
     local = queue if isinstance(queue, LocalSendQueue) else None
     if local is not None:

@@ -7,6 +7,7 @@ retry dead-letters it. `sweep_stale` re-enqueues rows a crash left behind.
 """
 from __future__ import annotations
 
+import importlib
 import logging
 import random
 from dataclasses import dataclass
@@ -45,7 +46,7 @@ def register_delivery(channel: str, factory: Callable[[], ChannelDelivery]) -> N
 
 def delivery_for(channel: str) -> ChannelDelivery:
     if channel not in _deliveries:
-        import backend.services.whatsapp_delivery  # noqa: F401  (registers itself)
+        importlib.import_module(f"backend.services.{channel}_delivery")  # each registers itself on import
     return _deliveries[channel]()
 
 

@@ -11,7 +11,7 @@ from infra.asset_staging import LAYER_REQUIREMENTS, REPO_ROOT
 
 # What the Lambda Python runtime already provides (boto3 and its dependency tree).
 RUNTIME_PROVIDED = {"boto3", "botocore", "jmespath", "s3transfer", "python-dateutil", "six", "urllib3"}
-BACKEND_NEEDS = {"pynamodb", "phonenumbers", "pydantic", "pydantic-settings", "argon2-cffi"}
+BACKEND_NEEDS = {"pynamodb", "phonenumbers", "pydantic", "pydantic-settings", "argon2-cffi", "nh3"}  # nh3: email HTML
 LAMBDA_PYTHON = {
     "python_version": "3.12",
     "python_full_version": "3.12.0",

@@ -1,6 +1,7 @@
 """The synthesized stack: tables from the backend specs, one function per routed or triggered function and one
 JWT-protected route per route-table entry, the role groups, the messaging resources (send queues, the WhatsApp
-events topic, the media bucket, the schedule), least-privilege grants, and a template cfn-lint accepts."""
+events topic, the media bucket, the schedule), least-privilege grants, and a template cfn-lint accepts.
+The SMS, voice and email resources (their events topics and configuration sets) are in test_channels.py."""
 from __future__ import annotations
 
 import json
@@ -8,64 +9,60 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk.assertions import Annotations, Match, Template
+from aws_cdk.assertions import Annotations, Match
 
 from backend.api.routes import ROUTES
-from backend.models import ContactModel
 from infra.messaging_access import FUNCTION_MESSAGING_ACCESS
 from infra.stage_config import StageConfig
 from infra.table_access import FUNCTION_TABLE_ACCESS, NO_TABLE_ACCESS_WARNING, READ_ACTIONS, WRITE_ACTIONS, TableAccess
 from infra.table_specs import table_specs_for
-from infra.wecare_stack import LAYER_EMPTY_WARNING, WHATSAPP_IDS_WARNING, WecareStack
+from infra.wecare_stack import (
+    IDENTITY_WARNINGS,
+    LAYER_EMPTY_WARNING,
+    SEND_CHANNELS,
+    WHATSAPP_IDS_WARNING,
+    WecareStack,
+)
+from tests.infra.stack_template import (
+    CALLBACK_URL,
+    CONTEXT,
+    PHONE_NUMBER_ID,
+    PREFIX,
+    STAGE,
+    THIS_ACCOUNT,
+    WABA_ID,
+    Synthesized,
+    as_list,
+    denies_insecure_transport,
+    functions_by_name,
+    get_att_targets,
+    invoke_permission,
+    named,
+    render,
+    role_statements,
+    service_actions,
+    table_statements,
+)
 
-STAGE = "citest"
-PREFIX = f"wecare-{STAGE}-"
-CALLBACK_URL = "https://app.example.test/auth/callback"
-PHONE_NUMBER_ID = "phone-number-id-0123456789abcdef"
-WABA_ID = "waba-citest"
-CONTEXT = {
-    "stage": STAGE,
-    "callback_url": CALLBACK_URL,
-    "whatsapp_phone_number_id": PHONE_NUMBER_ID,
-    "whatsapp_waba_id": WABA_ID,
-}
 EXPIRING_TABLES = {"Message", "DLQMessage", "AuditLog", "RateLimitTracker", "VoiceCall"}  # conventions §3
 TRIGGERED_ONLY = {"inbound-whatsapp-handler"}  # conventions §4: its trigger is the SNS topic, it has no route
 DEPLOYED_FUNCTIONS = sorted({route.function for route in ROUTES} | TRIGGERED_ONLY)
-ENQUEUERS = {"outbound-whatsapp", "inbound-whatsapp-handler", "dlq-replay"}
+# Function -> the channels whose send queue it puts message ids on (WECARE_SEND_QUEUE_URLS, sqs:SendMessage).
+ENQUEUES = {
+    "outbound-whatsapp": {"whatsapp"},
+    "inbound-whatsapp-handler": {"whatsapp"},
+    "dlq-replay": {"whatsapp", "sms", "email", "voice"},  # replays and the outbox sweep, on every channel
+    "outbound-sms": {"sms"},  # retries, and the STOP/START/HELP replies to inbound texts
+    "outbound-email": {"email"},
+    "outbound-voice": {"voice"},
+}
+WHATSAPP_USERS = {"outbound-whatsapp", "inbound-whatsapp-handler", "dlq-replay"}
 MEDIA_USERS = {"outbound-whatsapp": "read", "inbound-whatsapp-handler": "read_write", "dlq-replay": "read_write"}
 SOCIAL_MESSAGING = "social-messaging.amazonaws.com"
-THIS_ACCOUNT = {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
-
-
-@dataclass
-class Synthesized:
-    stack: cdk.Stack
-    template: Template
-    template_path: Path
-    contact_table_name_before: str
-    contact_table_name_after: str
-
-    def resources(self, resource_type: str) -> dict[str, dict]:
-        return self.template.find_resources(resource_type)
-
-
-@pytest.fixture(scope="module")
-def synthesized(tmp_path_factory) -> Synthesized:
-    root = tmp_path_factory.mktemp("infra")
-    app = cdk.App(outdir=str(root / "cdk.out"), context=CONTEXT)
-    config = StageConfig.from_context(app.node, build_dir=root / "build")
-    before = ContactModel.Meta.table_name
-    stack = WecareStack(app, "wecare-citest", config=config)
-    assembly = app.synth()
-    template_path = Path(assembly.get_stack_artifact(stack.artifact_id).template_full_path)
-    template = Template.from_json(json.loads(template_path.read_text()))
-    return Synthesized(stack, template, template_path, before, ContactModel.Meta.table_name)
 
 
 @pytest.fixture(scope="module")
@@ -75,25 +72,6 @@ def specs():
 
 def _tables_by_name(synthesized: Synthesized) -> dict[str, dict]:
     return {r["Properties"]["TableName"]: r for r in synthesized.resources("AWS::DynamoDB::Table").values()}
-
-
-def _functions_by_name(synthesized: Synthesized) -> dict[str, tuple[str, dict]]:
-    """Deployed function name without the prefix -> (logical id, properties)."""
-    return {
-        props["Properties"]["FunctionName"].removeprefix(PREFIX): (logical_id, props["Properties"])
-        for logical_id, props in synthesized.resources("AWS::Lambda::Function").items()
-    }
-
-
-def _get_att_targets(value) -> set[str]:
-    """Logical ids named by any Fn::GetAtt inside a (possibly nested) CloudFormation value."""
-    if isinstance(value, dict):
-        if "Fn::GetAtt" in value:
-            return {value["Fn::GetAtt"][0]}
-        return set().union(*(_get_att_targets(v) for v in value.values())) if value else set()
-    if isinstance(value, list):
-        return set().union(*(_get_att_targets(v) for v in value)) if value else set()
-    return set()
 
 
 def test_the_twelve_spec_tables_are_on_demand_recoverable_and_retained(synthesized, specs):
@@ -142,7 +120,7 @@ def test_synth_leaves_the_backend_model_configuration_alone(synthesized):
 
 
 def test_one_python312_function_per_routed_or_triggered_function(synthesized):
-    functions = _functions_by_name(synthesized)
+    functions = functions_by_name(synthesized)
     assert sorted(functions) == DEPLOYED_FUNCTIONS
     (layer_id,) = synthesized.resources("AWS::Lambda::LayerVersion")
     (pool_id,) = synthesized.resources("AWS::Cognito::UserPool")
@@ -172,14 +150,14 @@ def test_each_route_reaches_its_function_through_the_jwt_authorizer(synthesized)
     (pool_id,) = synthesized.resources("AWS::Cognito::UserPool")
     assert pool_id in json.dumps(authorizer["Properties"]["JwtConfiguration"]["Issuer"])
     integrations = synthesized.resources("AWS::ApiGatewayV2::Integration")
-    function_ids = {name: logical_id for name, (logical_id, _) in _functions_by_name(synthesized).items()}
+    function_ids = {name: logical_id for name, (logical_id, _) in functions_by_name(synthesized).items()}
     for route in ROUTES:
         deployed = routes[route.route_key]
         assert deployed["AuthorizationType"] == "JWT" and deployed["AuthorizerId"] == {"Ref": authorizer_id}
         integration_id = deployed["Target"]["Fn::Join"][1][1]["Ref"]
         integration = integrations[integration_id]["Properties"]
         assert integration["PayloadFormatVersion"] == "2.0"
-        assert _get_att_targets(integration["IntegrationUri"]) == {function_ids[route.function]}, route.route_key
+        assert get_att_targets(integration["IntegrationUri"]) == {function_ids[route.function]}, route.route_key
 
 
 def test_cors_allows_only_the_web_app_origin(synthesized):
@@ -203,45 +181,6 @@ def test_user_pool_has_the_role_groups_and_a_public_pkce_web_client(synthesized)
     assert props.get("GenerateSecret", False) is False
 
 
-def _role_statements(synthesized: Synthesized) -> dict[str, list[dict]]:
-    """Function name -> every statement of its role's policies."""
-    role_of = {name: props["Role"]["Fn::GetAtt"][0] for name, (_, props) in _functions_by_name(synthesized).items()}
-    policies = synthesized.resources("AWS::IAM::Policy").values()
-    return {
-        name: [
-            s
-            for policy in policies
-            if {"Ref": role} in policy["Properties"]["Roles"]
-            for s in policy["Properties"]["PolicyDocument"]["Statement"]
-        ]
-        for name, role in role_of.items()
-    }
-
-
-def _table_statements(synthesized: Synthesized) -> dict[str, list[dict]]:
-    """Function name -> the DynamoDB statements of its role's policies."""
-    tables = {
-        logical_id: table["Properties"]["TableName"].removeprefix(PREFIX)
-        for logical_id, table in synthesized.resources("AWS::DynamoDB::Table").items()
-    }
-    return {
-        name: [
-            {**s, "Tables": {tables[t] for t in _get_att_targets(s["Resource"]) if t in tables}}
-            for s in statements
-            if any(str(a).startswith("dynamodb:") for a in _as_list(s["Action"]))
-        ]
-        for name, statements in _role_statements(synthesized).items()
-    }
-
-
-def _actions(statements: list[dict], service: str) -> set[str]:
-    return {a for s in statements for a in _as_list(s["Action"]) if a.startswith(f"{service}:")}
-
-
-def _as_list(value) -> list:
-    return value if isinstance(value, list) else [value]
-
-
 def test_no_dynamodb_statement_is_a_wildcard(synthesized):
     statements = [
         s
@@ -249,24 +188,24 @@ def test_no_dynamodb_statement_is_a_wildcard(synthesized):
         for s in policy["Properties"]["PolicyDocument"]["Statement"]
     ]
     dynamodb_statements = [
-        s for s in statements if any(str(a).startswith("dynamodb:") or a == "*" for a in _as_list(s["Action"]))
+        s for s in statements if any(str(a).startswith("dynamodb:") or a == "*" for a in as_list(s["Action"]))
     ]
     assert dynamodb_statements, "the contacts functions must have table grants"
     for statement in dynamodb_statements:
-        actions = _as_list(statement["Action"])
+        actions = as_list(statement["Action"])
         assert "*" not in actions and "dynamodb:*" not in actions, statement
         assert "dynamodb:Scan" not in actions, statement
-        assert "*" not in _as_list(statement["Resource"]), statement
+        assert "*" not in as_list(statement["Resource"]), statement
 
 
 def test_contact_readers_only_read_and_writers_also_audit(synthesized):
-    grants = _table_statements(synthesized)
+    grants = table_statements(synthesized)
     for reader in ("contacts-read", "contacts-search"):
         assert {t for s in grants[reader] for t in s["Tables"]} == {"Contact"}, reader
-        assert not {a for s in grants[reader] for a in _as_list(s["Action"])} & set(WRITE_ACTIONS), reader
+        assert not {a for s in grants[reader] for a in as_list(s["Action"])} & set(WRITE_ACTIONS), reader
     for writer in ("contacts-create", "contacts-update", "contacts-delete"):
         actions_on = {
-            table: {a for s in grants[writer] if table in s["Tables"] for a in _as_list(s["Action"])}
+            table: {a for s in grants[writer] if table in s["Tables"] for a in as_list(s["Action"])}
             for table in ("Contact", "AuditLog")
         }
         assert actions_on["Contact"] >= set(READ_ACTIONS) | set(WRITE_ACTIONS), writer
@@ -281,36 +220,37 @@ def test_every_deployed_function_has_table_grants(synthesized):
 
 
 def test_table_grants_are_exactly_the_table_access_map(synthesized):
-    grants = _table_statements(synthesized)
+    grants = table_statements(synthesized)
     readers = (TableAccess.READ, TableAccess.READ_WRITE)
     writers = (TableAccess.WRITE, TableAccess.READ_WRITE)
     for name in DEPLOYED_FUNCTIONS:
         access = FUNCTION_TABLE_ACCESS[name]
-        read = {t for s in grants[name] if set(_as_list(s["Action"])) & set(READ_ACTIONS) for t in s["Tables"]}
-        written = {t for s in grants[name] if set(_as_list(s["Action"])) & set(WRITE_ACTIONS) for t in s["Tables"]}
+        read = {t for s in grants[name] if set(as_list(s["Action"])) & set(READ_ACTIONS) for t in s["Tables"]}
+        written = {t for s in grants[name] if set(as_list(s["Action"])) & set(WRITE_ACTIONS) for t in s["Tables"]}
         assert read == {t for t, level in access.items() if level in readers}, name
         assert written == {t for t, level in access.items() if level in writers}, name
 
 
 def test_message_readers_only_read_and_deleters_only_touch_messages_and_the_audit_log(synthesized):
-    grants, statements = _table_statements(synthesized), _role_statements(synthesized)
+    grants, statements = table_statements(synthesized), role_statements(synthesized)
     assert {t for s in grants["messages-read"] for t in s["Tables"]} == {"Message", "Contact"}
-    assert not {a for s in grants["messages-read"] for a in _as_list(s["Action"])} & set(WRITE_ACTIONS)
+    assert not {a for s in grants["messages-read"] for a in as_list(s["Action"])} & set(WRITE_ACTIONS)
     assert {t for s in grants["messages-delete"] for t in s["Tables"]} == {"Message", "AuditLog"}
     for name in ("messages-read", "messages-delete"):
-        assert not any(_actions(statements[name], service) for service in ("s3", "sqs", "social-messaging")), name
+        services = ("s3", "sqs", "social-messaging", "sms-voice", "ses")
+        assert not any(service_actions(statements[name], service) for service in services), name
 
 
 def test_no_policy_statement_grants_a_wildcard(synthesized):
-    for name, statements in _role_statements(synthesized).items():
+    for name, statements in role_statements(synthesized).items():
         for statement in statements:
-            assert not [a for a in _as_list(statement["Action"]) if "*" in a], (name, statement)
-            assert "*" not in _as_list(statement["Resource"]), (name, statement)
+            assert not [a for a in as_list(statement["Action"]) if "*" in a], (name, statement)
+            assert "*" not in as_list(statement["Resource"]), (name, statement)
 
 
 def test_social_messaging_actions_only_where_the_code_calls_them(synthesized):
-    statements = _role_statements(synthesized)
-    granted = {name: _actions(s, "social-messaging") for name, s in statements.items()}
+    statements = role_statements(synthesized)
+    granted = {name: service_actions(s, "social-messaging") for name, s in statements.items()}
     assert {name: actions for name, actions in granted.items() if actions} == {
         "outbound-whatsapp": {
             "social-messaging:SendWhatsAppMessage",
@@ -322,25 +262,26 @@ def test_social_messaging_actions_only_where_the_code_calls_them(synthesized):
     }
     assert all(set(access.whatsapp) == granted[name] for name, access in FUNCTION_MESSAGING_ACCESS.items())
     templates = {"social-messaging:ListWhatsAppMessageTemplates", "social-messaging:CreateWhatsAppMessageTemplate"}
-    for statement in (s for group in statements.values() for s in group if _actions([s], "social-messaging")):
-        resource_type = "waba" if set(_as_list(statement["Action"])) <= templates else "phone-number-id"
+    for statement in (s for group in statements.values() for s in group if service_actions([s], "social-messaging")):
+        resource_type = "waba" if set(as_list(statement["Action"])) <= templates else "phone-number-id"
         arn = "arn:${AWS::Partition}:social-messaging:${AWS::Region}:${AWS::AccountId}:" + f"{resource_type}/*"
-        assert _render(statement["Resource"]) == arn, statement
+        assert render(statement["Resource"]) == arn, statement
 
 
-def test_only_the_functions_that_enqueue_may_send_to_the_send_queue(synthesized):
-    queue_id, _ = _named(synthesized, "AWS::SQS::Queue", "QueueName", f"{PREFIX}whatsapp-send")
+@pytest.mark.parametrize("channel", SEND_CHANNELS)
+def test_only_the_functions_that_enqueue_may_send_to_the_send_queue(synthesized, channel):
+    queue_id, _ = named(synthesized, "AWS::SQS::Queue", "QueueName", f"{PREFIX}{channel}-send")
     queue_arn = {"Fn::GetAtt": [queue_id, "Arn"]}
 
     def allowed(action: str) -> set[str]:
         return {
             name
-            for name, statements in _role_statements(synthesized).items()
-            if any(action in _as_list(s["Action"]) and s["Resource"] == queue_arn for s in statements)
+            for name, statements in role_statements(synthesized).items()
+            if any(action in as_list(s["Action"]) and s["Resource"] == queue_arn for s in statements)
         }
 
-    assert allowed("sqs:SendMessage") == ENQUEUERS
-    assert allowed("sqs:ReceiveMessage") == allowed("sqs:DeleteMessage") == {"outbound-whatsapp"}
+    assert allowed("sqs:SendMessage") == {name for name, channels in ENQUEUES.items() if channel in channels}
+    assert allowed("sqs:ReceiveMessage") == allowed("sqs:DeleteMessage") == {f"outbound-{channel}"}
 
 
 def test_media_access_is_read_to_send_and_read_write_to_fetch(synthesized):
@@ -349,10 +290,10 @@ def test_media_access_is_read_to_send_and_read_write_to_fetch(synthesized):
         "read": {"s3:GetObject", "s3:ListBucket"},
         "read_write": {"s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:DeleteObject"},
     }
-    for name, statements in _role_statements(synthesized).items():
-        assert _actions(statements, "s3") == expected.get(MEDIA_USERS.get(name), set()), name
-        for statement in (s for s in statements if _actions([s], "s3")):
-            assert _get_att_targets(statement["Resource"]) == {bucket_id}, (name, statement)
+    for name, statements in role_statements(synthesized).items():
+        assert service_actions(statements, "s3") == expected.get(MEDIA_USERS.get(name), set()), name
+        for statement in (s for s in statements if service_actions([s], "s3")):
+            assert get_att_targets(statement["Resource"]) == {bucket_id}, (name, statement)
 
 
 def test_message_table_streams_new_images_and_has_the_messaging_indexes(synthesized, specs):
@@ -371,13 +312,22 @@ def test_message_table_streams_new_images_and_has_the_messaging_indexes(synthesi
 
     assert "byActivity" in indexes("Contact")
     assert {"byDay", "byPendingWork", "byProviderId", "byContact"} <= indexes("Message")
+    assert {"byContact", "byDay"} <= indexes("VoiceCall")
 
 
-def test_the_whatsapp_send_queue_redrives_to_an_encrypted_tls_only_dead_letter_queue(synthesized):
-    queue_id, queue = _named(synthesized, "AWS::SQS::Queue", "QueueName", f"{PREFIX}whatsapp-send")
-    dlq_id, dlq = _named(synthesized, "AWS::SQS::Queue", "QueueName", f"{PREFIX}whatsapp-send-dlq")
+def test_there_is_one_send_queue_and_one_dead_letter_queue_per_channel(synthesized):
+    names = {q["Properties"]["QueueName"] for q in synthesized.resources("AWS::SQS::Queue").values()}
+    sends = {name.removeprefix(PREFIX) for name in names if name.endswith(("-send", "-send-dlq"))}
+    assert sends == {f"{c}-send" for c in SEND_CHANNELS} | {f"{c}-send-dlq" for c in SEND_CHANNELS}
+    assert set(SEND_CHANNELS) == {"whatsapp", "sms", "email", "voice"}
+
+
+@pytest.mark.parametrize("channel", SEND_CHANNELS)
+def test_each_send_queue_redrives_to_an_encrypted_tls_only_dead_letter_queue(synthesized, channel):
+    queue_id, queue = named(synthesized, "AWS::SQS::Queue", "QueueName", f"{PREFIX}{channel}-send")
+    dlq_id, dlq = named(synthesized, "AWS::SQS::Queue", "QueueName", f"{PREFIX}{channel}-send-dlq")
     assert queue["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]}, "maxReceiveCount": 5}
-    _, consumer = _functions_by_name(synthesized)["outbound-whatsapp"]
+    _, consumer = functions_by_name(synthesized)[f"outbound-{channel}"]
     assert queue["VisibilityTimeout"] >= 6 * consumer["Timeout"]
     assert dlq["MessageRetentionPeriod"] == 14 * 24 * 3600
     for logical_id, props in ((queue_id, queue), (dlq_id, dlq)):
@@ -387,12 +337,13 @@ def test_the_whatsapp_send_queue_redrives_to_an_encrypted_tls_only_dead_letter_q
             for p in synthesized.resources("AWS::SQS::QueuePolicy").values()
             if {"Ref": logical_id} in p["Properties"]["Queues"]
         ]
-        assert _denies_insecure_transport(policy["Statement"])
+        assert denies_insecure_transport(policy["Statement"])
 
 
-def test_outbound_whatsapp_consumes_its_queue_in_batches_reporting_failed_records(synthesized):
-    queue_id, _ = _named(synthesized, "AWS::SQS::Queue", "QueueName", f"{PREFIX}whatsapp-send")
-    function_id, _ = _functions_by_name(synthesized)["outbound-whatsapp"]
+@pytest.mark.parametrize("channel", SEND_CHANNELS)
+def test_each_outbound_function_consumes_its_queue_in_batches_reporting_failed_records(synthesized, channel):
+    queue_id, _ = named(synthesized, "AWS::SQS::Queue", "QueueName", f"{PREFIX}{channel}-send")
+    function_id, _ = functions_by_name(synthesized)[f"outbound-{channel}"]
     (mapping,) = [
         m["Properties"]
         for m in synthesized.resources("AWS::Lambda::EventSourceMapping").values()
@@ -404,8 +355,8 @@ def test_outbound_whatsapp_consumes_its_queue_in_batches_reporting_failed_record
 
 
 def test_whatsapp_events_reach_the_inbound_handler_from_end_user_messaging_social_only(synthesized):
-    topic_id, _ = _named(synthesized, "AWS::SNS::Topic", "TopicName", f"{PREFIX}whatsapp-events")
-    handler_id, _ = _functions_by_name(synthesized)["inbound-whatsapp-handler"]
+    topic_id, _ = named(synthesized, "AWS::SNS::Topic", "TopicName", f"{PREFIX}whatsapp-events")
+    handler_id, _ = functions_by_name(synthesized)["inbound-whatsapp-handler"]
     (policy,) = [
         p["Properties"]["PolicyDocument"]
         for p in synthesized.resources("AWS::SNS::TopicPolicy").values()
@@ -415,15 +366,23 @@ def test_whatsapp_events_reach_the_inbound_handler_from_end_user_messaging_socia
     assert [(s["Principal"], s["Action"], s["Resource"], s["Condition"]) for s in allows] == [
         ({"Service": SOCIAL_MESSAGING}, "sns:Publish", {"Ref": topic_id}, THIS_ACCOUNT)
     ]
-    assert _denies_insecure_transport(policy["Statement"])
-    subscriptions = [s["Properties"] for s in synthesized.resources("AWS::SNS::Subscription").values()]
+    assert denies_insecure_transport(policy["Statement"])
+    subscriptions = [
+        s["Properties"]
+        for s in synthesized.resources("AWS::SNS::Subscription").values()
+        if s["Properties"]["TopicArn"] == {"Ref": topic_id}
+    ]
     assert subscriptions == [
         {"Protocol": "lambda", "Endpoint": {"Fn::GetAtt": [handler_id, "Arn"]}, "TopicArn": {"Ref": topic_id}}
     ]
-    assert _invoke_permission(synthesized, handler_id, "sns.amazonaws.com") == {"Ref": topic_id}
-    (invoke_config,) = synthesized.resources("AWS::Lambda::EventInvokeConfig").values()
+    assert invoke_permission(synthesized, handler_id, "sns.amazonaws.com") == {"Ref": topic_id}
+    (invoke_config,) = [
+        c
+        for c in synthesized.resources("AWS::Lambda::EventInvokeConfig").values()
+        if c["Properties"]["FunctionName"] == {"Ref": handler_id}
+    ]
     assert invoke_config["Properties"]["FunctionName"] == {"Ref": handler_id}
-    failed_id, _ = _named(synthesized, "AWS::SQS::Queue", "QueueName", f"{PREFIX}whatsapp-events-failed")
+    failed_id, _ = named(synthesized, "AWS::SQS::Queue", "QueueName", f"{PREFIX}whatsapp-events-failed")
     assert invoke_config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] == {
         "Fn::GetAtt": [failed_id, "Arn"]
     }
@@ -444,38 +403,45 @@ def test_the_media_bucket_is_private_encrypted_tls_only_and_open_to_the_service_
     (policy,) = synthesized.resources("AWS::S3::BucketPolicy").values()
     assert policy["Properties"]["Bucket"] == {"Ref": bucket_id}
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert _denies_insecure_transport(statements)
-    allows = {_as_list(s["Action"])[0]: s for s in statements if s["Effect"] == "Allow"}
+    assert denies_insecure_transport(statements)
+    allows = {as_list(s["Action"])[0]: s for s in statements if s["Effect"] == "Allow"}
     assert set(allows) == {"s3:PutObject", "s3:GetObject"}
     for statement in allows.values():
         assert statement["Principal"] == {"Service": SOCIAL_MESSAGING} and statement["Condition"] == THIS_ACCOUNT
-    assert _render(allows["s3:PutObject"]["Resource"]) == f"${{{bucket_id}.Arn}}/whatsapp-incoming/*"
-    assert _render(allows["s3:GetObject"]["Resource"]) == f"${{{bucket_id}.Arn}}/*"
+    assert render(allows["s3:PutObject"]["Resource"]) == f"${{{bucket_id}.Arn}}/whatsapp-incoming/*"
+    assert render(allows["s3:GetObject"]["Resource"]) == f"${{{bucket_id}.Arn}}/*"
 
 
 def test_a_one_minute_schedule_invokes_dlq_replay(synthesized):
     ((rule_id, rule),) = synthesized.resources("AWS::Events::Rule").items()
-    function_id, _ = _functions_by_name(synthesized)["dlq-replay"]
+    function_id, _ = functions_by_name(synthesized)["dlq-replay"]
     assert rule["Properties"]["ScheduleExpression"] == "rate(1 minute)"
     assert [t["Arn"] for t in rule["Properties"]["Targets"]] == [{"Fn::GetAtt": [function_id, "Arn"]}]
-    assert _invoke_permission(synthesized, function_id, "events.amazonaws.com") == {"Fn::GetAtt": [rule_id, "Arn"]}
+    assert invoke_permission(synthesized, function_id, "events.amazonaws.com") == {"Fn::GetAtt": [rule_id, "Arn"]}
 
 
-def test_messaging_functions_are_given_their_queues_bucket_and_whatsapp_ids(synthesized):
-    queue_id, _ = _named(synthesized, "AWS::SQS::Queue", "QueueName", f"{PREFIX}whatsapp-send")
-    (bucket_id,) = synthesized.resources("AWS::S3::Bucket")
-    messaging_keys = {
-        "WECARE_SEND_QUEUE_URLS",
-        "WECARE_MEDIA_BUCKET",
-        "WECARE_WHATSAPP_PHONE_NUMBER_ID",
-        "WECARE_WHATSAPP_WABA_ID",
+def test_enqueuing_functions_are_given_the_urls_of_exactly_their_queues(synthesized):
+    queue_ids = {
+        channel: named(synthesized, "AWS::SQS::Queue", "QueueName", f"{PREFIX}{channel}-send")[0]
+        for channel in SEND_CHANNELS
     }
-    for name, (_, props) in _functions_by_name(synthesized).items():
+    for name, (_, props) in functions_by_name(synthesized).items():
         env = props["Environment"]["Variables"]
-        if name not in ENQUEUERS:
-            assert not messaging_keys & set(env), name
+        if name not in ENQUEUES:
+            assert "WECARE_SEND_QUEUE_URLS" not in env, name
             continue
-        assert json.loads(_render(env["WECARE_SEND_QUEUE_URLS"])) == {"whatsapp": f"${{{queue_id}}}"}, name
+        urls = json.loads(render(env["WECARE_SEND_QUEUE_URLS"]))
+        assert urls == {channel: f"${{{queue_ids[channel]}}}" for channel in ENQUEUES[name]}, name
+
+
+def test_whatsapp_functions_are_given_the_bucket_and_the_whatsapp_ids(synthesized):
+    (bucket_id,) = synthesized.resources("AWS::S3::Bucket")
+    whatsapp_keys = {"WECARE_MEDIA_BUCKET", "WECARE_WHATSAPP_PHONE_NUMBER_ID", "WECARE_WHATSAPP_WABA_ID"}
+    for name, (_, props) in functions_by_name(synthesized).items():
+        env = props["Environment"]["Variables"]
+        if name not in WHATSAPP_USERS:
+            assert not whatsapp_keys & set(env), name
+            continue
         assert env["WECARE_MEDIA_BUCKET"] == {"Ref": bucket_id}, name
         assert env["WECARE_WHATSAPP_PHONE_NUMBER_ID"] == PHONE_NUMBER_ID, name
         assert env["WECARE_WHATSAPP_WABA_ID"] == WABA_ID, name
@@ -484,7 +450,7 @@ def test_messaging_functions_are_given_their_queues_bucket_and_whatsapp_ids(synt
 
 def test_the_outputs_name_the_events_topic_and_the_media_bucket(synthesized):
     outputs = synthesized.template.to_json()["Outputs"]
-    topic_id, _ = _named(synthesized, "AWS::SNS::Topic", "TopicName", f"{PREFIX}whatsapp-events")
+    topic_id, _ = named(synthesized, "AWS::SNS::Topic", "TopicName", f"{PREFIX}whatsapp-events")
     (bucket_id,) = synthesized.resources("AWS::S3::Bucket")
     assert outputs["WhatsAppEventsTopicArn"]["Value"] == {"Ref": topic_id}
     assert outputs["MediaBucketName"]["Value"] == {"Ref": bucket_id}
@@ -498,42 +464,31 @@ def test_a_live_stage_without_whatsapp_ids_is_warned(synthesized, tmp_path):
     Annotations.from_stack(stack).has_warning("*", Match.string_like_regexp(WHATSAPP_IDS_WARNING))
 
 
-def _named(synthesized: Synthesized, resource_type: str, name_property: str, name: str) -> tuple[str, dict]:
-    (found,) = [
-        (logical_id, resource["Properties"])
-        for logical_id, resource in synthesized.resources(resource_type).items()
-        if resource["Properties"].get(name_property) == name
-    ]
-    return found
+def test_a_live_stage_is_warned_of_each_channel_without_its_sending_identity(synthesized, tmp_path):
+    quiet = Annotations.from_stack(synthesized.stack)
+    for warning in IDENTITY_WARNINGS.values():
+        assert quiet.find_warning("*", Match.string_like_regexp(warning)) == [], warning
+    context = {key: value for key, value in CONTEXT.items() if key not in ("sms_origination_identity", "email_from")}
+    app = cdk.App(outdir=str(tmp_path / "cdk.out"), context=context)
+    stack = WecareStack(app, "wecare-citest", config=StageConfig.from_context(app.node, build_dir=tmp_path / "build"))
+    annotations = Annotations.from_stack(stack)
+    warned = {
+        channel
+        for channel, warning in IDENTITY_WARNINGS.items()
+        if annotations.find_warning("*", Match.string_like_regexp(warning))
+    }
+    assert warned == {"sms", "email"}
+    (sms,) = annotations.find_warning("*", Match.string_like_regexp(IDENTITY_WARNINGS["sms"]))
+    assert "-c sms_origination_identity" in sms.entry.data
 
 
-def _render(value) -> str:
-    """A CloudFormation string with its Refs and GetAtts written as `${Id}` / `${Id.Attribute}`."""
-    if isinstance(value, str):
-        return value
-    if "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return separator.join(_render(part) for part in parts)
-    if "Ref" in value:
-        return f"${{{value['Ref']}}}"
-    return f"${{{'.'.join(value['Fn::GetAtt'])}}}"
-
-
-def _denies_insecure_transport(statements: list[dict]) -> bool:
-    return any(
-        s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
-    )
-
-
-def _invoke_permission(synthesized: Synthesized, function_id: str, principal: str):
-    """The SourceArn of the one permission that lets `principal` invoke the function."""
-    (source,) = [
-        p["Properties"]["SourceArn"]
-        for p in synthesized.resources("AWS::Lambda::Permission").values()
-        if p["Properties"]["Principal"] == principal
-        and p["Properties"]["FunctionName"] == {"Fn::GetAtt": [function_id, "Arn"]}
-    ]
-    return source
+def test_a_stage_that_does_not_send_live_is_not_warned_of_identities(tmp_path):
+    context = {"stage": STAGE, "callback_url": CALLBACK_URL, "send_mode": "sandbox"}
+    app = cdk.App(outdir=str(tmp_path / "cdk.out"), context=context)
+    stack = WecareStack(app, "wecare-citest", config=StageConfig.from_context(app.node, build_dir=tmp_path / "build"))
+    annotations = Annotations.from_stack(stack)
+    for warning in IDENTITY_WARNINGS.values():
+        assert annotations.find_warning("*", Match.string_like_regexp(warning)) == [], warning
 
 
 def test_a_plain_synth_warns_that_the_layer_has_no_dependencies(synthesized):

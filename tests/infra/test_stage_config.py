@@ -5,7 +5,7 @@ import aws_cdk as cdk
 import pytest
 
 from backend.settings import SendMode
-from infra.stage_config import DEFAULT_CALLBACK_URL, StageConfig
+from infra.stage_config import DEFAULT_CALLBACK_URL, IDENTITY_CONTEXT, StageConfig
 
 
 def _config(**context) -> StageConfig:
@@ -20,6 +20,11 @@ def test_defaults_describe_a_dev_stage_served_from_localhost():
     assert config.send_mode is SendMode.LIVE  # AWS sends for real unless the stage says otherwise
     assert (config.whatsapp_phone_number_id, config.whatsapp_waba_id) == (None, None)
     assert config.whatsapp_environment == {} and config.whatsapp_ids_missing
+    assert set(config.identities_missing) == {"whatsapp", "sms", "voice", "email"}
+    # The backend's defaults are passed on; the identities are not (there are none to pass).
+    assert config.sms_environment == {"WECARE_SMS_MESSAGE_TYPE": "TRANSACTIONAL"}
+    assert config.voice_environment == {"WECARE_VOICE_DEFAULT_VOICE_ID": "JOANNA"}
+    assert config.email_environment == {} and config.email_from_address is None
 
 
 def test_cli_context_strings_are_parsed():
@@ -45,6 +50,44 @@ def test_a_stage_that_does_not_send_live_needs_no_whatsapp_ids():
     for mode in ("sandbox", "dry_run"):
         config = _config(send_mode=mode)
         assert config.send_mode is not SendMode.LIVE and not config.whatsapp_ids_missing
+        assert config.identities_missing == {}
+
+
+def test_channel_identities_come_from_context_and_become_settings():
+    config = _config(
+        sms_origination_identity=" pool-0123abcd ",
+        sms_message_type="promotional",
+        voice_origination_identity="+15555550100",
+        voice_default_voice_id="matthew",
+        email_from="WECARE.DIGITAL <no-reply@mail.example.test>",
+        email_reply_to="support@example.test",
+        email_unsubscribe_url="https://app.example.test/unsubscribe",
+    )
+    assert config.sms_environment == {
+        "WECARE_SMS_ORIGINATION_IDENTITY": "pool-0123abcd",
+        "WECARE_SMS_MESSAGE_TYPE": "PROMOTIONAL",
+    }
+    assert config.voice_environment == {
+        "WECARE_VOICE_ORIGINATION_IDENTITY": "+15555550100",
+        "WECARE_VOICE_DEFAULT_VOICE_ID": "MATTHEW",
+    }
+    assert config.email_environment == {
+        "WECARE_EMAIL_FROM": "WECARE.DIGITAL <no-reply@mail.example.test>",
+        "WECARE_EMAIL_REPLY_TO": "support@example.test",
+        "WECARE_EMAIL_UNSUBSCRIBE_URL": "https://app.example.test/unsubscribe",
+    }
+    assert config.email_from_address == "no-reply@mail.example.test"
+    assert set(config.identities_missing) == {"whatsapp"}
+
+
+def test_each_missing_identity_is_named_by_its_context_key():
+    config = _config(whatsapp_waba_id="waba-0123", email_from="no-reply@mail.example.test")
+    assert config.identities_missing == {
+        "whatsapp": ("whatsapp_phone_number_id",),
+        "sms": ("sms_origination_identity",),
+        "voice": ("voice_origination_identity",),
+    }
+    assert set(IDENTITY_CONTEXT) == {"whatsapp", "sms", "voice", "email"}
 
 
 @pytest.mark.parametrize(
@@ -55,6 +98,12 @@ def test_a_stage_that_does_not_send_live_needs_no_whatsapp_ids():
         {"send_mode": "loud"},
         {"callback_url": "http://app.example.test/auth/callback"},  # Cognito allows plain http only for localhost
         {"callback_url": "/auth/callback"},
+        {"sms_message_type": "marketing"},
+        {"voice_default_voice_id": "HAL"},
+        {"sms_origination_identity": "my number"},  # not an identity SendTextMessage accepts
+        {"email_from": "WECARE.DIGITAL"},  # no address
+        {"email_reply_to": "support"},
+        {"email_unsubscribe_url": "http://app.example.test/unsubscribe"},  # one-click needs https
     ],
 )
 def test_bad_context_is_refused_before_synth(context):

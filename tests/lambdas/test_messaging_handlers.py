@@ -95,3 +95,34 @@ def test_both_doors_answer_alike_for_sending(rest_client, operator, messaging):
     status, body = call("outbound-whatsapp", SEND, body=request)
     assert response.status_code == status == 422
     assert response.json()["error"]["code"] == body["error"]["code"] == "TEMPLATE_REQUIRED"
+
+
+def sns_record(message: str) -> dict:
+    return {"EventSource": "aws:sns", "EventVersion": "1.0", "Sns": {"Type": "Notification", "MessageId": "m-1", "Message": message}}
+
+
+def test_sms_email_and_voice_functions_serve_their_route_queue_and_events(operator, messaging):
+    phone = unique_phone()
+    contact = create_contact(operator, {"name": "Three Channels", "phone": phone, "email": f"three{phone[-6:]}@example.com", "optInSms": True, "optInEmail": True})
+    status, sms = call("outbound-sms", "POST /sms/send", body={"contactId": contact.contact_id, "body": "Your table is ready"})
+    assert status == 202 and sms["segments"] == 1
+    status, mail = call("outbound-email", "POST /email/send", body={"contactId": contact.contact_id, "subject": "Hi", "html": "<p>Hi<script>x()</script></p>"})
+    assert status == 202 and "script" not in json.dumps(mail)
+    status, placed = call("outbound-voice", "POST /voice/call", body={"contactId": contact.contact_id, "text": "Your table is ready"})
+    assert status == 202
+    assert call("outbound-sms", "POST /sms/send", groups="[Viewer]", body={"contactId": contact.contact_id, "body": "x"})[0] == 403
+    messaging.drain()
+    status, read = call("voice-calls-read", "GET /voice/calls/{callId}", groups="[Viewer]", path_params={"callId": placed["callId"]})
+    assert status == 200 and read["providerMessageId"]  # handed to the provider; call events move the status
+    status, page = call("messages-read", "GET /messages", groups="[Viewer]", query={"contactId": contact.contact_id})
+    assert {m["channel"] for m in page["items"]} == {"sms", "email", "voice"}
+    assert {m["status"] for m in page["items"]} == {"ACCEPTED"}
+
+    # The SMS function also takes two-way SMS events from SNS: a STOP opts the contact out, once.
+    inbound = json.dumps({"originationNumber": phone, "destinationNumber": "+15550100", "messageKeyword": "KEYWORD_1",
+                          "messageBody": "STOP", "inboundMessageId": "in-1", "previousPublishedMessageId": "out-1"})
+    first = load_handler("outbound-sms")({"Records": [sns_record(inbound), sns_record("{broken")]}, None)
+    again = load_handler("outbound-sms")({"Records": [sns_record(inbound)]}, None)
+    assert len(first["rejected"]) == 1 and again != first
+    status, body = call("outbound-sms", "POST /sms/send", body={"contactId": contact.contact_id, "body": "more?"})
+    assert (status, body["error"]["code"]) == (422, "OPTED_OUT")

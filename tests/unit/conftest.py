@@ -19,20 +19,23 @@ def tables(monkeypatch):
 def messaging():
     """A fresh sandbox provider and a local send queue drained by hand (`run_due`), through the real
     outbound Lambda handler; status events are not emitted unless a test sets a sink."""
-    from backend.adapters.channels import factory
+    from backend.adapters.channels import email_factory, factory, sms_factory, voice_factory
     from backend.adapters.send_queue import LocalSendQueue, use_send_queue
     from backend.services import system_config
 
     from backend.services.sender_contacts import sender_ids
 
-    factory.reset_providers()
+    resets = (factory.reset_providers, sms_factory.reset_sms_providers, email_factory.reset_email_providers, voice_factory.reset_voice_providers)
+    for reset in resets:
+        reset()
     system_config.forget()
     sender_ids.forget()
     queue = LocalSendQueue()
     use_send_queue(queue)
     yield Messaging(queue)
     use_send_queue(None)
-    factory.reset_providers()
+    for reset in resets:
+        reset()
     system_config.forget()
 
 

@@ -11,7 +11,18 @@ import reflex as rx
 from backend.errors import DomainError, PermissionDenied, Unauthenticated
 from backend.services import dlq
 from backend.services.dlq import MAX_REPLAYS, QUEUES, DeadLetter, DlqResult
-from wecare_app.components.shell import empty_state, loading_block
+from wecare_app.components.controls import (
+    clear_filters_button,
+    confirm_dialog,
+    data_table,
+    filter_bar,
+    labelled,
+    no_matches,
+    results,
+    search_input,
+)
+from wecare_app.components.formatting import CHANNEL_COLORS, as_utc, shorten, utc_stamp, within_a_day
+from wecare_app.components.shell import empty_state
 from wecare_app.pages.layout import signed_in_page
 from wecare_app.state.feedback import error_toast
 from wecare_app.state.live_feed import follow_changes
@@ -20,11 +31,11 @@ from wecare_app.state.session_state import SessionState
 ALL = "all"
 LIST_LIMIT = 200
 BULK_LIMIT = 500  # the most ids one replay or discard request takes
+ERROR_PREVIEW = 120  # characters of the error shown in the table (the dialog shows all of it)
 QUEUE_CHOICES = [ALL, *QUEUES]
 STATE_CHOICES = ["waiting", "replayed", "delivered", "discarded", ALL]
 AGE_CHOICES = {"any": ("Any age", None), "5m": ("Older than 5 min", 5), "1h": ("Older than 1 hour", 60), "1d": ("Older than 1 day", 1440)}
 
-_QUEUE_COLORS = {"whatsapp": "green", "sms": "blue", "email": "violet", "voice": "orange"}
 _STATE_COLORS = {"waiting": "amber", "replayed": "blue", "delivered": "green", "discarded": "gray"}
 _OUTCOME_LABELS = (("replayed", "replayed"), ("already_delivered", "already delivered"), ("discarded", "discarded"), ("refused", "refused"))
 
@@ -32,29 +43,10 @@ _OUTCOME_LABELS = (("replayed", "replayed"), ("already_delivered", "already deli
 # ---------------------------------------------------------------- how dead letters read on screen
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
-
-
 def relative(moment: datetime, now: datetime) -> str:
-    seconds = max(0, int((_utc(now) - _utc(moment)).total_seconds()))
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    if seconds < 86400:
-        return f"{seconds // 3600} h ago"
+    seconds = max(0, int((as_utc(now) - as_utc(moment)).total_seconds()))
     days = seconds // 86400
-    return f"{days} day{'s' if days != 1 else ''} ago"
-
-
-def absolute(moment: datetime | None) -> str:
-    return _utc(moment).strftime("%d %b %Y, %H:%M:%S UTC") if moment else ""
-
-
-def _shorten(text: str, limit: int = 120) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+    return within_a_day(seconds) or f"{days} day{'s' if days != 1 else ''} ago"
 
 
 def dead_letter_row(entry: DeadLetter, now: datetime) -> dict[str, str]:
@@ -62,10 +54,10 @@ def dead_letter_row(entry: DeadLetter, now: datetime) -> dict[str, str]:
     return {
         "dlq_id": entry.dlq_id,
         "queue": entry.queue,
-        "queue_color": _QUEUE_COLORS.get(entry.queue, "gray"),
+        "queue_color": CHANNEL_COLORS.get(entry.queue, "gray"),
         "message_id": entry.message_id or "",
         "contact_id": entry.contact_id or "",
-        "error": _shorten(entry.error),
+        "error": shorten(entry.error, ERROR_PREVIEW),
         "error_full": entry.error,
         "error_code": entry.error_code or "",
         "attempts": str(entry.attempts),
@@ -77,8 +69,8 @@ def dead_letter_row(entry: DeadLetter, now: datetime) -> dict[str, str]:
         "state": entry.state,
         "state_color": _STATE_COLORS.get(entry.state, "gray"),
         "failed_rel": relative(entry.failed_at, now),
-        "failed_abs": absolute(entry.failed_at),
-        "last_replay": f"{absolute(entry.last_replay_at)} by {entry.last_replay_by or 'system'}" if entry.last_replay_at else "never",
+        "failed_abs": utc_stamp(entry.failed_at),
+        "last_replay": f"{utc_stamp(entry.last_replay_at)} by {entry.last_replay_by or 'system'}" if entry.last_replay_at else "never",
     }
 
 
@@ -343,25 +335,21 @@ class DeadLetterState(SessionState):
 # ---------------------------------------------------------------- components
 
 
-def _labelled(label: str, control: rx.Component) -> rx.Component:
-    return rx.vstack(rx.text(label, size="1", color=rx.color("gray", 10), weight="medium"), control, spacing="1")
-
-
 def _filters() -> rx.Component:
-    return rx.hstack(
-        _labelled("Queue", rx.select(QUEUE_CHOICES, value=DeadLetterState.queue, on_change=DeadLetterState.set_queue, id="dlq-queue")),
-        _labelled(
+    return filter_bar(
+        labelled("Queue", rx.select(QUEUE_CHOICES, value=DeadLetterState.queue, on_change=DeadLetterState.set_queue, id="dlq-queue")),
+        labelled(
             "Error code",
-            rx.input(
-                rx.input.slot(rx.icon("search", size=14)),
-                value=DeadLetterState.error_code,
-                on_change=DeadLetterState.set_error_code,
+            search_input(
+                DeadLetterState.error_code,
+                DeadLetterState.set_error_code,
+                "Exact code, e.g. THROTTLED",
+                icon_size=14,
                 debounce_timeout=400,
-                placeholder="Exact code, e.g. THROTTLED",
                 id="dlq-error-code",
             ),
         ),
-        _labelled(
+        labelled(
             "Age",
             rx.select.root(
                 rx.select.trigger(),
@@ -371,38 +359,20 @@ def _filters() -> rx.Component:
                 id="dlq-age",
             ),
         ),
-        _labelled(
+        labelled(
             "State",
             rx.select(STATE_CHOICES, value=DeadLetterState.state_filter, on_change=DeadLetterState.set_state_filter, id="dlq-state"),
         ),
-        rx.cond(
-            DeadLetterState.filtered,
-            rx.button(rx.icon("x", size=14), "Clear", variant="ghost", color_scheme="gray", on_click=DeadLetterState.clear_filters),
-            rx.fragment(),
-        ),
-        align="end",
-        spacing="3",
-        wrap="wrap",
-        width="100%",
+        clear_filters_button(DeadLetterState.filtered, DeadLetterState.clear_filters),
     )
 
 
-def _confirm(trigger: rx.Component, title: str, description: str, confirm_label: str, on_confirm, confirm_id: str = "") -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(trigger),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(title),
-            rx.alert_dialog.description(description),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button(confirm_label, color_scheme="red", on_click=on_confirm, **({"id": confirm_id} if confirm_id else {}))
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="16px",
-            ),
-        ),
+def _discard_dialog(trigger: rx.Component, title: str, description: str, on_confirm, confirm_id: str = "") -> rx.Component:
+    return confirm_dialog(
+        title,
+        description,
+        rx.button("Discard", color_scheme="red", on_click=on_confirm, **({"id": confirm_id} if confirm_id else {})),
+        trigger=trigger,
     )
 
 
@@ -423,7 +393,7 @@ def _bulk_bar() -> rx.Component:
             on_click=DeadLetterState.replay_selected,
             id="dlq-replay-selected",
         ),
-        _confirm(
+        _discard_dialog(
             rx.button(
                 rx.icon("trash-2", size=16),
                 "Discard selected",
@@ -434,7 +404,6 @@ def _bulk_bar() -> rx.Component:
             ),
             "Discard the selected entries?",
             "They are closed without sending; the messages stay failed. The audit trail records who discarded them.",
-            "Discard",
             DeadLetterState.discard_selected,
             confirm_id="dlq-discard-selected-confirm",
         ),
@@ -454,42 +423,27 @@ def _bulk_bar() -> rx.Component:
 
 
 def _replay_all_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Replay ", DeadLetterState.replay_all_count, " waiting entries?"),
-            rx.alert_dialog.description(
-                "Every waiting entry in ",
-                DeadLetterState.filter_label,
-                " is sent again: ",
-                DeadLetterState.replay_all_count,
-                " in all. Entries the provider already took are closed as delivered without re-sending.",
+    return confirm_dialog(
+        ("Replay ", DeadLetterState.replay_all_count, " waiting entries?"),
+        (
+            "Every waiting entry in ",
+            DeadLetterState.filter_label,
+            " is sent again: ",
+            DeadLetterState.replay_all_count,
+            " in all. Entries the provider already took are closed as delivered without re-sending.",
+        ),
+        rx.button("Replay ", DeadLetterState.replay_all_count, on_click=DeadLetterState.confirm_replay_all, id="dlq-replay-all-confirm"),
+        rx.cond(
+            DeadLetterState.replay_all_blocked > 0,
+            rx.callout(
+                DeadLetterState.replay_all_blocked.to(str)
+                + f" of them were replayed {MAX_REPLAYS} times already and will be refused; discard those instead.",
+                icon="triangle-alert",
+                color_scheme="amber",
+                size="1",
+                margin_top="12px",
             ),
-            rx.cond(
-                DeadLetterState.replay_all_blocked > 0,
-                rx.callout(
-                    DeadLetterState.replay_all_blocked.to(str)
-                    + f" of them were replayed {MAX_REPLAYS} times already and will be refused; discard those instead.",
-                    icon="triangle-alert",
-                    color_scheme="amber",
-                    size="1",
-                    margin_top="12px",
-                ),
-                rx.fragment(),
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button(
-                        "Replay ",
-                        DeadLetterState.replay_all_count,
-                        on_click=DeadLetterState.confirm_replay_all,
-                        id="dlq-replay-all-confirm",
-                    )
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="16px",
-            ),
+            rx.fragment(),
         ),
         open=DeadLetterState.replay_all_open,
         on_open_change=DeadLetterState.set_replay_all_open,
@@ -587,7 +541,7 @@ def _row_actions(row: rx.Var) -> rx.Component:
             ),
             content=rx.cond(row["can_replay"] == "", row["replay_blocked"], "Send it again"),
         ),
-        _confirm(
+        _discard_dialog(
             rx.button(
                 rx.icon("trash-2", size=14),
                 "Discard",
@@ -599,7 +553,6 @@ def _row_actions(row: rx.Var) -> rx.Component:
             ),
             "Discard this entry?",
             "It is closed without sending; the message stays failed. The audit trail records who discarded it.",
-            "Discard",
             DeadLetterState.discard_one(row["dlq_id"]),
         ),
         spacing="2",
@@ -641,36 +594,26 @@ def _row(row: rx.Var) -> rx.Component:
 
 
 def _table() -> rx.Component:
-    return rx.table.root(
-        rx.table.header(
-            rx.table.row(
-                rx.table.column_header_cell(
-                    rx.checkbox(
-                        checked=DeadLetterState.all_selected,
-                        on_change=DeadLetterState.toggle_all,
-                        disabled=DeadLetterState.selectable_count == 0,
-                        id="dlq-select-all",
-                    ),
-                    width="36px",
-                ),
-                *[rx.table.column_header_cell(h) for h in ("Failed", "Queue", "Error", "Attempts", "Replays", "State", "")],
-            )
+    select_all = rx.table.column_header_cell(
+        rx.checkbox(
+            checked=DeadLetterState.all_selected,
+            on_change=DeadLetterState.toggle_all,
+            disabled=DeadLetterState.selectable_count == 0,
+            id="dlq-select-all",
         ),
-        rx.table.body(rx.foreach(DeadLetterState.rows, _row)),
-        width="100%",
-        variant="surface",
-        size="1",
+        width="36px",
     )
+    headers = ("Failed", "Queue", "Error", "Attempts", "Replays", "State", "")
+    return data_table([select_all, *headers], DeadLetterState.rows, _row, size="1")
 
 
 def _results() -> rx.Component:
     nothing = rx.cond(
         DeadLetterState.filtered,
-        empty_state(
-            "search-x",
+        no_matches(
             "Nothing matches these filters",
             "No dead letter in this queue, state, error code and age. Error codes match exactly; try another state or clear the filters.",
-            rx.button("Clear filters", variant="soft", on_click=DeadLetterState.clear_filters),
+            DeadLetterState.clear_filters,
         ),
         empty_state(
             "circle-check",
@@ -679,24 +622,22 @@ def _results() -> rx.Component:
             "invalid numbers). Nothing is waiting for a decision. Entries are kept for 7 days.",
         ),
     )
-    return loading_block(
-        DeadLetterState.loading & (DeadLetterState.rows.length() == 0),
-        rx.cond(
-            DeadLetterState.rows.length() > 0,
-            rx.vstack(
-                _table(),
-                rx.text(
-                    DeadLetterState.rows.length(),
-                    " entries shown, newest first",
-                    rx.cond(DeadLetterState.rows.length() >= LIST_LIMIT, f" (the first {LIST_LIMIT}; narrow the filters to see others)", ""),
-                    size="2",
-                    color=rx.color("gray", 10),
-                ),
-                spacing="3",
-                width="100%",
+    return results(
+        DeadLetterState.loading,
+        DeadLetterState.rows,
+        rx.vstack(
+            _table(),
+            rx.text(
+                DeadLetterState.rows.length(),
+                " entries shown, newest first",
+                rx.cond(DeadLetterState.rows.length() >= LIST_LIMIT, f" (the first {LIST_LIMIT}; narrow the filters to see others)", ""),
+                size="2",
+                color=rx.color("gray", 10),
             ),
-            nothing,
+            spacing="3",
+            width="100%",
         ),
+        nothing,
     )
 
 

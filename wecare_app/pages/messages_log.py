@@ -9,20 +9,31 @@ import reflex as rx
 from backend.errors import DomainError
 from backend.services import messages
 from backend.services.message_schemas import Message
-from wecare_app.components.shell import empty_state, loading_block
+from wecare_app.components.controls import (
+    clear_filters_button,
+    confirm_dialog,
+    data_table,
+    filter_bar,
+    labelled,
+    no_matches,
+    results,
+    search_input,
+    token_pager,
+)
+from wecare_app.components.formatting import CHANNEL_COLORS, CHANNEL_LABELS, shorten, utc_stamp
+from wecare_app.components.shell import empty_state
 from wecare_app.pages.layout import signed_in_page, writers_only
 from wecare_app.state.feedback import error_toast
+from wecare_app.state.paging import TokenPaging
 from wecare_app.state.session_state import SessionState
 
 PAGE_SIZE = 50
 BODY_PREVIEW = 80
 ALL = "all"
-CHANNEL_CHOICES = [ALL, "whatsapp", "sms", "email", "voice"]
+CHANNEL_CHOICES = [ALL, *CHANNEL_LABELS]
 DIRECTION_CHOICES = [ALL, "inbound", "outbound"]
 STATUS_CHOICES = [ALL, "PENDING", "ACCEPTED", "SENT", "DELIVERED", "READ", "FAILED", "DEAD", "RECEIVED"]
 
-_CHANNEL_LABELS = {"whatsapp": "WhatsApp", "sms": "SMS", "email": "Email", "voice": "Voice"}
-_CHANNEL_COLORS = {"whatsapp": "green", "sms": "blue", "email": "violet", "voice": "orange"}
 _STATUS_COLORS = {
     "FAILED": "red",
     "DEAD": "red",
@@ -34,11 +45,6 @@ _STATUS_COLORS = {
     "SENT": "blue",
     "RECEIVED": "gray",
 }
-
-
-def _shorten(text: str, limit: int = BODY_PREVIEW) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def _body_of(message: Message) -> str:
@@ -56,16 +62,16 @@ def message_row(message: Message) -> dict[str, str]:
     return {
         "message_id": message.message_id,
         "time": message.created_at.strftime("%d %b, %H:%M"),
-        "time_full": message.created_at.strftime("%d %b %Y, %H:%M:%S UTC"),
+        "time_full": utc_stamp(message.created_at),
         "channel": message.channel,
-        "channel_label": _CHANNEL_LABELS.get(message.channel, message.channel),
-        "channel_color": _CHANNEL_COLORS.get(message.channel, "gray"),
+        "channel_label": CHANNEL_LABELS.get(message.channel, message.channel),
+        "channel_color": CHANNEL_COLORS.get(message.channel, "gray"),
         "direction": message.direction,
         "contact_id": message.contact_id or "",
         "contact_href": f"/inbox/{message.contact_id}" if message.contact_id else "",
         "address": message.address or "—",
         "kind": message.kind,
-        "body": _shorten(body) if body else "—",
+        "body": shorten(body, BODY_PREVIEW) if body else "—",
         "body_full": body,
         "status": message.status,
         "status_color": _STATUS_COLORS.get(message.status, "gray"),
@@ -74,22 +80,15 @@ def message_row(message: Message) -> dict[str, str]:
     }
 
 
-class MessageLogState(SessionState):
+class MessageLogState(TokenPaging, SessionState):
     query: str = ""
     channel: str = ALL
     direction: str = ALL
     status: str = ALL
     day: str = ""  # YYYY-MM-DD from the date input; empty means the last 31 days
     rows: list[dict[str, str]] = []
-    next_token: str = ""
-    previous_tokens: list[str] = []
-    current_token: str = ""
     loading: bool = True
     exporting: bool = False
-
-    @rx.var
-    def page_number(self) -> int:
-        return len(self.previous_tokens) + 1
 
     @rx.var
     def filtered(self) -> bool:
@@ -98,10 +97,6 @@ class MessageLogState(SessionState):
     @rx.var
     def period(self) -> str:
         return f"on {self.day}" if self.day else f"in the last {messages.LOG_DAYS_BACK} days"
-
-    @rx.event
-    def load(self):
-        return self._restart()
 
     @rx.event
     def search(self, value: str):
@@ -133,22 +128,6 @@ class MessageLogState(SessionState):
         self.query, self.day = "", ""
         self.channel = self.direction = self.status = ALL
         return self._restart()
-
-    @rx.event
-    def next_page(self):
-        if not self.next_token:
-            return None
-        self.previous_tokens = [*self.previous_tokens, self.current_token]
-        self.current_token = self.next_token
-        return self._fetch()
-
-    @rx.event
-    def previous_page(self):
-        if not self.previous_tokens:
-            return None
-        self.current_token = self.previous_tokens[-1]
-        self.previous_tokens = self.previous_tokens[:-1]
-        return self._fetch()
 
     @rx.event
     def export(self):
@@ -193,11 +172,6 @@ class MessageLogState(SessionState):
             "q": self.query.strip(),
         }
 
-    def _restart(self):
-        self.previous_tokens = []
-        self.current_token = ""
-        return self._fetch()
-
     def _fetch(self):
         actor = self.actor()
         if not actor.is_authenticated:
@@ -224,48 +198,33 @@ class MessageLogState(SessionState):
 
 
 def _select(choices: list[str], value, on_change, label: str, element_id: str) -> rx.Component:
-    return rx.vstack(
-        rx.text(label, size="1", color=rx.color("gray", 10), weight="medium"),
-        rx.select(choices, value=value, on_change=on_change, size="2", id=element_id),
-        spacing="1",
-    )
+    return labelled(label, rx.select(choices, value=value, on_change=on_change, size="2", id=element_id))
 
 
 def _filters() -> rx.Component:
-    return rx.hstack(
-        rx.vstack(
-            rx.text("Search", size="1", color=rx.color("gray", 10), weight="medium"),
-            rx.input(
-                rx.input.slot(rx.icon("search", size=16)),
-                placeholder="Text, phone, email or error code…",
-                value=MessageLogState.query,
-                on_change=MessageLogState.search,
+    return filter_bar(
+        labelled(
+            "Search",
+            search_input(
+                MessageLogState.query,
+                MessageLogState.search,
+                "Text, phone, email or error code…",
                 debounce_timeout=300,
                 width="100%",
                 size="2",
                 id="messages-search",
             ),
-            spacing="1",
             flex="1",
             min_width="240px",
         ),
         _select(CHANNEL_CHOICES, MessageLogState.channel, MessageLogState.set_channel, "Channel", "messages-channel"),
         _select(DIRECTION_CHOICES, MessageLogState.direction, MessageLogState.set_direction, "Direction", "messages-direction"),
         _select(STATUS_CHOICES, MessageLogState.status, MessageLogState.set_status, "Status", "messages-status"),
-        rx.vstack(
-            rx.text("Day", size="1", color=rx.color("gray", 10), weight="medium"),
+        labelled(
+            "Day",
             rx.input(type="date", value=MessageLogState.day, on_change=MessageLogState.set_day, size="2", id="messages-day"),
-            spacing="1",
         ),
-        rx.cond(
-            MessageLogState.filtered,
-            rx.button(rx.icon("x", size=14), "Clear", variant="ghost", color_scheme="gray", on_click=MessageLogState.clear_filters),
-            rx.fragment(),
-        ),
-        align="end",
-        spacing="3",
-        wrap="wrap",
-        width="100%",
+        clear_filters_button(MessageLogState.filtered, MessageLogState.clear_filters),
     )
 
 
@@ -278,39 +237,26 @@ def _direction_icon(direction) -> rx.Component:
 
 
 def _delete_button(row: rx.Var) -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.icon_button(
-                rx.icon("trash-2", size=14),
-                size="1",
-                variant="ghost",
-                color_scheme="red",
-                aria_label="Delete message",
-                class_name="message-delete",
-            )
+    return confirm_dialog(
+        "Delete this message?",
+        "It disappears from the log and the conversation. A pending message is cancelled and will not be sent. "
+        "The audit trail keeps a record of the deletion.",
+        rx.button(
+            "Delete",
+            color_scheme="red",
+            on_click=MessageLogState.delete(row["message_id"]),
+            class_name="message-delete-confirm",
         ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete this message?"),
-            rx.alert_dialog.description(
-                "It disappears from the log and the conversation. A pending message is cancelled and will not be sent. "
-                "The audit trail keeps a record of the deletion.",
-            ),
-            rx.text(row["body"], size="2", color=rx.color("gray", 11), margin_top="12px"),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Keep", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button(
-                        "Delete",
-                        color_scheme="red",
-                        on_click=MessageLogState.delete(row["message_id"]),
-                        class_name="message-delete-confirm",
-                    )
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="16px",
-            ),
+        rx.text(row["body"], size="2", color=rx.color("gray", 11), margin_top="12px"),
+        trigger=rx.icon_button(
+            rx.icon("trash-2", size=14),
+            size="1",
+            variant="ghost",
+            color_scheme="red",
+            aria_label="Delete message",
+            class_name="message-delete",
         ),
+        cancel_label="Keep",
     )
 
 
@@ -345,55 +291,30 @@ def _row(row: rx.Var) -> rx.Component:
 
 def _table() -> rx.Component:
     headers = ("Time", "Channel", "", "Contact", "Address", "Kind", "Message", "Status", "Error")
-    return rx.table.root(
-        rx.table.header(
-            rx.table.row(
-                *[rx.table.column_header_cell(h) for h in headers],
-                writers_only(rx.table.column_header_cell("")),
-            )
-        ),
-        rx.table.body(rx.foreach(MessageLogState.rows, _row)),
-        width="100%",
-        variant="surface",
-        size="1",
-    )
+    return data_table([*headers, writers_only(rx.table.column_header_cell(""))], MessageLogState.rows, _row, size="1")
 
 
 def _pager() -> rx.Component:
-    return rx.hstack(
+    return token_pager(
+        MessageLogState.page_number,
+        MessageLogState.next_token,
+        MessageLogState.previous_page,
+        MessageLogState.next_page,
         rx.text(MessageLogState.rows.length(), " messages on this page", size="2", color=rx.color("gray", 10)),
         rx.spacer(),
-        rx.button(
-            rx.icon("chevron-left", size=16),
-            "Previous",
-            variant="soft",
-            disabled=MessageLogState.page_number == 1,
-            on_click=MessageLogState.previous_page,
-            id="messages-previous",
-        ),
-        rx.text("Page ", MessageLogState.page_number, size="2", color=rx.color("gray", 10)),
-        rx.button(
-            "Next",
-            rx.icon("chevron-right", size=16),
-            variant="soft",
-            disabled=MessageLogState.next_token == "",
-            on_click=MessageLogState.next_page,
-            id="messages-next",
-        ),
-        width="100%",
-        align="center",
+        previous_id="messages-previous",
+        next_id="messages-next",
     )
 
 
 def _results() -> rx.Component:
     nothing = rx.cond(
         MessageLogState.filtered,
-        empty_state(
-            "search-x",
+        no_matches(
             "No messages match",
             "Nothing " + MessageLogState.period + " matches these filters. Search looks in the text, the address and "
             "the error code; try fewer filters or another day.",
-            rx.button("Clear filters", variant="soft", on_click=MessageLogState.clear_filters),
+            MessageLogState.clear_filters,
         ),
         empty_state(
             "inbox",
@@ -402,9 +323,11 @@ def _results() -> rx.Component:
             "Messages are kept for 30 days.",
         ),
     )
-    return loading_block(
-        MessageLogState.loading & (MessageLogState.rows.length() == 0),
-        rx.cond(MessageLogState.rows.length() > 0, rx.vstack(_table(), _pager(), width="100%", spacing="3"), nothing),
+    return results(
+        MessageLogState.loading,
+        MessageLogState.rows,
+        rx.vstack(_table(), _pager(), width="100%", spacing="3"),
+        nothing,
     )
 
 

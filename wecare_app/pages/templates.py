@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 
 import reflex as rx
 
 from backend.errors import DomainError
 from backend.services import templates
 from backend.services.templates import Template
-from wecare_app.components.shell import empty_state, loading_block
+from wecare_app.components.controls import no_matches, results, search_input
+from wecare_app.components.formatting import as_utc
+from wecare_app.components.shell import empty_state
 from wecare_app.pages.layout import field_error, signed_in_page, writers_only
 from wecare_app.state.feedback import error_toast, field_errors
 from wecare_app.state.session_state import SessionState
@@ -98,11 +100,7 @@ def template_row(template: Template) -> dict[str, str]:
 
 
 def _synced_label(moment: datetime | None) -> str:
-    if moment is None:
-        return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%d %b %Y, %H:%M UTC")
+    return as_utc(moment).strftime("%d %b %Y, %H:%M UTC") if moment is not None else ""
 
 
 # ---------------------------------------------------------------- /templates
@@ -296,11 +294,10 @@ def _template_card(row: rx.Var) -> rx.Component:
 
 def _filters() -> rx.Component:
     return rx.hstack(
-        rx.input(
-            rx.input.slot(rx.icon("search", size=16)),
-            placeholder="Search by name…",
-            value=TemplateCatalogueState.query,
-            on_change=TemplateCatalogueState.set_query,
+        search_input(
+            TemplateCatalogueState.query,
+            TemplateCatalogueState.set_query,
+            "Search by name…",
             debounce_timeout=200,
             width="100%",
             max_width="360px",
@@ -328,11 +325,10 @@ def _catalogue() -> rx.Component:
         spacing="4",
         width="100%",
     )
-    no_matches = empty_state(
-        "search-x",
+    none_match = no_matches(
         "No templates match",
         "No template name contains that text with this status. Names are lower case with underscores.",
-        rx.button("Clear filters", variant="soft", on_click=TemplateCatalogueState.clear_filters),
+        TemplateCatalogueState.clear_filters,
     )
     nothing = rx.cond(
         TemplateCatalogueState.load_error != "",
@@ -350,18 +346,16 @@ def _catalogue() -> rx.Component:
             writers_only(rx.link(rx.button(rx.icon("plus", size=16), "New template"), href="/templates/new")),
         ),
     )
-    return loading_block(
-        TemplateCatalogueState.loading & (TemplateCatalogueState.catalogue.length() == 0),
-        rx.cond(
-            TemplateCatalogueState.catalogue.length() == 0,
-            nothing,
-            rx.vstack(
-                _filters(),
-                rx.cond(TemplateCatalogueState.visible.length() > 0, grid, no_matches),
-                spacing="4",
-                width="100%",
-            ),
+    return results(
+        TemplateCatalogueState.loading,
+        TemplateCatalogueState.catalogue,
+        rx.vstack(
+            _filters(),
+            rx.cond(TemplateCatalogueState.visible.length() > 0, grid, none_match),
+            spacing="4",
+            width="100%",
         ),
+        nothing,
     )
 
 
@@ -567,6 +561,14 @@ def _field(label: str, control: rx.Component, error_key: str, hint: str = "", co
     )
 
 
+def _text_field(
+    label: str, error_key: str, hint: str, value, on_change, *, counter=None, multiline: bool = False, **props
+) -> rx.Component:
+    """A labelled text input (a text area when `multiline`) on one of the form's fields, full width."""
+    control = (rx.text_area if multiline else rx.input)(value=value, on_change=on_change, **props, width="100%")
+    return _field(label, control, error_key, hint=hint, counter=counter)
+
+
 def _example_inputs(rows, on_change, error_key: str, title: str) -> rx.Component:
     return rx.cond(
         rows.length() > 0,
@@ -640,18 +642,15 @@ def _category_select() -> rx.Component:
 def _form() -> rx.Component:
     return rx.card(
         rx.vstack(
-            _field(
+            _text_field(
                 "Name",
-                rx.input(
-                    value=NewTemplateState.form_name,
-                    on_change=NewTemplateState.set_form_name,
-                    placeholder="order_update",
-                    font_family="monospace",
-                    width="100%",
-                    id="template-name",
-                ),
                 "name",
-                hint="Lower-case letters, digits and underscores; spaces become underscores.",
+                "Lower-case letters, digits and underscores; spaces become underscores.",
+                NewTemplateState.form_name,
+                NewTemplateState.set_form_name,
+                placeholder="order_update",
+                font_family="monospace",
+                id="template-name",
             ),
             rx.grid(
                 _field("Language", _language_select(), "language"),
@@ -665,50 +664,42 @@ def _form() -> rx.Component:
                 spacing="4",
                 width="100%",
             ),
-            _field(
+            _text_field(
                 "Header (optional)",
-                rx.input(
-                    value=NewTemplateState.header_text,
-                    on_change=NewTemplateState.set_header_text,
-                    placeholder="Your order {{1}}",
-                    max_length=HEADER_MAX,
-                    width="100%",
-                    id="template-header",
-                ),
                 "headerText",
-                hint="Bold first line; at most one placeholder.",
+                "Bold first line; at most one placeholder.",
+                NewTemplateState.header_text,
+                NewTemplateState.set_header_text,
                 counter=NewTemplateState.header_count,
+                placeholder="Your order {{1}}",
+                max_length=HEADER_MAX,
+                id="template-header",
             ),
             _example_inputs(NewTemplateState.header_example_rows, NewTemplateState.set_header_example, "headerExamples", "Header sample"),
-            _field(
+            _text_field(
                 "Body",
-                rx.text_area(
-                    value=NewTemplateState.body_text,
-                    on_change=NewTemplateState.set_body_text,
-                    placeholder="Hello {{1}}, your order {{2}} is on its way.",
-                    max_length=BODY_MAX,
-                    rows="6",
-                    width="100%",
-                    id="template-body",
-                ),
                 "bodyText",
-                hint="Write {{1}}, {{2}}… where each message fills in its own value; number them from 1.",
+                "Write {{1}}, {{2}}… where each message fills in its own value; number them from 1.",
+                NewTemplateState.body_text,
+                NewTemplateState.set_body_text,
                 counter=NewTemplateState.body_count,
+                multiline=True,
+                placeholder="Hello {{1}}, your order {{2}} is on its way.",
+                max_length=BODY_MAX,
+                rows="6",
+                id="template-body",
             ),
             _example_inputs(NewTemplateState.body_example_rows, NewTemplateState.set_body_example, "bodyExamples", "Body samples"),
-            _field(
+            _text_field(
                 "Footer (optional)",
-                rx.input(
-                    value=NewTemplateState.footer_text,
-                    on_change=NewTemplateState.set_footer_text,
-                    placeholder="WECARE.DIGITAL",
-                    max_length=FOOTER_MAX,
-                    width="100%",
-                    id="template-footer",
-                ),
                 "footerText",
-                hint="Small grey line under the message; no placeholders.",
+                "Small grey line under the message; no placeholders.",
+                NewTemplateState.footer_text,
+                NewTemplateState.set_footer_text,
                 counter=NewTemplateState.footer_count,
+                placeholder="WECARE.DIGITAL",
+                max_length=FOOTER_MAX,
+                id="template-footer",
             ),
             rx.hstack(
                 rx.link(rx.button("Cancel", variant="soft", color_scheme="gray"), href="/templates"),

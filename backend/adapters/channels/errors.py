@@ -26,6 +26,8 @@ INVALID_REQUEST = "INVALID_REQUEST"
 ACCESS_DENIED = "ACCESS_DENIED"
 NOT_FOUND = "NOT_FOUND"
 UNEXPECTED_ERROR = "UNEXPECTED_ERROR"
+MESSAGE_REJECTED = "MESSAGE_REJECTED"  # SES refused this message (e.g. a virus, an unverified address)
+SENDING_DISABLED = "SENDING_DISABLED"  # SES will send nothing from us until someone acts (account, domain)
 
 _MAX_MESSAGE = 500
 
@@ -73,10 +75,20 @@ META_ERROR_CODES: dict[int, tuple[str, bool]] = {
 _META_CODE = re.compile(r"(?<!\d)(13\d{4})(?!\d)|\(#(\d{1,7})\)")
 
 _THROTTLING = {"ThrottledRequestException", "ThrottlingException", "TooManyRequestsException", "Throttling"}
+# SES v2 answers SendEmail with LimitExceededException when a sending quota is used up for now; elsewhere
+# (e.g. socialmessaging) the same code is a hard quota, so it is only a throttle for that operation.
+_THROTTLING_BY_OPERATION = {"SendEmail": {"LimitExceededException"}}
 _SERVER = {"InternalServiceException", "InternalServerException", "DependencyException", "ServiceUnavailable",
            "ServiceUnavailableException", "InternalFailure"}
 _ACCESS = {"AccessDeniedException", "AccessDeniedByMetaException", "AccessDenied", "UnrecognizedClientException"}
 _NOT_FOUND = {"ResourceNotFoundException", "NotFoundException"}
+# SES v2 refusals that no retry can fix (HTTP 400, so they must be named before the status rules).
+_SES_PERMANENT = {
+    "MessageRejected": MESSAGE_REJECTED,
+    "MailFromDomainNotVerifiedException": SENDING_DISABLED,
+    "AccountSuspendedException": SENDING_DISABLED,
+    "SendingPausedException": SENDING_DISABLED,
+}
 
 
 def _shorten(text: str) -> str:
@@ -109,8 +121,11 @@ def classify_client_error(error: ClientError) -> ProviderError:
     meta_code = find_meta_code(text)
     if meta_code is not None:
         return error_for_meta_code(meta_code, message)
-    if aws_code in _THROTTLING or status == 429:
+    throttled_here = _THROTTLING_BY_OPERATION.get(getattr(error, "operation_name", None), ())
+    if aws_code in _THROTTLING or aws_code in throttled_here or status == 429:
         return ProviderError(THROTTLED, message, retryable=True)
+    if aws_code in _SES_PERMANENT:
+        return ProviderError(_SES_PERMANENT[aws_code], message, retryable=False)
     if aws_code in _SERVER or status >= 500:
         return ProviderError(PROVIDER_UNAVAILABLE, message, retryable=True)
     if aws_code in _ACCESS or status == 403:

@@ -5,55 +5,26 @@ import reflex as rx
 
 from backend.errors import DomainError
 from backend.services import contacts
-from wecare_app.components.shell import empty_state, loading_block
+from wecare_app.components.controls import data_table, results, search_input, token_pager
+from wecare_app.components.shell import empty_state
 from wecare_app.pages.contacts.display import contact_summary
 from wecare_app.pages.layout import signed_in_page, writers_only
 from wecare_app.state.feedback import error_toast
+from wecare_app.state.paging import TokenPaging
 from wecare_app.state.session_state import SessionState
 
 PAGE_SIZE = 25
 
 
-class ContactListState(SessionState):
+class ContactListState(TokenPaging, SessionState):
     query: str = ""
     rows: list[dict[str, str]] = []
-    next_token: str = ""
-    previous_tokens: list[str] = []
-    current_token: str = ""
     loading: bool = True
-
-    @rx.var
-    def page_number(self) -> int:
-        return len(self.previous_tokens) + 1
-
-    @rx.event
-    def load(self):
-        self.previous_tokens = []
-        self.current_token = ""
-        return self._fetch()
 
     @rx.event
     def search(self, value: str):
         self.query = value
-        self.previous_tokens = []
-        self.current_token = ""
-        return self._fetch()
-
-    @rx.event
-    def next_page(self):
-        if not self.next_token:
-            return None
-        self.previous_tokens = [*self.previous_tokens, self.current_token]
-        self.current_token = self.next_token
-        return self._fetch()
-
-    @rx.event
-    def previous_page(self):
-        if not self.previous_tokens:
-            return None
-        self.current_token = self.previous_tokens[-1]
-        self.previous_tokens = self.previous_tokens[:-1]
-        return self._fetch()
+        return self._restart()
 
     def _fetch(self):
         actor = self.actor()
@@ -87,39 +58,17 @@ def _row(row: rx.Var) -> rx.Component:
 
 
 def _table() -> rx.Component:
-    return rx.table.root(
-        rx.table.header(
-            rx.table.row(
-                *[rx.table.column_header_cell(h) for h in ("Name", "Phone", "Email", "Consent", "Tags", "Added")]
-            )
-        ),
-        rx.table.body(rx.foreach(ContactListState.rows, _row)),
-        width="100%",
-        variant="surface",
-    )
+    return data_table(("Name", "Phone", "Email", "Consent", "Tags", "Added"), ContactListState.rows, _row)
 
 
 def _pager() -> rx.Component:
-    return rx.hstack(
-        rx.button(
-            rx.icon("chevron-left", size=16),
-            "Previous",
-            variant="soft",
-            disabled=ContactListState.page_number == 1,
-            on_click=ContactListState.previous_page,
-        ),
-        rx.text("Page ", ContactListState.page_number, size="2", color=rx.color("gray", 10)),
-        rx.button(
-            "Next",
-            rx.icon("chevron-right", size=16),
-            variant="soft",
-            disabled=ContactListState.next_token == "",
-            on_click=ContactListState.next_page,
-            id="contacts-next",
-        ),
+    return token_pager(
+        ContactListState.page_number,
+        ContactListState.next_token,
+        ContactListState.previous_page,
+        ContactListState.next_page,
+        next_id="contacts-next",
         justify="end",
-        width="100%",
-        align="center",
     )
 
 
@@ -139,20 +88,21 @@ def _results() -> rx.Component:
         ),
         empty_state("search-x", "No matches", "Search by the start of a name, a full phone number or a full email."),
     )
-    return loading_block(
-        ContactListState.loading & (ContactListState.rows.length() == 0),
-        rx.cond(ContactListState.rows.length() > 0, rx.vstack(_table(), _pager(), width="100%"), nothing),
+    return results(
+        ContactListState.loading,
+        ContactListState.rows,
+        rx.vstack(_table(), _pager(), width="100%"),
+        nothing,
     )
 
 
 def contacts_list_page() -> rx.Component:
     return signed_in_page(
         "Contacts",
-        rx.input(
-            rx.input.slot(rx.icon("search", size=16)),
-            placeholder="Search by name, phone or email…",
-            value=ContactListState.query,
-            on_change=ContactListState.search,
+        search_input(
+            ContactListState.query,
+            ContactListState.search,
+            "Search by name, phone or email…",
             debounce_timeout=250,
             width="100%",
             max_width="480px",

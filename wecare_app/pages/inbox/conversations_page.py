@@ -7,6 +7,8 @@ import reflex as rx
 
 from backend.errors import DomainError
 from backend.services import messages
+from wecare_app.components.controls import search_input, segment_value
+from wecare_app.components.formatting import CHANNEL_LABELS
 from wecare_app.components.shell import empty_state, loading_block
 from wecare_app.pages.inbox.display import conversation_row
 from wecare_app.pages.layout import signed_in_page
@@ -15,7 +17,7 @@ from wecare_app.state.live_feed import follow_changes
 from wecare_app.state.session_state import SessionState
 
 STATUS_FILTERS = {"all": "All", "unread": "Unread", "window": "Window open", "opted_out": "Opted out"}
-CHANNEL_FILTERS = {"all": "All channels", "whatsapp": "WhatsApp", "sms": "SMS", "email": "Email", "voice": "Voice"}
+CHANNEL_FILTERS = {"all": "All channels", **CHANNEL_LABELS}
 
 
 class InboxState(SessionState):
@@ -47,8 +49,7 @@ class InboxState(SessionState):
 
     @rx.event
     def set_status(self, value: str | list[str]):
-        value = value if isinstance(value, str) else (value[0] if value else "")
-        self.status = value
+        self.status = segment_value(value)
         return self._fetch()
 
     def _filters(self) -> dict:
@@ -140,11 +141,10 @@ def _conversation(row: rx.Var) -> rx.Component:
 
 def _filters() -> rx.Component:
     return rx.hstack(
-        rx.input(
-            rx.input.slot(rx.icon("search", size=16)),
-            placeholder="Search by name, phone or email",
-            value=InboxState.query,
-            on_change=InboxState.search.debounce(250),
+        search_input(
+            InboxState.query,
+            InboxState.search.debounce(250),
+            "Search by name, phone or email",
             width="320px",
             id="inbox-search",
         ),

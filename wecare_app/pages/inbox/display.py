@@ -4,9 +4,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from backend.services.message_schemas import Conversation, Message
+from wecare_app.components.formatting import CHANNEL_ICONS, CHANNEL_LABELS, within_a_day
 
-CHANNEL_LABELS = {"whatsapp": "WhatsApp", "sms": "SMS", "email": "Email", "voice": "Voice"}
-CHANNEL_ICONS = {"whatsapp": "message-circle", "sms": "message-square", "email": "mail", "voice": "phone"}
 STATUS_TICKS = {
     "PENDING": "clock",
     "SENDING": "clock",
@@ -34,13 +33,7 @@ def ago(moment: datetime | None, now: datetime | None = None) -> str:
     if moment is None:
         return ""
     seconds = int(((now or datetime.now(timezone.utc)) - moment).total_seconds())
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    if seconds < 86400:
-        return f"{seconds // 3600} h ago"
-    return moment.strftime("%d %b")
+    return within_a_day(seconds) or moment.strftime("%d %b")
 
 
 def duration(seconds: float) -> str:

@@ -1,0 +1,330 @@
+"""Voice calls through AWS End User Messaging SMS and voice v2 (`pinpoint-sms-voice-v2` SendVoiceMessage):
+the interface, the AWS adapter, the dry run and the local sandbox.
+
+Amazon Polly speaks the text (plain or SSML) in the chosen voice. Every call carries our message id in
+`Context` ({"wecareMessageId": …}); AWS copies the context into each event it publishes for the call, so an
+event resolves its message even if the worker died before recording the provider id.
+
+The sandbox records calls (`sent`, and JSON lines in `<data_dir>/sandbox/voice-calls.jsonl`) and publishes
+the events an SNS event destination would, each SNS `Message` being one event object: VOICE_INITIATED,
+VOICE_RINGING, then VOICE_ANSWERED and VOICE_COMPLETED (with the call's duration). The destination number's
+last four digits force an outcome: 0486 → VOICE_BUSY, 0487 → VOICE_NO_ANSWER, 0000 → INVALID_NUMBER
+(permanent), 0429 → THROTTLED and 0500 → PROVIDER_UNAVAILABLE (retryable). Otherwise `sandbox_failure_rate`
+of calls fail as `sandbox_failure_code` says (any code but throttled/server/invalid_number ends in VOICE_FAILED).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import boto3
+import botocore.session
+import phonenumbers
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from backend.adapters.channels.errors import (
+    INVALID_NUMBER,
+    INVALID_REQUEST,
+    PROVIDER_UNAVAILABLE,
+    THROTTLED,
+    ProviderError,
+    classify_exception,
+)
+from backend.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+EventSink = Callable[[str], None]
+
+SERVICE = "pinpoint-sms-voice-v2"
+_MODEL = botocore.session.get_session().get_service_model(SERVICE)
+_REQUEST = _MODEL.operation_model("SendVoiceMessage").input_shape.members
+VOICE_IDS: tuple[str, ...] = tuple(_REQUEST["VoiceId"].enum)  # Polly voices the service accepts
+TEXT_TYPES: tuple[str, ...] = tuple(_REQUEST["MessageBodyTextType"].enum)  # TEXT, SSML
+MESSAGE_BODY_MAX: int = int(_REQUEST["MessageBody"].metadata["max"])  # characters, SSML tags included
+CONTEXT_KEY = "wecareMessageId"
+SPEAKING_RATE_WPM = 150  # how fast Polly voices speak, near enough, at the default rate
+
+# Failure codes of SMS and voice v2 on top of errors.py's (the SMS channel uses the same two).
+OPTED_OUT = "OPTED_OUT"  # the number is on the AWS opt-out list: permanent
+QUOTA_EXCEEDED = "QUOTA_EXCEEDED"  # a spend or daily limit: retried, then dead-lettered for a replay once raised
+# Validation or conflict reasons that say this destination cannot be called at all.
+_UNCALLABLE = {
+    "DESTINATION_COUNTRY_BLOCKED", "DESTINATION_COUNTRY_BLOCKED_BY_PROTECT_CONFIGURATION",
+    "DESTINATION_PHONE_NUMBER_NOT_VERIFIED", "DESTINATION_PHONE_NUMBER_BLOCKED_BY_PROTECT_NUMBER_OVERRIDE",
+    "VOICE_CAPABILITY_NOT_AVAILABLE",
+}
+
+
+@runtime_checkable
+class VoiceProvider(Protocol):
+    def send_voice(self, to: str, body: str, *, text_type: str, voice_id: str, origination: str,
+                   configuration_set: str | None, message_id: str) -> str:
+        """Place a text-to-speech call; returns the provider's message id, or raises ProviderError."""
+
+
+def voice_request(to: str, body: str, *, text_type: str, voice_id: str, origination: str,
+                  configuration_set: str | None, message_id: str) -> dict:
+    """SendVoiceMessage parameters (member names as in botocore's service model)."""
+    params: dict[str, Any] = {
+        "DestinationPhoneNumber": to,
+        "OriginationIdentity": origination,
+        "MessageBody": body,
+        "MessageBodyTextType": text_type,
+        "VoiceId": voice_id,
+        "Context": {CONTEXT_KEY: message_id},
+    }
+    if configuration_set:
+        params["ConfigurationSetName"] = configuration_set
+    return params
+
+
+def classify_voice_error(exc: BaseException) -> ProviderError:
+    """classify_exception, sharpened by the `Reason` SMS and voice v2 errors carry: an opted-out number, a
+    destination that cannot be called, a quota (worth retrying once raised) are not bad requests."""
+    error = classify_exception(exc)
+    if not isinstance(exc, ClientError):
+        return error
+    code = (exc.response.get("Error") or {}).get("Code")
+    reason = exc.response.get("Reason") or (exc.response.get("Error") or {}).get("Reason")
+    if reason == "DESTINATION_PHONE_NUMBER_OPTED_OUT":
+        return ProviderError(OPTED_OUT, error.message, retryable=False)
+    if reason in _UNCALLABLE:
+        return ProviderError(INVALID_NUMBER, f"{error.message} [{reason}]", retryable=False)
+    if code == "ServiceQuotaExceededException":
+        return ProviderError(QUOTA_EXCEEDED, f"{error.message} [{reason or 'quota'}]", retryable=True)
+    return error
+
+
+class AwsVoiceProvider:
+    """Live calls. botocore's own retries are kept few: the outbox retries with backoff."""
+
+    def __init__(self, client: Any = None, settings: Settings | None = None):
+        self.settings = settings or get_settings()
+        self.client = client or boto3.client(
+            SERVICE,
+            region_name=self.settings.aws_region,
+            config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30),
+        )
+
+    def send_voice(self, to: str, body: str, *, text_type: str, voice_id: str, origination: str,
+                   configuration_set: str | None, message_id: str) -> str:
+        params = voice_request(to, body, text_type=text_type, voice_id=voice_id, origination=origination,
+                               configuration_set=configuration_set, message_id=message_id)
+        try:
+            return self.client.send_voice_message(**params)["MessageId"]
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a classified ProviderError
+            raise classify_voice_error(exc) from exc
+
+
+class DryRunVoiceProvider:
+    """Builds the live request, logs and records it, calls nothing (and so no events follow)."""
+
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or get_settings()
+        self.recorded: list[dict] = []
+        self._lock = threading.Lock()
+
+    def send_voice(self, to: str, body: str, *, text_type: str, voice_id: str, origination: str,
+                   configuration_set: str | None, message_id: str) -> str:
+        params = voice_request(to, body, text_type=text_type, voice_id=voice_id, origination=origination,
+                               configuration_set=configuration_set, message_id=message_id)
+        with self._lock:
+            self.recorded.append({"operation": "send_voice_message", "params": params})
+        logger.info("dry run, no call placed: send_voice_message %s", json.dumps(params, ensure_ascii=False))
+        return f"dryrun.{uuid.uuid4()}"
+
+
+# ---------------------------------------------------------------- the sandbox
+
+SANDBOX_ORIGINATION_NUMBER = "+15555550199"
+_E164 = re.compile(r"^\+[1-9]\d{1,18}$")
+_TAG = re.compile(r"<[^>]*>")
+_DESCRIPTIONS = {
+    "INITIATED": "The call has been initiated",
+    "RINGING": "The phone is ringing",
+    "ANSWERED": "The call was answered",
+    "COMPLETED": "The call was completed",
+    "BUSY": "The line was busy",
+    "NO_ANSWER": "The call was not answered",
+    "FAILED": "The call could not be connected",
+}
+PRICE_PER_MINUTE = 0.013
+
+
+def voice_event(status: str, *, provider_message_id: str, to: str, origination: str, requested_ms: int,
+                context: dict, duration_seconds: int | None = None) -> str:
+    """One voice event as an SMS/voice v2 event destination publishes it (the SNS `Message` string)."""
+    final = status not in ("INITIATED", "RINGING", "ANSWERED")
+    event: dict[str, Any] = {
+        "eventType": f"VOICE_{status}",
+        "eventVersion": "1.0",
+        "eventTimestamp": int(time.time() * 1000),
+        "isFinal": final,
+        "originationPhoneNumber": origination,
+        "destinationPhoneNumber": to,
+        "isoCountryCode": _country_of(to),
+        "messageId": provider_message_id,
+        "messageRequestTimestamp": requested_ms,
+        "messageStatus": status,
+        "messageStatusDescription": _DESCRIPTIONS[status],
+        "context": context,
+    }
+    if status == "COMPLETED" and duration_seconds is not None:
+        minutes = max(1, math.ceil(duration_seconds / 60))
+        event |= {"callDurationInSeconds": duration_seconds, "totalDurationRoundedToMinutes": minutes,
+                  "totalMessagePrice": round(minutes * PRICE_PER_MINUTE, 5)}
+    elif final:
+        event["totalMessagePrice"] = 0.0
+    return json.dumps(event)
+
+
+def _country_of(number: str) -> str | None:
+    try:
+        return phonenumbers.region_code_for_country_code(phonenumbers.parse(number).country_code)
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def simulated_duration(body: str) -> int:
+    """Seconds a sandbox call lasts: its words at SPEAKING_RATE_WPM (tags stripped), plus the pick-up."""
+    words = len(_TAG.sub(" ", body).split())
+    return 1 + math.ceil(words * 60 / SPEAKING_RATE_WPM)
+
+
+class SandboxVoiceProvider:
+    """In-memory, thread-safe; `sent` is for tests to inspect. Events go to `on_event`, if set, each
+    `sandbox_latency_ms` after the one before."""
+
+    def __init__(self, settings: Settings, on_event: EventSink | None = None, *, rng: random.Random | None = None):
+        self.settings = settings
+        self.on_event = on_event
+        self.sent: list[dict] = []
+        self._rng = rng or random.Random()
+        self._lock = threading.Lock()
+        self._timers: set[threading.Timer] = set()
+        self._file = Path(settings.data_dir) / "sandbox" / "voice-calls.jsonl"
+
+    def send_voice(self, to: str, body: str, *, text_type: str, voice_id: str, origination: str,
+                   configuration_set: str | None, message_id: str) -> str:
+        params = voice_request(to, body, text_type=text_type, voice_id=voice_id, origination=origination,
+                               configuration_set=configuration_set, message_id=message_id)
+        _check_request(params)
+        _raise_forced_failure(to)
+        failure = self._draw_failure()
+        if failure == "throttled":
+            raise ProviderError(THROTTLED, "ThrottlingException: Rate exceeded (sandbox)", retryable=True)
+        if failure == "server":
+            raise ProviderError(PROVIDER_UNAVAILABLE, "InternalServerException: Internal error (sandbox)",
+                                retryable=True)
+        if failure == "invalid_number":
+            raise ProviderError(INVALID_NUMBER, "ValidationException: destination cannot be called (sandbox)",
+                                retryable=False)
+
+        provider_id = str(uuid.uuid4())
+        record = {"provider_message_id": provider_id, "to": to, "params": params,
+                  "sent_at": datetime.now(UTC).isoformat()}
+        with self._lock:
+            self.sent.append(record)
+            self._file.parent.mkdir(parents=True, exist_ok=True)
+            with self._file.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._schedule(provider_id, params, _outcome(to, failure), simulated_duration(body))
+        return provider_id
+
+    def _draw_failure(self) -> str | None:
+        with self._lock:
+            draw = self._rng.random()  # always drawn, so a seeded run is reproducible whatever the rate
+        return self.settings.sandbox_failure_code if draw < self.settings.sandbox_failure_rate else None
+
+    def _schedule(self, provider_id: str, params: dict, statuses: list[str], duration: int) -> None:
+        sink = self.on_event
+        if sink is None:
+            return
+        origination = params["OriginationIdentity"]
+        common = {
+            "provider_message_id": provider_id,
+            "to": params["DestinationPhoneNumber"],
+            "origination": origination if _E164.match(origination) else SANDBOX_ORIGINATION_NUMBER,
+            "requested_ms": int(time.time() * 1000),
+            "context": dict(params["Context"]),
+        }
+        events = [voice_event(status, duration_seconds=duration, **common) for status in statuses]
+        delay = self.settings.sandbox_latency_ms / 1000
+        timer = threading.Timer(delay, self._emit, args=(sink, events, delay))
+        timer.daemon = True
+        with self._lock:
+            self._timers.add(timer)
+        timer.start()
+
+    def _emit(self, sink: EventSink, events: list[str], delay: float) -> None:
+        try:
+            for index, event in enumerate(events):
+                if index:
+                    time.sleep(delay)
+                sink(event)
+        except Exception:  # noqa: BLE001 - a timer thread has nobody to raise to
+            logger.exception("sandbox voice event delivery failed")
+        finally:
+            with self._lock:
+                self._timers.discard(threading.current_thread())  # type: ignore[arg-type]  # the Timer itself
+
+    def clear(self) -> None:
+        with self._lock:
+            self.sent.clear()
+
+    def close(self) -> None:
+        """Cancel events not yet delivered."""
+        with self._lock:
+            timers, self._timers = list(self._timers), set()
+        for timer in timers:
+            timer.cancel()
+
+
+def _check_request(params: dict) -> None:
+    """What AWS would refuse as a ValidationException before placing the call."""
+    problems = []
+    if not _E164.match(params["DestinationPhoneNumber"]):
+        problems.append("DestinationPhoneNumber")
+    if params["VoiceId"] not in VOICE_IDS:
+        problems.append("VoiceId")
+    if params["MessageBodyTextType"] not in TEXT_TYPES:
+        problems.append("MessageBodyTextType")
+    if not params["MessageBody"].strip() or len(params["MessageBody"]) > MESSAGE_BODY_MAX:
+        problems.append("MessageBody")
+    if problems:
+        raise ProviderError(INVALID_REQUEST, f"ValidationException: invalid {', '.join(problems)} (sandbox)",
+                            retryable=False)
+
+
+def _raise_forced_failure(to: str) -> None:
+    if to.endswith("0000"):
+        raise ProviderError(INVALID_NUMBER, "ValidationException: destination cannot be called (sandbox number "
+                            "ending 0000)", retryable=False)
+    if to.endswith("0429"):
+        raise ProviderError(THROTTLED, "ThrottlingException: Rate exceeded (sandbox number ending 0429)",
+                            retryable=True)
+    if to.endswith("0500"):
+        raise ProviderError(PROVIDER_UNAVAILABLE, "InternalServerException: Internal error (sandbox number "
+                            "ending 0500)", retryable=True)
+
+
+def _outcome(to: str, failure: str | None) -> list[str]:
+    if to.endswith("0486"):
+        return ["INITIATED", "RINGING", "BUSY"]
+    if to.endswith("0487"):
+        return ["INITIATED", "RINGING", "NO_ANSWER"]
+    if failure:
+        return ["INITIATED", "FAILED"]
+    return ["INITIATED", "RINGING", "ANSWERED", "COMPLETED"]
