@@ -18,13 +18,11 @@ from backend.models.base import utcnow
 from backend.models.contact import ContactModel
 from backend.services.access import Actor, Operation, require
 from backend.services.api_model import ApiModel
-from backend.services.audit import audit_row
 from backend.services.email_content import EmailContent, prepare_content
-from backend.services.message_rows import activity_actions, new_message_id, new_message_row
+from backend.services.message_rows import new_message_id, outbound_row
 from backend.services.message_schemas import Message, to_message
-from backend.services.outbox import queue_outbound
+from backend.services.outbox import queue_for_contact
 from backend.services.recipients import recipient_contact
-from backend.services.unit_of_work import UnitOfWork
 from backend.services.validation import parse_input
 from backend.settings import Settings, get_settings
 
@@ -90,25 +88,9 @@ def _queue(actor: Actor, contact: ContactModel, content: EmailContent, *, via: s
     if len(json.dumps(payload)) + len(content.text.encode("utf-8")) > STORED_MAX_BYTES:
         field = "html" if content.html else "text"
         raise ValidationError(f"{field}: the email is too large to store; shorten the text or the HTML", field=field)
-    row = new_message_row(
-        message_id=message_id,
-        channel=CHANNEL,
-        direction="outbound",
-        status="PENDING",
-        now=now,
-        contactId=contact.contactId,
-        kind="email",
-        subject=content.subject,
-        body=content.text,
-        payload=payload,
-        address=contact.email,
-        sender=settings.email_from,
-        createdBy=actor.user_id,
+    row = outbound_row(
+        actor.user_id, contact, message_id=message_id, channel=CHANNEL, kind="email", body=content.text, now=now,
+        address=contact.email, sender=settings.email_from, payload=payload, subject=content.subject,
     )
-    details = {"channel": CHANNEL, "kind": "email", "contactId": contact.contactId, "via": via,
-               "html": content.html is not None}
-    work = UnitOfWork()
-    work.update(contact, activity_actions(at=now, preview=content.subject, channel=CHANNEL, direction="outbound"))
-    work.save(audit_row(actor, "message.send", "message", message_id, ["status"], details, at=now))
-    queue_outbound(row, work)
+    queue_for_contact(actor, contact, row, preview=content.subject, via=via, details={"html": content.html is not None})
     return to_message(row)

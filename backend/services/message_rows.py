@@ -45,6 +45,26 @@ def new_message_row(
     return row
 
 
+def outbound_row(actor_id: str | None, contact: ContactModel, *, channel: str, kind: str, body: str, now: datetime,
+                 address: str | None, sender: str, payload: dict, message_id: str | None = None, **attributes) -> MessageModel:
+    """A PENDING outbound message to a contact (what every channel's send writes before queueing)."""
+    return new_message_row(
+        message_id=message_id or new_message_id(),
+        channel=channel,
+        direction="outbound",
+        status="PENDING",
+        now=now,
+        contactId=contact.contactId,
+        kind=kind,
+        body=body,
+        payload=payload,
+        address=address,
+        sender=sender,
+        createdBy=actor_id,
+        **attributes,
+    )
+
+
 def preview_of(text: str | None) -> str:
     flat = " ".join((text or "").split())
     return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + "…"

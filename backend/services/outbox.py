@@ -19,8 +19,12 @@ from pynamodb.exceptions import UpdateError
 from backend.adapters.channels.errors import ProviderError, classify_exception
 from backend.adapters.send_queue import send_queue
 from backend.models.base import utcnow
+from backend.models.contact import ContactModel
 from backend.models.messaging import PENDING_SEND, DLQMessageModel, MessageModel, StatusChange
 from backend.services import rate_limit
+from backend.services.access import Actor
+from backend.services.audit import audit_row
+from backend.services.message_rows import activity_actions
 from backend.services.unit_of_work import UnitOfWork
 from backend.settings import get_settings
 
@@ -59,6 +63,28 @@ def queue_outbound(row: MessageModel, work: UnitOfWork) -> None:
     work.save(row, MessageModel.messageId.does_not_exist())
     work.commit()
     enqueue(row.channel, row.messageId)
+
+
+def queue_for_contact(
+    actor: Actor,
+    contact: ContactModel,
+    row: MessageModel,
+    *,
+    preview: str,
+    via: str,
+    details: dict | None = None,
+    work: UnitOfWork | None = None,
+    audit: tuple[str, str, str] | None = None,
+) -> None:
+    """The send every channel shares: the PENDING row, the contact's conversation moved to the top and the
+    audit row, committed together (with whatever `work` already holds), then the id queued.
+    `audit` is (action, resource type, resource id); by default a "message.send" of the row."""
+    work = work or UnitOfWork()
+    work.update(contact, activity_actions(at=row.createdAt, preview=preview, channel=row.channel, direction="outbound"))
+    action, resource_type, resource_id = audit or ("message.send", "message", row.messageId)
+    facts = {"channel": row.channel, "kind": row.kind, "contactId": contact.contactId, "via": via, **(details or {})}
+    work.save(audit_row(actor, action, resource_type, resource_id, ["status"], facts, at=row.createdAt))
+    queue_outbound(row, work)
 
 
 def enqueue(channel: str, message_id: str, delay_seconds: float = 0.0) -> None:

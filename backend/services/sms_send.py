@@ -15,13 +15,11 @@ from backend.models.base import utcnow
 from backend.models.contact import ContactModel
 from backend.services.access import Actor, Operation, require
 from backend.services.api_model import ApiModel
-from backend.services.audit import audit_row
-from backend.services.message_rows import activity_actions, new_message_id, new_message_row
+from backend.services.message_rows import outbound_row
 from backend.services.message_schemas import Message, to_message
-from backend.services.outbox import queue_outbound
+from backend.services.outbox import queue_for_contact
 from backend.services.recipients import recipient_contact
 from backend.services.sms_segments import segment_info
-from backend.services.unit_of_work import UnitOfWork
 from backend.services.validation import parse_input
 from backend.settings import get_settings
 
@@ -71,27 +69,11 @@ def queue_system_sms(actor: Actor, contact: ContactModel, text: str, *, reason: 
 
 def _queue(actor: Actor, contact: ContactModel, body: str, *, via: str, now: datetime) -> Message:
     settings = get_settings()
-    message_id = new_message_id()
     info = segment_info(body)
-    row = new_message_row(
-        message_id=message_id,
-        channel=CHANNEL,
-        direction="outbound",
-        status="PENDING",
-        now=now,
-        contactId=contact.contactId,
-        kind="text",
-        body=body,
+    row = outbound_row(
+        actor.user_id, contact, channel=CHANNEL, kind="text", body=body, now=now, address=contact.phone,
+        sender=settings.sms_origination_identity, payload={"body": body, "messageType": settings.sms_message_type},
         segments=info.segments,
-        payload={"body": body, "messageType": settings.sms_message_type},
-        address=contact.phone,
-        sender=settings.sms_origination_identity,
-        createdBy=actor.user_id,
     )
-    details = {"channel": CHANNEL, "kind": "text", "contactId": contact.contactId, "via": via,
-               "segments": info.segments, "encoding": info.encoding}
-    work = UnitOfWork()
-    work.update(contact, activity_actions(at=now, preview=body, channel=CHANNEL, direction="outbound"))
-    work.save(audit_row(actor, "message.send", "message", message_id, ["status"], details, at=now))
-    queue_outbound(row, work)
+    queue_for_contact(actor, contact, row, preview=body, via=via, details={"segments": info.segments, "encoding": info.encoding})
     return to_message(row)

@@ -23,12 +23,11 @@ from backend.models.voice import VoiceCallModel
 from backend.services import page_tokens, ssml
 from backend.services.access import Actor, Operation, require
 from backend.services.api_model import ApiModel, ApiView
-from backend.services.audit import audit_row
 from backend.services.batch_reads import rows_by_key
 from backend.services.contacts import live_contact_row
-from backend.services.message_rows import activity_actions, new_message_id, new_message_row
+from backend.services.message_rows import new_message_id, outbound_row
 from backend.services.message_schemas import Page, StatusStep
-from backend.services.outbox import queue_outbound
+from backend.services.outbox import queue_for_contact
 from backend.services.recipients import recipient_contact
 from backend.services.unit_of_work import UnitOfWork
 from backend.services.validation import parse_input
@@ -165,11 +164,10 @@ def place_call(actor: Actor, data: VoiceCallRequest | dict, *, via: str = "api")
     message_id = new_message_id()
     call_id = call_id_for(message_id)
     settings = get_settings()
-    message = new_message_row(
-        message_id=message_id, channel=CHANNEL, direction="outbound", status="PENDING", now=now,
-        contactId=contact.contactId, kind="voice", body=spoken,
+    message = outbound_row(
+        actor.user_id, contact, message_id=message_id, channel=CHANNEL, kind="voice", body=spoken, now=now,
+        address=contact.phone, sender=settings.voice_origination_identity,
         payload={"text": request.text, "textType": request.text_type, "voiceId": voice_id, "callId": call_id},
-        address=contact.phone, sender=settings.voice_origination_identity, createdBy=actor.user_id,
     )
     call = VoiceCallModel(
         callId=call_id, messageId=message_id, contactId=contact.contactId, toNumber=contact.phone,
@@ -180,11 +178,9 @@ def place_call(actor: Actor, data: VoiceCallRequest | dict, *, via: str = "api")
     call.stamp_expiry(now)
     work = UnitOfWork()
     work.save(call, VoiceCallModel.callId.does_not_exist())
-    work.update(contact, activity_actions(at=now, preview=spoken, channel=CHANNEL, direction="outbound"))
-    details = {"messageId": message_id, "contactId": contact.contactId, "voiceId": voice_id,
-               "textType": request.text_type, "via": via}
-    work.save(audit_row(actor, "voice.call", "voiceCall", call_id, ["status"], details, at=now))
-    queue_outbound(message, work)
+    details = {"messageId": message_id, "voiceId": voice_id, "textType": request.text_type}
+    queue_for_contact(actor, contact, message, preview=spoken, via=via, details=details, work=work,
+                      audit=("voice.call", "voiceCall", call_id))
     return to_voice_call(call)
 
 

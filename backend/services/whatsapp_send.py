@@ -19,14 +19,12 @@ from backend.models.messaging import MessageMedia, MessageModel
 from backend.services import templates, whatsapp_messages
 from backend.services.access import Actor, Operation, require
 from backend.services.api_model import ApiModel
-from backend.services.audit import audit_row
 from backend.services.media_files import media_row
 from backend.services.media_rules import check_media, kind_for_mime
-from backend.services.message_rows import activity_actions, new_message_id, new_message_row
+from backend.services.message_rows import outbound_row
 from backend.services.message_schemas import WINDOW, Message, to_message
-from backend.services.outbox import queue_outbound
+from backend.services.outbox import queue_for_contact
 from backend.services.recipients import recipient_contact
-from backend.services.unit_of_work import UnitOfWork
 from backend.services.validation import parse_input
 from backend.settings import get_settings
 
@@ -171,28 +169,13 @@ def _template(part: TemplatePart) -> dict:
 
 def _queue(actor: Actor, contact: ContactModel, message: dict, *, via: str, now: datetime, reply_to: str | None = None,
            media=None, file_id: str | None = None) -> Message:
-    message_id = new_message_id()
     body = whatsapp_messages.summary(message)
-    row = new_message_row(
-        message_id=message_id,
-        channel=CHANNEL,
-        direction="outbound",
-        status="PENDING",
-        now=now,
-        contactId=contact.contactId,
-        kind=message["type"],
-        body=body,
-        payload={"message": message, "fileId": file_id},
-        media=media,
-        address=contact.phone,
-        sender=get_settings().whatsapp_phone_number_id,
-        replyTo=reply_to,
-        createdBy=actor.user_id,
+    row = outbound_row(
+        actor.user_id, contact, channel=CHANNEL, kind=message["type"], body=body, now=now, address=contact.phone,
+        sender=get_settings().whatsapp_phone_number_id, payload={"message": message, "fileId": file_id},
+        media=media, replyTo=reply_to,
     )
-    work = UnitOfWork()
-    work.update(contact, activity_actions(at=now, preview=body, channel=CHANNEL, direction="outbound"))
-    work.save(audit_row(actor, "message.send", "message", message_id, ["status"], {"channel": CHANNEL, "kind": row.kind, "contactId": contact.contactId, "via": via}, at=now))
-    queue_outbound(row, work)
+    queue_for_contact(actor, contact, row, preview=body, via=via)
     return to_message(row)
 
 
