@@ -8,15 +8,12 @@ from dataclasses import dataclass, field
 from backend.models.contact import ContactModel
 from backend.models.messaging import PENDING_MEDIA, MessageMedia, MessageModel
 from backend.services.access import Actor
-from backend.services.audit import audit_row
 from backend.services.consent_keywords import consent_keyword
-from backend.services.contacts import set_consent
 from backend.services.inbound_media import fetch_media
-from backend.services.message_rows import activity_actions, apply_activity, inbound_message_id, new_message_row
+from backend.services.message_rows import inbound_message_id, new_message_row
 from backend.services.message_schemas import PROVIDER_STATUSES
 from backend.services.message_status import ProviderStatus, apply_status
-from backend.services.sender_contacts import contact_for_sender, sender_ids
-from backend.services.unit_of_work import UnitOfWork, WriteConflict
+from backend.services.inbound_store import resolve_sender, store_inbound, store_with_consent_change
 from backend.services.whatsapp_events import InboundMessage, ParsedEvents, StatusUpdate
 from backend.services.whatsapp_send import queue_system_text
 
@@ -71,56 +68,25 @@ def ingest_message(message: InboundMessage) -> tuple[bool, str | None]:
     message_id = inbound_message_id(CHANNEL, message.provider_message_id)
     keyword = consent_keyword(CHANNEL, message.text) if message.kind == "text" else None
     if keyword in ("opt_out", "opt_in"):
-        return _ingest_keyword(message, message_id, keyword)
-    row = _message_row(message, message_id, "")
-    for _ in range(3):
-        contact_id = sender_ids.get(message.from_phone) or _resolve_sender(message).contactId
-        row.contactId = contact_id
-        work = UnitOfWork()
-        work.save(row, MessageModel.messageId.does_not_exist(), label="message")
-        work.update(
-            ContactModel(contactId=contact_id, version=0),  # version is bumped server-side, never compared
-            activity_actions(at=message.timestamp, preview=message.summary, channel=CHANNEL, direction="inbound"),
-            condition=ContactModel.deletedAt.does_not_exist() & (ContactModel.phone == message.from_phone),
-            label="contact",
+        contact = store_with_consent_change(
+            INBOUND, _resolve_sender(message), lambda contact_id: _message_row(message, message_id, contact_id),
+            opted_in=keyword == "opt_in", word=(message.text or "").strip().upper(), preview=message.summary,
+            at=message.timestamp,
         )
-        try:
-            work.commit()
-        except WriteConflict as conflict:
-            if "message" in conflict.labels:
-                return False, None
-            sender_ids.forget(message.from_phone)  # the contact was deleted or renumbered: look again
-            continue
-        if message.media is not None:
-            fetch_media(row)
-        return True, None
-    raise RuntimeError(f"could not store WhatsApp message {message.provider_message_id} after 3 attempts")
+        if contact is None:
+            return False, None
+        queue_system_text(INBOUND, contact, CONFIRMATIONS[keyword], reason=f"keyword-{keyword}")
+        return True, keyword
+    row = _message_row(message, message_id, "")
+    if store_inbound(row, address=message.from_phone, preview=message.summary, resolve=lambda: _resolve_sender(message)) is None:
+        return False, None
+    if message.media is not None:
+        fetch_media(row)
+    return True, None
 
 
 def _resolve_sender(message: InboundMessage) -> ContactModel:
-    contact = contact_for_sender(INBOUND, "phone", message.from_phone, display_name=message.profile_name, via=CHANNEL)
-    sender_ids.put(message.from_phone, contact.contactId)
-    return contact
-
-
-def _ingest_keyword(message: InboundMessage, message_id: str, keyword: str) -> tuple[bool, str | None]:
-    """STOP/START: the consent change, its audit row and the message commit together; then the confirmation."""
-    contact = _resolve_sender(message)
-    for _ in range(5):
-        row = _message_row(message, message_id, contact.contactId)
-        work = UnitOfWork()
-        work.save(row, MessageModel.messageId.does_not_exist(), label="message")
-        _record_keyword(work, contact, message, message_id, opted_in=keyword == "opt_in")
-        try:
-            work.commit()
-        except WriteConflict as conflict:
-            if "message" in conflict.labels:
-                return False, None
-            contact = ContactModel.get(contact.contactId, consistent_read=True)  # edited meanwhile: redo
-            continue
-        queue_system_text(INBOUND, contact, CONFIRMATIONS[keyword], reason=f"keyword-{keyword}")
-        return True, keyword
-    raise RuntimeError(f"could not store WhatsApp message {message.provider_message_id} after 5 attempts")
+    return resolve_sender(INBOUND, message.from_phone, display_name=message.profile_name, channel=CHANNEL)
 
 
 def _message_row(message: InboundMessage, message_id: str, contact_id: str) -> MessageModel:
@@ -150,20 +116,6 @@ def _message_row(message: InboundMessage, message_id: str, contact_id: str) -> M
         providerMessageId=message.provider_message_id,
         replyTo=message.reply_to or message.reaction_to,
         pendingWork=PENDING_MEDIA if media is not None else None,
-    )
-
-
-def _record_keyword(work: UnitOfWork, contact: ContactModel, message: InboundMessage, message_id: str, *, opted_in: bool) -> None:
-    word = (message.text or "").strip().upper()
-    set_consent(contact, CHANNEL, opted_in, f"WhatsApp keyword {word}", message.timestamp)
-    apply_activity(contact, at=message.timestamp, preview=message.summary, channel=CHANNEL, direction="inbound")
-    contact.updatedAt = message.timestamp
-    work.save(contact)  # versioned: a concurrent edit makes this retry on a fresh row
-    work.save(
-        audit_row(
-            INBOUND, "contact.consent", "contact", contact.contactId, ["optInWhatsApp"],
-            {"channel": CHANNEL, "optedIn": opted_in, "keyword": word, "messageId": message_id},
-        )
     )
 
 
