@@ -74,9 +74,11 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--warmup", type=int, default=1000, help="events ingested first, untimed (JVM JIT warm-up)")
+    parser.add_argument("--in-memory", action="store_true", help="DynamoDB Local without its on-disk store")
     args = parser.parse_args()
 
-    with local_database("inbound") as database:
+    with local_database("inbound", in_memory=args.in_memory) as database:
+        print(f"DynamoDB Local storage: {'in memory' if args.in_memory else 'on disk (as the app runs it)'}")
         from backend.adapters.send_queue import lambda_handler
 
         handler = lambda_handler("inbound-whatsapp-handler")

@@ -30,10 +30,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def local_database(label: str) -> Iterator[DynamoDBLocal]:
-    """Start DynamoDB Local on disk in a fresh temp dir, point the models at it, create the tables."""
+def local_database(label: str, *, in_memory: bool = False) -> Iterator[DynamoDBLocal]:
+    """Start DynamoDB Local in a fresh temp dir (on disk like the app's, or in memory), point the models at
+    it, create the tables."""
     directory = Path(tempfile.mkdtemp(prefix=f"wecare-bench-{label}-"))
-    database = DynamoDBLocal(port=free_port(), db_dir=directory / "dynamodb", jar=REPO / DEFAULT_JAR)
+    database = DynamoDBLocal(port=free_port(), db_dir=None if in_memory else directory / "dynamodb", jar=REPO / DEFAULT_JAR)
     try:
         if not database.ensure_running():
             raise RuntimeError(f"port {database.port} was taken by another DynamoDB Local; run again")
