@@ -11,7 +11,7 @@ from backend.api.asgi_door import build_api
 from backend.runtime.change_feed import start_change_hub, stop_change_hub
 from backend.runtime.messaging import start_messaging
 from backend.runtime.startup import start_local_runtime
-from wecare_app.pages import admin_dlq, auth, contacts, dashboard, inbox, messages_log, templates
+from wecare_app.pages import admin_dlq, auth, compose, contacts, dashboard, inbox, messages_log, templates, voice
 from wecare_app.state.live_feed import attach_hub
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -40,5 +40,5 @@ app = rx.App(
     toaster=rx.toast.provider(position="top-right", close_button=True),
 )
 app.register_lifespan_task(local_runtime)
-for module in (auth, dashboard, contacts, inbox, messages_log, templates, admin_dlq):
+for module in (auth, dashboard, contacts, inbox, compose, messages_log, templates, voice, admin_dlq):
     module.register(app)

@@ -130,6 +130,14 @@ def said_stop(contact: ContactModel) -> bool:
     return record is not None and not record.optedIn
 
 
+def check_rules(contact: ContactModel) -> None:
+    """The rule for calls: a number whose owner said STOP (an SMS opt-out) is not called."""
+    if said_stop(contact):
+        record = contact.consent.sms
+        raise OptedOut(f"contactId: {contact.name} opted out of SMS on {record.at:%d %b %Y %H:%M} UTC "
+                       f"({record.source}), which also means no calls", field="contactId")
+
+
 def _recipient(request: VoiceCallRequest) -> ContactModel:
     try:
         return recipient_contact(request.contact_id, request.to, "phone")
@@ -156,10 +164,7 @@ def place_call(actor: Actor, data: VoiceCallRequest | dict, *, via: str = "api")
         raise ValidationError(f"text: says {len(spoken)} characters; a call says at most {SPOKEN_MAX}", field="text")
     voice_id = request.voice_id or _default_voice()
     contact = _recipient(request)
-    if said_stop(contact):
-        record = contact.consent.sms
-        raise OptedOut(f"contactId: {contact.name} opted out of SMS on {record.at:%d %b %Y %H:%M} UTC "
-                       f"({record.source}), which also means no calls", field="contactId")
+    check_rules(contact)
     now = utcnow()
     message_id = new_message_id()
     call_id = call_id_for(message_id)

@@ -19,7 +19,7 @@ from pynamodb.exceptions import UpdateError
 from backend.adapters.channels.voice import CONTEXT_KEY
 from backend.errors import BadRequest
 from backend.models.base import utcnow
-from backend.models.messaging import StatusChange
+from backend.models.messaging import MessageModel, StatusChange
 from backend.models.voice import VoiceCallModel
 from backend.services.message_status import ProviderStatus, apply_status, message_id_for_provider_id
 
@@ -193,11 +193,24 @@ def apply_voice_event(event: VoiceEvent) -> bool:
         provider_message_id=event.provider_message_id, duration_seconds=event.duration_seconds,
         error_code=event.reason_code, error_message=event.reason,
     )
-    apply_status(ProviderStatus(
+    moved = apply_status(ProviderStatus(
         channel="voice", provider_message_id=event.provider_message_id, status=MESSAGE_STATUSES[event.status],
         at=event.at, error_code=event.reason_code, error_detail=event.reason, message_id=message_id,
     ))
+    if applied and not moved:
+        _touch_message(message_id)  # ringing, completed… change the call only: still tell the live feed
     return applied
+
+
+def _touch_message(message_id: str) -> None:
+    """A write to the call's message row, so its stream (what open pages follow) carries the call's step."""
+    try:
+        MessageModel(messageId=message_id).update(
+            actions=[MessageModel.updatedAt.set(utcnow())], condition=MessageModel.messageId.exists()
+        )
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
 
 
 def ingest_voice_event(message: str | bytes | dict) -> str:

@@ -30,7 +30,7 @@ NAV_MODULES: tuple[NavModule, ...] = (
         "inbox",
         (
             NavEntry("Conversations", "/inbox", ready=True),
-            NavEntry("Compose", "/inbox/compose", WRITERS),
+            NavEntry("Compose", "/inbox/compose", WRITERS, ready=True),
             NavEntry("Message log", "/messages", ready=True),
         ),
     ),
@@ -49,7 +49,7 @@ NAV_MODULES: tuple[NavModule, ...] = (
         (NavEntry("Campaigns", "/bulk"), NavEntry("New campaign", "/bulk/new", WRITERS), NavEntry("Scheduled", "/bulk/scheduled")),
     ),
     NavModule("Templates", "file-text", (NavEntry("Templates", "/templates", ready=True), NavEntry("New template", "/templates/new", WRITERS, ready=True))),
-    NavModule("Voice", "phone", (NavEntry("Call log", "/voice"), NavEntry("New call", "/voice/new", WRITERS))),
+    NavModule("Voice", "phone", (NavEntry("Call log", "/voice", ready=True), NavEntry("New call", "/voice/new", WRITERS, ready=True))),
     NavModule("Media", "image", (NavEntry("Library", "/media"),)),
     NavModule(
         "AI",

@@ -14,6 +14,7 @@ of calls fail as `sandbox_failure_code` says (any code but throttled/server/inva
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -260,7 +261,7 @@ class SandboxVoiceProvider:
             "requested_ms": int(time.time() * 1000),
             "context": dict(params["Context"]),
         }
-        events = [voice_event(status, duration_seconds=duration, **common) for status in statuses]
+        events = [functools.partial(voice_event, status, duration_seconds=duration, **common) for status in statuses]
         delay = self.settings.sandbox_latency_ms / 1000
         timer = threading.Timer(delay, self._emit, args=(sink, events, delay))
         timer.daemon = True
@@ -268,12 +269,13 @@ class SandboxVoiceProvider:
             self._timers.add(timer)
         timer.start()
 
-    def _emit(self, sink: EventSink, events: list[str], delay: float) -> None:
+    def _emit(self, sink: EventSink, events: list, delay: float) -> None:
+        """Each event is built when it is sent, so it carries its own time (a timeline shows real steps)."""
         try:
             for index, event in enumerate(events):
                 if index:
                     time.sleep(delay)
-                sink(event)
+                sink(event())
         except Exception:  # noqa: BLE001 - a timer thread has nobody to raise to
             logger.exception("sandbox voice event delivery failed")
         finally:
