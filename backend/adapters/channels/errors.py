@@ -158,3 +158,32 @@ def classify_exception(exc: BaseException) -> ProviderError:
         return ProviderError(INVALID_REQUEST, f"Invalid request parameters: {', '.join(names) or 'unknown'}",
                              retryable=False)
     return ProviderError(UNEXPECTED_ERROR, f"Unexpected provider failure ({type(exc).__name__})", retryable=False)
+
+
+# ---------------------------------------------------------------- AWS End User Messaging SMS and voice (v2)
+
+OPTED_OUT = "OPTED_OUT"  # the number is on the AWS opt-out list: permanent
+QUOTA_EXCEEDED = "QUOTA_EXCEEDED"  # a spend or daily limit: retried, then dead-lettered for a replay once raised
+# Validation or conflict reasons that say this destination cannot be called at all.
+_UNCALLABLE = {
+    "DESTINATION_COUNTRY_BLOCKED", "DESTINATION_COUNTRY_BLOCKED_BY_PROTECT_CONFIGURATION",
+    "DESTINATION_PHONE_NUMBER_NOT_VERIFIED", "DESTINATION_PHONE_NUMBER_BLOCKED_BY_PROTECT_NUMBER_OVERRIDE",
+    "VOICE_CAPABILITY_NOT_AVAILABLE",
+}
+
+
+def classify_sms_voice_exception(exc: BaseException) -> ProviderError:
+    """classify_exception, sharpened by the `Reason` SMS and voice v2 errors carry: an opted-out number, a
+    destination that cannot be called, a quota (worth retrying once raised) are not bad requests."""
+    error = classify_exception(exc)
+    if not isinstance(exc, ClientError):
+        return error
+    code = (exc.response.get("Error") or {}).get("Code")
+    reason = exc.response.get("Reason") or (exc.response.get("Error") or {}).get("Reason")
+    if reason == "DESTINATION_PHONE_NUMBER_OPTED_OUT":
+        return ProviderError(OPTED_OUT, error.message, retryable=False)
+    if reason in _UNCALLABLE:
+        return ProviderError(INVALID_NUMBER, f"{error.message} [{reason}]", retryable=False)
+    if code == "ServiceQuotaExceededException":
+        return ProviderError(QUOTA_EXCEEDED, f"{error.message} [{reason or 'quota'}]", retryable=True)
+    return error

@@ -24,7 +24,6 @@ from typing import Any, Protocol, runtime_checkable
 import boto3
 import phonenumbers
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
 from backend.adapters.channels.errors import (
     INVALID_NUMBER,
@@ -32,8 +31,7 @@ from backend.adapters.channels.errors import (
     PROVIDER_UNAVAILABLE,
     THROTTLED,
     ProviderError,
-    classify_client_error,
-    classify_exception,
+    classify_sms_voice_exception,
 )
 from backend.adapters.channels.whatsapp_sandbox import FAILURE_CODES, SANDBOX_ACCOUNT_ID, EventSink
 from backend.services.sms_segments import segment_info  # pure, no I/O: the parts AWS reports per message
@@ -41,9 +39,6 @@ from backend.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
-# SMS-only failure codes, on top of errors.py's.
-OPTED_OUT = "OPTED_OUT"  # the number is on the AWS opt-out list: permanent
-QUOTA_EXCEEDED = "QUOTA_EXCEEDED"  # spend or daily limit: retried, then dead-lettered for a replay once raised
 
 MESSAGE_TYPES = ("TRANSACTIONAL", "PROMOTIONAL")
 MAX_BODY = 1600
@@ -73,18 +68,6 @@ def text_message_request(to: str, body: str, *, origination: str, message_type: 
     return params
 
 
-def classify_sms_exception(exc: BaseException) -> ProviderError:
-    """errors.py's classification, plus the two SMS answers it would otherwise call INVALID_REQUEST."""
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error") or {}
-        reason = exc.response.get("Reason") or error.get("Reason")
-        if error.get("Code") == "ConflictException" and reason == "DESTINATION_PHONE_NUMBER_OPTED_OUT":
-            return ProviderError(OPTED_OUT, classify_client_error(exc).message, retryable=False)
-        if error.get("Code") == "ServiceQuotaExceededException":
-            return ProviderError(QUOTA_EXCEEDED, classify_client_error(exc).message, retryable=True)
-    return classify_exception(exc)
-
-
 def readable_request(params: dict) -> dict:
     """A request for a log line: the body (it may hold a one-time code) by its length, the number by its end."""
     shown = dict(params)
@@ -112,7 +95,7 @@ class AwsSmsProvider:
         try:
             return self.client.send_text_message(**params)["MessageId"]
         except Exception as exc:  # noqa: BLE001 - every failure becomes a classified ProviderError
-            raise classify_sms_exception(exc) from exc
+            raise classify_sms_voice_exception(exc) from exc
 
 
 class DryRunSmsProvider:

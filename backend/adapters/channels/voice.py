@@ -32,7 +32,6 @@ import boto3
 import botocore.session
 import phonenumbers
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
 from backend.adapters.channels.errors import (
     INVALID_NUMBER,
@@ -40,7 +39,7 @@ from backend.adapters.channels.errors import (
     PROVIDER_UNAVAILABLE,
     THROTTLED,
     ProviderError,
-    classify_exception,
+    classify_sms_voice_exception,
 )
 from backend.settings import Settings, get_settings
 
@@ -58,14 +57,6 @@ CONTEXT_KEY = "wecareMessageId"
 SPEAKING_RATE_WPM = 150  # how fast Polly voices speak, near enough, at the default rate
 
 # Failure codes of SMS and voice v2 on top of errors.py's (the SMS channel uses the same two).
-OPTED_OUT = "OPTED_OUT"  # the number is on the AWS opt-out list: permanent
-QUOTA_EXCEEDED = "QUOTA_EXCEEDED"  # a spend or daily limit: retried, then dead-lettered for a replay once raised
-# Validation or conflict reasons that say this destination cannot be called at all.
-_UNCALLABLE = {
-    "DESTINATION_COUNTRY_BLOCKED", "DESTINATION_COUNTRY_BLOCKED_BY_PROTECT_CONFIGURATION",
-    "DESTINATION_PHONE_NUMBER_NOT_VERIFIED", "DESTINATION_PHONE_NUMBER_BLOCKED_BY_PROTECT_NUMBER_OVERRIDE",
-    "VOICE_CAPABILITY_NOT_AVAILABLE",
-}
 
 
 @runtime_checkable
@@ -91,23 +82,6 @@ def voice_request(to: str, body: str, *, text_type: str, voice_id: str, originat
     return params
 
 
-def classify_voice_error(exc: BaseException) -> ProviderError:
-    """classify_exception, sharpened by the `Reason` SMS and voice v2 errors carry: an opted-out number, a
-    destination that cannot be called, a quota (worth retrying once raised) are not bad requests."""
-    error = classify_exception(exc)
-    if not isinstance(exc, ClientError):
-        return error
-    code = (exc.response.get("Error") or {}).get("Code")
-    reason = exc.response.get("Reason") or (exc.response.get("Error") or {}).get("Reason")
-    if reason == "DESTINATION_PHONE_NUMBER_OPTED_OUT":
-        return ProviderError(OPTED_OUT, error.message, retryable=False)
-    if reason in _UNCALLABLE:
-        return ProviderError(INVALID_NUMBER, f"{error.message} [{reason}]", retryable=False)
-    if code == "ServiceQuotaExceededException":
-        return ProviderError(QUOTA_EXCEEDED, f"{error.message} [{reason or 'quota'}]", retryable=True)
-    return error
-
-
 class AwsVoiceProvider:
     """Live calls. botocore's own retries are kept few: the outbox retries with backoff."""
 
@@ -126,7 +100,7 @@ class AwsVoiceProvider:
         try:
             return self.client.send_voice_message(**params)["MessageId"]
         except Exception as exc:  # noqa: BLE001 - every failure becomes a classified ProviderError
-            raise classify_voice_error(exc) from exc
+            raise classify_sms_voice_exception(exc) from exc
 
 
 class DryRunVoiceProvider:
