@@ -13,13 +13,13 @@ server (retryable), anything else a permanent MessageRejected.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import random
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import formataddr, parseaddr
 from pathlib import Path
@@ -29,12 +29,12 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from backend.adapters.channels.sandbox_events import DelayedEvents, EventSink
 from backend.adapters.channels.errors import INVALID_REQUEST, ProviderError, classify_exception
 from backend.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
-EventSink = Callable[[str], None]
 MESSAGE_ID_TAG = "wecareMessageId"
 CHARSET = "UTF-8"
 
@@ -185,7 +185,7 @@ class SandboxEmailProvider:
         self.sent: list[dict] = []
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
-        self._timers: set[threading.Timer] = set()
+        self._events = DelayedEvents("email")
         self._sends_file = Path(settings.data_dir) / "sandbox" / "email-sends.jsonl"
 
     def send(self, *, to: str, from_address: str, subject: str, text: str, html: str | None,
@@ -222,27 +222,12 @@ class SandboxEmailProvider:
         raise ses_error("MessageRejected", "Email address is not verified (sandbox)")
 
     def _schedule(self, record: dict, events: list[str]) -> None:
-        sink = self.on_event
-        if sink is None:
-            return
-        delay = self.settings.sandbox_latency_ms / 1000
-        timer = threading.Timer(delay, self._emit, args=(sink, record, events, delay))
-        timer.daemon = True
-        with self._lock:
-            self._timers.add(timer)
-        timer.start()
+        builders = [functools.partial(self._ses_event, kind, record) for kind in events]
+        self._events.send(self.on_event, builders, self.settings.sandbox_latency_ms / 1000)
 
-    def _emit(self, sink: EventSink, record: dict, events: list[str], delay: float) -> None:
-        try:
-            for index, event_type in enumerate(events):
-                if index:
-                    time.sleep(delay)
-                sink(ses_event(event_type, record, datetime.now(UTC)))
-        except Exception:  # noqa: BLE001 - a timer thread has nobody to raise to
-            logger.exception("sandbox email event delivery failed")
-        finally:
-            with self._lock:
-                self._timers.discard(threading.current_thread())  # type: ignore[arg-type]  # the Timer itself
+    @staticmethod
+    def _ses_event(kind: str, record: dict) -> str:
+        return ses_event(kind, record, datetime.now(UTC))
 
     def clear(self) -> None:
         with self._lock:
@@ -250,7 +235,4 @@ class SandboxEmailProvider:
 
     def close(self) -> None:
         """Cancel events not yet delivered."""
-        with self._lock:
-            timers, self._timers = list(self._timers), set()
-        for timer in timers:
-            timer.cancel()
+        self._events.cancel_all()

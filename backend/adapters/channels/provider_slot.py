@@ -9,10 +9,10 @@ from __future__ import annotations
 import threading
 from typing import Callable, Generic, TypeVar
 
+from backend.adapters.channels.sandbox_events import EventSink
 from backend.settings import SendMode, Settings, get_settings
 
 Provider = TypeVar("Provider")
-EventSink = Callable[[str], None]
 
 
 class ProviderSlot(Generic[Provider]):

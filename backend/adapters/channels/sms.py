@@ -10,6 +10,7 @@ validates) exactly the request a live send would make.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import random
@@ -25,6 +26,7 @@ import boto3
 import phonenumbers
 from botocore.config import Config
 
+from backend.adapters.channels.sandbox_events import DelayedEvents
 from backend.adapters.channels.errors import (
     INVALID_NUMBER,
     INVALID_REQUEST,
@@ -162,7 +164,7 @@ class SandboxSmsProvider:
         self._last_sent_to: dict[str, str] = {}  # recipient → provider id, for an inbound reply's context
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
-        self._timers: set[threading.Timer] = set()
+        self._events = DelayedEvents("SMS")
         self._dir = Path(settings.data_dir) / "sandbox"
         self._sends_file = self._dir / "sms-sends.jsonl"
 
@@ -237,30 +239,13 @@ class SandboxSmsProvider:
         })
 
     def _schedule(self, params: dict, provider_id: str, encoding: str, parts: int, event_types: list[str]) -> None:
-        sink = self.on_event
-        if sink is None:
-            return
-        delay = self.settings.sandbox_latency_ms / 1000
-        timer = threading.Timer(delay, self._emit, args=(sink, params, provider_id, encoding, parts, event_types,
-                                                        delay, _now_ms()))
-        timer.daemon = True
-        with self._lock:
-            self._timers.add(timer)
-        timer.start()
-
-    def _emit(self, sink: EventSink, params: dict, provider_id: str, encoding: str, parts: int,
-              event_types: list[str], delay: float, requested_at_ms: int) -> None:
-        try:
-            for index, event_type in enumerate(event_types):
-                if index:
-                    time.sleep(delay)
-                sink(self.delivery_event(event_type, params, provider_id, encoding, parts,
-                                         requested_at_ms=requested_at_ms, final=index == len(event_types) - 1))
-        except Exception:  # noqa: BLE001 - a timer thread has nobody to raise to
-            logger.exception("sandbox SMS delivery event failed")
-        finally:
-            with self._lock:
-                self._timers.discard(threading.current_thread())  # type: ignore[arg-type]  # the Timer itself
+        requested_at_ms = _now_ms()
+        builders = [
+            functools.partial(self.delivery_event, event_type, params, provider_id, encoding, parts,
+                              requested_at_ms=requested_at_ms, final=index == len(event_types) - 1)
+            for index, event_type in enumerate(event_types)
+        ]
+        self._events.send(self.on_event, builders, self.settings.sandbox_latency_ms / 1000)
 
     def inbound_message(self, from_number: str, text: str) -> str:
         """The SNS `Message` two-way SMS publishes when a customer texts our number."""
@@ -293,10 +278,7 @@ class SandboxSmsProvider:
 
     def close(self) -> None:
         """Cancel delivery events not yet published."""
-        with self._lock:
-            timers, self._timers = list(self._timers), set()
-        for timer in timers:
-            timer.cancel()
+        self._events.cancel_all()
 
 
 def _digits(number: str) -> str:

@@ -23,7 +23,6 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -33,6 +32,7 @@ import botocore.session
 import phonenumbers
 from botocore.config import Config
 
+from backend.adapters.channels.sandbox_events import DelayedEvents, EventSink
 from backend.adapters.channels.errors import (
     INVALID_NUMBER,
     INVALID_REQUEST,
@@ -45,7 +45,6 @@ from backend.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
-EventSink = Callable[[str], None]
 
 SERVICE = "pinpoint-sms-voice-v2"
 _MODEL = botocore.session.get_session().get_service_model(SERVICE)
@@ -188,7 +187,7 @@ class SandboxVoiceProvider:
         self.sent: list[dict] = []
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
-        self._timers: set[threading.Timer] = set()
+        self._events = DelayedEvents("voice")
         self._file = Path(settings.data_dir) / "sandbox" / "voice-calls.jsonl"
 
     def send_voice(self, to: str, body: str, *, text_type: str, voice_id: str, origination: str,
@@ -236,25 +235,7 @@ class SandboxVoiceProvider:
             "context": dict(params["Context"]),
         }
         events = [functools.partial(voice_event, status, duration_seconds=duration, **common) for status in statuses]
-        delay = self.settings.sandbox_latency_ms / 1000
-        timer = threading.Timer(delay, self._emit, args=(sink, events, delay))
-        timer.daemon = True
-        with self._lock:
-            self._timers.add(timer)
-        timer.start()
-
-    def _emit(self, sink: EventSink, events: list, delay: float) -> None:
-        """Each event is built when it is sent, so it carries its own time (a timeline shows real steps)."""
-        try:
-            for index, event in enumerate(events):
-                if index:
-                    time.sleep(delay)
-                sink(event())
-        except Exception:  # noqa: BLE001 - a timer thread has nobody to raise to
-            logger.exception("sandbox voice event delivery failed")
-        finally:
-            with self._lock:
-                self._timers.discard(threading.current_thread())  # type: ignore[arg-type]  # the Timer itself
+        self._events.send(sink, events, self.settings.sandbox_latency_ms / 1000)
 
     def clear(self) -> None:
         with self._lock:
@@ -262,10 +243,7 @@ class SandboxVoiceProvider:
 
     def close(self) -> None:
         """Cancel events not yet delivered."""
-        with self._lock:
-            timers, self._timers = list(self._timers), set()
-        for timer in timers:
-            timer.cancel()
+        self._events.cancel_all()
 
 
 def _check_request(params: dict) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import functools
 import json
 import logging
 import mimetypes
@@ -22,11 +23,11 @@ import threading
 import time
 import uuid
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from backend.adapters.channels.sandbox_events import DelayedEvents, EventSink
 from backend.adapters.channels.errors import (
     INVALID_REQUEST,
     NOT_FOUND,
@@ -41,7 +42,6 @@ from backend.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-EventSink = Callable[[str], None]
 
 SANDBOX_ACCOUNT_ID = "000000000000"
 FAILURE_CODES = ("throttled", "server", "invalid_number", "131047")
@@ -210,7 +210,7 @@ class SandboxWhatsAppProvider:
         self.read_receipts: list[str] = []
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
-        self._timers: set[threading.Timer] = set()
+        self._events = DelayedEvents("WhatsApp")
         self._dir = Path(settings.data_dir) / "sandbox"
         self._sends_file = self._dir / "whatsapp-sends.jsonl"
         self._templates_file = self._dir / "whatsapp-templates.json"
@@ -278,30 +278,13 @@ class SandboxWhatsAppProvider:
     # --- status events -------------------------------------------------------------------------------
 
     def _schedule(self, wamid: str, recipient: str, category: str, statuses: list[str], echo: str | None = None) -> None:
-        sink = self.on_event
-        if sink is None:
-            return
-        delay = self.settings.sandbox_latency_ms / 1000
-        timer = threading.Timer(delay, self._emit_statuses, args=(sink, wamid, recipient, category, statuses, delay, echo))
-        timer.daemon = True
-        with self._lock:
-            self._timers.add(timer)
-        timer.start()
+        builders = [functools.partial(self._status_event, wamid, status, recipient, category, echo) for status in statuses]
+        self._events.send(self.on_event, builders, self.settings.sandbox_latency_ms / 1000)
 
-    def _emit_statuses(self, sink: EventSink, wamid: str, recipient: str, category: str,
-                       statuses: list[str], delay: float, echo: str | None = None) -> None:
-        try:
-            for index, status in enumerate(statuses):
-                if index:
-                    time.sleep(delay)
-                value = {"messaging_product": "whatsapp", "metadata": self.identity.metadata(),
-                         "statuses": [_status(wamid, status, recipient, category, echo)]}
-                sink(sns_message(self.identity, value))
-        except Exception:  # noqa: BLE001 - a timer thread has nobody to raise to
-            logger.exception("sandbox WhatsApp status delivery failed")
-        finally:
-            with self._lock:
-                self._timers.discard(threading.current_thread())  # type: ignore[arg-type]  # the Timer itself
+    def _status_event(self, wamid: str, status: str, recipient: str, category: str, echo: str | None) -> str:
+        value = {"messaging_product": "whatsapp", "metadata": self.identity.metadata(),
+                 "statuses": [_status(wamid, status, recipient, category, echo)]}
+        return sns_message(self.identity, value)
 
     def emit_inbound_text(self, from_number: str, text: str, *, profile_name: str = "Sandbox Customer") -> str:
         """Deliver a customer's text message now, as AWS would publish it; returns its wamid."""
@@ -403,10 +386,7 @@ class SandboxWhatsAppProvider:
 
     def close(self) -> None:
         """Cancel status events not yet delivered."""
-        with self._lock:
-            timers, self._timers = list(self._timers), set()
-        for timer in timers:
-            timer.cancel()
+        self._events.cancel_all()
 
 
 def _validated_recipient(message: dict) -> str:
