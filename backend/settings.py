@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     default_region: str = Field(default="US", description="Phone region used when a number has no +country.")
 
     import_writers: int = Field(default=3, ge=1, le=16, description="Parallel write transactions per CSV import.")
+    webhook_workers: int = Field(
+        default=32, ge=1, le=256, description="Inbound webhook deliveries the app ingests at once (they share transactions)."
+    )
 
     admin_email: str | None = None
     admin_password: SecretStr | None = None

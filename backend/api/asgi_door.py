@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -15,6 +17,7 @@ from backend.errors import DomainError
 from backend.services.access import Actor
 from backend.services.media_files import open_media_link
 from backend.services.users import actor_for_session
+from backend.settings import get_settings
 
 API_PREFIX = "/api"
 
@@ -69,8 +72,16 @@ async def whatsapp_webhook(request: Request) -> Response:
     if request.method == "GET":
         return _webhook_response(handle_verify_challenge(dict(request.query_params)))
     body = await _read_body(request, MAX_WEBHOOK_BYTES)
-    result = await asyncio.to_thread(handle_webhook_post, dict(request.headers), body)
+    loop = asyncio.get_running_loop()
+    result = await loop.run_in_executor(_webhook_pool(), handle_webhook_post, dict(request.headers), body)
     return _webhook_response(result)
+
+
+@lru_cache(maxsize=1)
+def _webhook_pool() -> ThreadPoolExecutor:
+    """Webhook bursts get their own threads: they cannot starve the API's, and concurrent deliveries share
+    transactions (group commit) instead of queueing behind the default pool's few threads."""
+    return ThreadPoolExecutor(max_workers=get_settings().webhook_workers, thread_name_prefix="webhook")
 
 
 async def media_file(request: Request) -> Response:

@@ -11,9 +11,17 @@ from backend.services.access import Actor
 from backend.services.audit import audit_row
 from backend.services.contact_schemas import CONSENT_FIELDS
 from backend.services.contacts import set_consent
+from backend.services.expiring_map import ExpiringMap
+from backend.services.group_commit import inbound_commits
 from backend.services.message_rows import activity_actions, apply_activity
 from backend.services.sender_contacts import contact_for_sender, sender_ids
 from backend.services.unit_of_work import UnitOfWork, WriteConflict
+
+
+# Ids of messages this process stored (or found stored) recently. Providers redeliver within minutes, often
+# to the same process: such a redelivery is answered here without a write. Only ids that are durably stored
+# go in, so a hit is always right; a miss falls through to the conditional write, which remains the guarantee.
+stored_ids: ExpiringMap[bool] = ExpiringMap(capacity=200_000, ttl_seconds=3600.0)
 
 
 def resolve_sender(actor: Actor, address: str, *, display_name: str | None, channel: str) -> ContactModel:
@@ -27,6 +35,8 @@ def store_inbound(row: MessageModel, *, address: str, preview: str, resolve: Cal
     """The hot path, one transaction: the message (conditional on its key: exactly once) and the contact's
     conversation summary (conditional on the contact still owning the number, so a remembered sender can
     never attach a message to a deleted or renumbered contact). The contact id, or None for a redelivery."""
+    if stored_ids.get(row.messageId):
+        return None
     for _ in range(3):
         contact_id = sender_ids.get(address) or resolve().contactId
         row.contactId = contact_id
@@ -39,12 +49,14 @@ def store_inbound(row: MessageModel, *, address: str, preview: str, resolve: Cal
             label="contact",
         )
         try:
-            work.commit()
+            inbound_commits.commit(work)  # shared with concurrent deliveries: one call for many messages
         except WriteConflict as conflict:
             if "message" in conflict.labels:
+                stored_ids.put(row.messageId, True)
                 return None
             sender_ids.forget(address)  # the contact was deleted or renumbered: look again
             continue
+        stored_ids.put(row.messageId, True)
         return contact_id
     raise RuntimeError(f"could not store inbound {row.channel} message {row.messageId} after 3 attempts")
 

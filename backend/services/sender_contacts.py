@@ -1,10 +1,6 @@
 """The contact behind an inbound message: found by its address through the unique-key rows, or created."""
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
-
 from pynamodb.exceptions import PutError
 
 from backend.models.base import utcnow
@@ -12,6 +8,7 @@ from backend.models.contact import ContactModel
 from backend.services.access import Actor
 from backend.services.audit import audit_row
 from backend.services.contacts import RESOURCE, ContactFields, claim_unique_keys, index_for_search, new_contact_row, owner_of
+from backend.services.expiring_map import ExpiringMap
 from backend.services.unit_of_work import UnitOfWork, WriteConflict
 
 
@@ -69,40 +66,7 @@ def _adopt_profile_name(row: ContactModel, address: str, display_name: str | Non
         row.refresh()
 
 
-class SenderIds:
-    """Address → contact id, remembered for a few minutes so a busy conversation skips the lookup.
-
-    Callers must make their writes conditional on the contact still owning the address and `forget` it when
-    that fails; a stale entry then costs one retry, never a misfiled message.
-    """
-
-    def __init__(self, capacity: int = 50_000, ttl_seconds: float = 300.0):
-        self._entries: OrderedDict[str, tuple[float, str]] = OrderedDict()
-        self._capacity, self._ttl = capacity, ttl_seconds
-        self._lock = threading.Lock()
-
-    def get(self, address: str) -> str | None:
-        with self._lock:
-            entry = self._entries.get(address)
-            if entry is None or entry[0] < time.monotonic():
-                self._entries.pop(address, None)
-                return None
-            self._entries.move_to_end(address)
-            return entry[1]
-
-    def put(self, address: str, contact_id: str) -> None:
-        with self._lock:
-            self._entries[address] = (time.monotonic() + self._ttl, contact_id)
-            self._entries.move_to_end(address)
-            while len(self._entries) > self._capacity:
-                self._entries.popitem(last=False)
-
-    def forget(self, address: str | None = None) -> None:
-        with self._lock:
-            if address is None:
-                self._entries.clear()
-            else:
-                self._entries.pop(address, None)
-
-
-sender_ids = SenderIds()
+# Address → contact id for a few minutes, so a busy conversation skips the lookup. Callers make their writes
+# conditional on the contact still owning the address and `forget` it when that fails: a stale entry costs
+# one retry, never a misfiled message.
+sender_ids: ExpiringMap[str] = ExpiringMap(capacity=50_000, ttl_seconds=300.0)

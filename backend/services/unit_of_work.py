@@ -10,6 +10,8 @@ from pynamodb.expressions.condition import Condition
 from backend.models.base import WecareModel, transaction
 
 MAX_ITEMS = 100
+CONDITION_FAILED = "ConditionalCheckFailed"
+_SENT_ORDER = {"delete": 0, "save": 1, "update": 2}  # pynamodb sends a transaction's writes grouped by kind
 
 
 @dataclass
@@ -19,6 +21,10 @@ class _Write:
     condition: Condition | None
     label: Any = None
     actions: list | None = None
+
+    def item_key(self) -> tuple:
+        """Which stored item this write touches: a transaction may touch each item only once."""
+        return (type(self.row).Meta.table_name, *self.row._get_serialized_keys())
 
 
 @dataclass
@@ -42,27 +48,41 @@ class UnitOfWork:
         """Write everything or nothing. On a failed condition raise `WriteConflict` with the failed labels."""
         if not self.writes:
             return
-        if len(self.writes) > MAX_ITEMS:
-            raise ValueError(f"a transaction holds at most {MAX_ITEMS} writes, got {len(self.writes)}")
         try:
-            with transaction() as tx:
-                for write in self.writes:
-                    if write.kind == "save":
-                        tx.save(write.row, condition=write.condition)
-                    elif write.kind == "update":
-                        tx.update(write.row, list(write.actions), condition=write.condition, add_version_condition=False)
-                    else:
-                        tx.delete(write.row, condition=write.condition)
+            transact(self.writes)
         except TransactWriteError as error:
-            reasons = error.cancellation_reasons or []
-            failed = [
-                write.label
-                for write, reason in zip(self.writes, reasons)
-                if reason is not None and reason.code == "ConditionalCheckFailed"
-            ]
-            if failed or any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons):
-                raise WriteConflict(failed) from error
-            raise
+            failed = failed_writes(error, self.writes)
+            if failed is None:
+                raise
+            raise WriteConflict([write.label for write in failed]) from error
+
+
+def transact(writes: list[_Write]) -> None:
+    """One TransactWriteItems call for these writes (raises pynamodb's TransactWriteError)."""
+    if len(writes) > MAX_ITEMS:
+        raise ValueError(f"a transaction holds at most {MAX_ITEMS} writes, got {len(writes)}")
+    with transaction() as tx:
+        for write in _as_sent(writes):
+            if write.kind == "save":
+                tx.save(write.row, condition=write.condition)
+            elif write.kind == "update":
+                tx.update(write.row, list(write.actions), condition=write.condition, add_version_condition=False)
+            else:
+                tx.delete(write.row, condition=write.condition)
+
+
+def failed_writes(error: TransactWriteError, writes: list[_Write]) -> list[_Write] | None:
+    """The writes whose condition failed, or None when the transaction failed for another reason
+    (throttling, a concurrent transaction on the same item, bad input)."""
+    reasons = error.cancellation_reasons or []
+    if not any(reason is not None and reason.code == CONDITION_FAILED for reason in reasons):
+        return None
+    return [write for write, reason in zip(_as_sent(writes), reasons) if reason is not None and reason.code == CONDITION_FAILED]
+
+
+def _as_sent(writes: list[_Write]) -> list[_Write]:
+    """The writes in the order DynamoDB receives them, which is the order of its cancellation reasons."""
+    return sorted(writes, key=lambda write: _SENT_ORDER[write.kind])
 
 
 class WriteConflict(Exception):
@@ -71,5 +91,3 @@ class WriteConflict(Exception):
     def __init__(self, labels: list[Any]):
         super().__init__(f"conditional writes failed: {labels}")
         self.labels = labels
-
-

@@ -23,6 +23,7 @@ def messaging():
     from backend.adapters.send_queue import LocalSendQueue, use_send_queue
     from backend.services import system_config
 
+    from backend.services.inbound_store import stored_ids
     from backend.services.sender_contacts import sender_ids
 
     resets = (factory.reset_providers, sms_factory.reset_sms_providers, email_factory.reset_email_providers, voice_factory.reset_voice_providers)
@@ -30,6 +31,7 @@ def messaging():
         reset()
     system_config.forget()
     sender_ids.forget()
+    stored_ids.forget()
     queue = LocalSendQueue()
     use_send_queue(queue)
     yield Messaging(queue)
