@@ -4,7 +4,7 @@ export PATH := $(CURDIR)/.tools/node_modules/.bin:$(PATH)
 export REFLEX_USE_SYSTEM_BUN := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install install-test run test test-unit bench-search bench-import bench-inbox bench-inbound
+.PHONY: install install-test run test test-unit bench-search bench-import bench-inbox bench-inbound bench-floor
 
 install:
 	@bash scripts/install.sh
@@ -32,3 +32,6 @@ bench-inbox: install-test
 
 bench-inbound: install
 	.venv/bin/python bench/inbound_throughput.py
+
+bench-floor: install
+	.venv/bin/python bench/dynamodb_local_floor.py

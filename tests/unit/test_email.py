@@ -499,8 +499,8 @@ def test_an_unreachable_ses_is_retryable():
 
 def test_dry_run_records_the_live_request_and_sends_nothing():
     provider = DryRunEmailProvider(Settings())
-    assert provider.send(**MESSAGE).startswith("dryrun-")
-    assert provider.recorded == [send_email_request(**MESSAGE)]
+    assert provider.send(**MESSAGE).startswith("dryrun.")
+    assert provider.recorded == [{"operation": "send_email", "params": send_email_request(**MESSAGE)}]
 
 
 def test_the_factory_follows_the_send_mode(tmp_path):

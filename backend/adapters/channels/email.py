@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 import random
 import threading
 import time
@@ -29,11 +28,11 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from backend.adapters.channels.dry_run import DryRunRecorder
 from backend.adapters.channels.sandbox_events import DelayedEvents, EventSink
 from backend.adapters.channels.errors import INVALID_REQUEST, ProviderError, classify_exception
 from backend.settings import Settings, get_settings
 
-logger = logging.getLogger(__name__)
 
 MESSAGE_ID_TAG = "wecareMessageId"
 CHARSET = "UTF-8"
@@ -88,21 +87,16 @@ class AwsEmailProvider:
             raise classify_exception(exc) from exc
 
 
-class DryRunEmailProvider:
+class DryRunEmailProvider(DryRunRecorder):
     """Builds the live request, records it, logs where it would go (never the content), sends nothing."""
 
     def __init__(self, settings: Settings | None = None):
+        super().__init__()
         self.settings = settings or get_settings()
-        self.recorded: list[dict] = []
-        self._lock = threading.Lock()
 
     def send(self, **message: Any) -> str:
-        params = send_email_request(**message)
-        with self._lock:
-            self.recorded.append(params)
-        logger.info("dry run, not sent: SendEmail to %s (%d header(s), html=%s)", message["to"],
-                    len(message["headers"] or {}), bool(message["html"]))
-        return f"dryrun-{uuid.uuid4()}"
+        shown = f"to {message['to']} ({len(message['headers'] or {})} header(s), html={bool(message['html'])})"
+        return self.record("send_email", send_email_request(**message), shown)
 
 
 # ---------------------------------------------------------------- sandbox

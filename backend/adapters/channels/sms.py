@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 import random
 import re
 import threading
@@ -26,12 +25,12 @@ import boto3
 import phonenumbers
 from botocore.config import Config
 
+from backend.adapters.channels.dry_run import DryRunRecorder
 from backend.adapters.channels.sandbox_events import DelayedEvents
+from backend.adapters.channels.sandbox_failures import InjectedFailures
 from backend.adapters.channels.errors import (
     INVALID_NUMBER,
     INVALID_REQUEST,
-    PROVIDER_UNAVAILABLE,
-    THROTTLED,
     ProviderError,
     classify_sms_voice_exception,
 )
@@ -39,7 +38,6 @@ from backend.adapters.channels.whatsapp_sandbox import FAILURE_CODES, SANDBOX_AC
 from backend.services.sms_segments import segment_info  # pure, no I/O: the parts AWS reports per message
 from backend.settings import Settings, get_settings
 
-logger = logging.getLogger(__name__)
 
 
 MESSAGE_TYPES = ("TRANSACTIONAL", "PROMOTIONAL")
@@ -100,26 +98,18 @@ class AwsSmsProvider:
             raise classify_sms_voice_exception(exc) from exc
 
 
-class DryRunSmsProvider:
+class DryRunSmsProvider(DryRunRecorder):
     """Builds the live request, records and logs it (without the body), and calls nothing."""
 
     def __init__(self, settings: Settings | None = None):
+        super().__init__()
         self.settings = settings or get_settings()
-        self.recorded: list[dict] = []
-        self._lock = threading.Lock()
 
     def send_text(self, to: str, body: str, *, origination: str, message_type: str,
                   configuration_set: str | None, message_id: str) -> str:
         params = text_message_request(to, body, origination=origination, message_type=message_type,
                                       configuration_set=configuration_set, message_id=message_id)
-        with self._lock:
-            self.recorded.append({"operation": "send_text_message", "params": params})
-        logger.info("dry run, not sent: send_text_message %s", json.dumps(readable_request(params), ensure_ascii=False))
-        return f"dryrun.{uuid.uuid4()}"
-
-    def clear(self) -> None:
-        with self._lock:
-            self.recorded.clear()
+        return self.record("send_text_message", params, json.dumps(readable_request(params), ensure_ascii=False))
 
 
 # ---------------------------------------------------------------- sandbox
@@ -162,7 +152,11 @@ class SandboxSmsProvider:
         self.on_event = on_event
         self.sent: list[dict] = []
         self._last_sent_to: dict[str, str] = {}  # recipient → provider id, for an inbound reply's context
-        self._rng = rng or random.Random()
+        self._failures = InjectedFailures(
+            settings, rng, throttled="ThrottlingException", server="InternalServerException",
+            invalid_number=lambda note: ProviderError(
+                INVALID_NUMBER, f"ValidationException: Invalid destination phone number {note}", retryable=False),
+        )
         self._lock = threading.Lock()
         self._events = DelayedEvents("SMS")
         self._dir = Path(settings.data_dir) / "sandbox"
@@ -173,17 +167,7 @@ class SandboxSmsProvider:
         params = text_message_request(to, body, origination=origination, message_type=message_type,
                                       configuration_set=configuration_set, message_id=message_id)
         _validate(params)
-        _raise_forced_failure(to)
-        failure = self._draw_failure()
-        if failure == "throttled":
-            raise ProviderError(THROTTLED, "ThrottlingException: Rate exceeded (sandbox)", retryable=True)
-        if failure == "server":
-            raise ProviderError(PROVIDER_UNAVAILABLE, "InternalServerException: Internal error (sandbox)",
-                                retryable=True)
-        if failure == "invalid_number":
-            raise ProviderError(INVALID_NUMBER, "ValidationException: Invalid destination phone number (sandbox)",
-                                retryable=False)
-
+        failure = self._failures.at_send(to)
         info = segment_info(body)
         provider_id = str(uuid.uuid4())
         record = {
@@ -200,11 +184,6 @@ class SandboxSmsProvider:
         event_types = ["TEXT_UNREACHABLE"] if failure == "131047" else ["TEXT_SUCCESSFUL", "TEXT_DELIVERED"]
         self._schedule(params, provider_id, info.encoding, info.segments, event_types)
         return provider_id
-
-    def _draw_failure(self) -> str | None:
-        with self._lock:
-            draw = self._rng.random()  # always drawn, so a seeded run is reproducible whatever the rate
-        return self.settings.sandbox_failure_code if draw < self.settings.sandbox_failure_rate else None
 
     # --- events ---------------------------------------------------------------------------------------
 
@@ -301,15 +280,4 @@ def _validate(params: dict) -> None:
         raise ProviderError(INVALID_REQUEST, f"ValidationException: invalid {', '.join(problems)} (sandbox)",
                             retryable=False)
 
-
-def _raise_forced_failure(to: str) -> None:
-    if to.endswith("0000"):
-        raise ProviderError(INVALID_NUMBER, "ValidationException: destination number is not valid (sandbox number "
-                            "ending 0000)", retryable=False)
-    if to.endswith("0429"):
-        raise ProviderError(THROTTLED, "ThrottlingException: Rate exceeded (sandbox number ending 0429)",
-                            retryable=True)
-    if to.endswith("0500"):
-        raise ProviderError(PROVIDER_UNAVAILABLE,
-                            "InternalServerException: Internal error (sandbox number ending 0500)", retryable=True)
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 import math
 import random
 import re
@@ -32,18 +31,17 @@ import botocore.session
 import phonenumbers
 from botocore.config import Config
 
+from backend.adapters.channels.dry_run import DryRunRecorder
 from backend.adapters.channels.sandbox_events import DelayedEvents, EventSink
+from backend.adapters.channels.sandbox_failures import InjectedFailures
 from backend.adapters.channels.errors import (
     INVALID_NUMBER,
     INVALID_REQUEST,
-    PROVIDER_UNAVAILABLE,
-    THROTTLED,
     ProviderError,
     classify_sms_voice_exception,
 )
 from backend.settings import Settings, get_settings
 
-logger = logging.getLogger(__name__)
 
 
 SERVICE = "pinpoint-sms-voice-v2"
@@ -102,22 +100,18 @@ class AwsVoiceProvider:
             raise classify_sms_voice_exception(exc) from exc
 
 
-class DryRunVoiceProvider:
+class DryRunVoiceProvider(DryRunRecorder):
     """Builds the live request, logs and records it, calls nothing (and so no events follow)."""
 
     def __init__(self, settings: Settings | None = None):
+        super().__init__()
         self.settings = settings or get_settings()
-        self.recorded: list[dict] = []
-        self._lock = threading.Lock()
 
     def send_voice(self, to: str, body: str, *, text_type: str, voice_id: str, origination: str,
                    configuration_set: str | None, message_id: str) -> str:
         params = voice_request(to, body, text_type=text_type, voice_id=voice_id, origination=origination,
                                configuration_set=configuration_set, message_id=message_id)
-        with self._lock:
-            self.recorded.append({"operation": "send_voice_message", "params": params})
-        logger.info("dry run, no call placed: send_voice_message %s", json.dumps(params, ensure_ascii=False))
-        return f"dryrun.{uuid.uuid4()}"
+        return self.record("send_voice_message", params, json.dumps(params, ensure_ascii=False))
 
 
 # ---------------------------------------------------------------- the sandbox
@@ -185,7 +179,11 @@ class SandboxVoiceProvider:
         self.settings = settings
         self.on_event = on_event
         self.sent: list[dict] = []
-        self._rng = rng or random.Random()
+        self._failures = InjectedFailures(
+            settings, rng, throttled="ThrottlingException", server="InternalServerException",
+            invalid_number=lambda note: ProviderError(
+                INVALID_NUMBER, f"ValidationException: destination cannot be called {note}", retryable=False),
+        )
         self._lock = threading.Lock()
         self._events = DelayedEvents("voice")
         self._file = Path(settings.data_dir) / "sandbox" / "voice-calls.jsonl"
@@ -195,17 +193,7 @@ class SandboxVoiceProvider:
         params = voice_request(to, body, text_type=text_type, voice_id=voice_id, origination=origination,
                                configuration_set=configuration_set, message_id=message_id)
         _check_request(params)
-        _raise_forced_failure(to)
-        failure = self._draw_failure()
-        if failure == "throttled":
-            raise ProviderError(THROTTLED, "ThrottlingException: Rate exceeded (sandbox)", retryable=True)
-        if failure == "server":
-            raise ProviderError(PROVIDER_UNAVAILABLE, "InternalServerException: Internal error (sandbox)",
-                                retryable=True)
-        if failure == "invalid_number":
-            raise ProviderError(INVALID_NUMBER, "ValidationException: destination cannot be called (sandbox)",
-                                retryable=False)
-
+        failure = self._failures.at_send(to)
         provider_id = str(uuid.uuid4())
         record = {"provider_message_id": provider_id, "to": to, "params": params,
                   "sent_at": datetime.now(UTC).isoformat()}
@@ -216,11 +204,6 @@ class SandboxVoiceProvider:
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._schedule(provider_id, params, _outcome(to, failure), simulated_duration(body))
         return provider_id
-
-    def _draw_failure(self) -> str | None:
-        with self._lock:
-            draw = self._rng.random()  # always drawn, so a seeded run is reproducible whatever the rate
-        return self.settings.sandbox_failure_code if draw < self.settings.sandbox_failure_rate else None
 
     def _schedule(self, provider_id: str, params: dict, statuses: list[str], duration: int) -> None:
         sink = self.on_event
@@ -260,18 +243,6 @@ def _check_request(params: dict) -> None:
     if problems:
         raise ProviderError(INVALID_REQUEST, f"ValidationException: invalid {', '.join(problems)} (sandbox)",
                             retryable=False)
-
-
-def _raise_forced_failure(to: str) -> None:
-    if to.endswith("0000"):
-        raise ProviderError(INVALID_NUMBER, "ValidationException: destination cannot be called (sandbox number "
-                            "ending 0000)", retryable=False)
-    if to.endswith("0429"):
-        raise ProviderError(THROTTLED, "ThrottlingException: Rate exceeded (sandbox number ending 0429)",
-                            retryable=True)
-    if to.endswith("0500"):
-        raise ProviderError(PROVIDER_UNAVAILABLE, "InternalServerException: Internal error (sandbox number "
-                            "ending 0500)", retryable=True)
 
 
 def _outcome(to: str, failure: str | None) -> list[str]:

@@ -11,15 +11,13 @@ exactly the request a live send would make.
 from __future__ import annotations
 
 import json
-import logging
-import threading
-import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import boto3
 from botocore.config import Config
 
+from backend.adapters.channels.dry_run import DryRunRecorder
 from backend.adapters.channels.errors import NOT_FOUND, PROVIDER_UNAVAILABLE, ProviderError, classify_exception
 from backend.adapters.media_store import MediaStore, S3MediaStore, validate_key
 from backend.settings import Settings, get_settings
@@ -27,7 +25,6 @@ from backend.settings import Settings, get_settings
 if TYPE_CHECKING:
     from backend.adapters.channels.whatsapp_sandbox import SandboxWhatsAppProvider
 
-logger = logging.getLogger(__name__)
 
 # AWS writes fetched media to `<key prefix><media id>.<ext>`; we let it write under this prefix, then move
 # the object to the caller's key so every provider honours "the bytes end up at `key`".
@@ -224,7 +221,7 @@ class AwsWhatsAppProvider(_SocialMessagingProvider):
             raise classify_exception(exc) from exc
 
 
-class DryRunWhatsAppProvider(_SocialMessagingProvider):
+class DryRunWhatsAppProvider(_SocialMessagingProvider, DryRunRecorder):
     """Builds the live request, logs and records it, and calls nothing. Templates and media come from a
     sandbox (no events), so pages that list templates or show media work in a dry run."""
 
@@ -235,18 +232,14 @@ class DryRunWhatsAppProvider(_SocialMessagingProvider):
 
             sandbox = SandboxWhatsAppProvider(self.settings)
         self.sandbox = sandbox
-        self.recorded: list[dict] = []
-        self._lock = threading.Lock()
+        DryRunRecorder.__init__(self)
 
-    def _record(self, operation: str, params: dict) -> None:
-        with self._lock:
-            self.recorded.append({"operation": operation, "params": params})
-        logger.info("dry run, not sent: %s %s", operation, json.dumps(_readable(params), ensure_ascii=False))
+    def _record(self, operation: str, params: dict) -> str:
+        return self.record(operation, params, json.dumps(_readable(params), ensure_ascii=False))
 
     def _call(self, operation: str, params: dict) -> dict:
-        self._record(operation, params)
         # Only sends and media uploads reach here; each reads one id field from the response.
-        synthetic_id = f"dryrun.{uuid.uuid4()}"
+        synthetic_id = self._record(operation, params)
         return {"messageId": synthetic_id, "mediaId": synthetic_id}
 
     def fetch_media(self, media_id: str, *, origination: str, store: MediaStore, key: str,
@@ -268,10 +261,6 @@ class DryRunWhatsAppProvider(_SocialMessagingProvider):
     def create_template(self, definition: dict) -> dict:
         self._record("create_whatsapp_message_template", self.requests.create_template(definition))
         return self.sandbox.create_template(definition)
-
-    def clear(self) -> None:
-        with self._lock:
-            self.recorded.clear()
 
 
 def _readable(params: dict) -> dict:

@@ -27,12 +27,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from backend.adapters.channels.sandbox_failures import InjectedFailures
 from backend.adapters.channels.sandbox_events import DelayedEvents, EventSink
 from backend.adapters.channels.errors import (
     INVALID_REQUEST,
     NOT_FOUND,
-    PROVIDER_UNAVAILABLE,
-    THROTTLED,
     ProviderError,
     error_for_meta_code,
 )
@@ -208,7 +207,10 @@ class SandboxWhatsAppProvider:
         self.identity = SandboxIdentity.from_settings(settings)
         self.sent: list[dict] = []
         self.read_receipts: list[str] = []
-        self._rng = rng or random.Random()
+        self._failures = InjectedFailures(
+            settings, rng, throttled="ThrottledRequestException", server="InternalServiceException",
+            invalid_number=lambda note: error_for_meta_code(131026, f"(#131026) Message undeliverable {note}"),
+        )
         self._lock = threading.Lock()
         self._events = DelayedEvents("WhatsApp")
         self._dir = Path(settings.data_dir) / "sandbox"
@@ -221,15 +223,7 @@ class SandboxWhatsAppProvider:
     def send(self, message: dict, *, origination: str, idempotency_key: str) -> str:
         recipient = _validated_recipient(message)
         template = self._check_template(message) if message.get("type") == "template" else None
-        _raise_forced_failure(recipient)
-        failure = self._draw_failure()
-        if failure == "throttled":
-            raise ProviderError(THROTTLED, "ThrottledRequestException: Rate exceeded (sandbox)", retryable=True)
-        if failure == "server":
-            raise ProviderError(PROVIDER_UNAVAILABLE, "InternalServiceException: Internal error (sandbox)",
-                                retryable=True)
-        if failure == "invalid_number":
-            raise error_for_meta_code(131026, "(#131026) Message undeliverable (sandbox)")
+        failure = self._failures.at_send(recipient)
 
         wamid = new_wamid(recipient)
         record = {
@@ -254,11 +248,6 @@ class SandboxWhatsAppProvider:
     def mark_read(self, provider_message_id: str, *, origination: str) -> None:
         with self._lock:
             self.read_receipts.append(provider_message_id)
-
-    def _draw_failure(self) -> str | None:
-        with self._lock:
-            draw = self._rng.random()  # always drawn, so a seeded run is reproducible whatever the rate
-        return self.settings.sandbox_failure_code if draw < self.settings.sandbox_failure_rate else None
 
     def _check_template(self, message: dict) -> dict:
         spec = message.get("template") or {}
@@ -401,17 +390,6 @@ def _validated_recipient(message: dict) -> str:
     if not digits:
         raise ProviderError(INVALID_REQUEST, "Message has no recipient", retryable=False)
     return digits
-
-
-def _raise_forced_failure(recipient: str) -> None:
-    if recipient.endswith("0000"):
-        raise error_for_meta_code(131026, "(#131026) Message undeliverable (sandbox number ending 0000)")
-    if recipient.endswith("0429"):
-        raise ProviderError(THROTTLED, "ThrottledRequestException: Rate exceeded (sandbox number ending 0429)",
-                            retryable=True)
-    if recipient.endswith("0500"):
-        raise ProviderError(PROVIDER_UNAVAILABLE,
-                            "InternalServiceException: Internal error (sandbox number ending 0500)", retryable=True)
 
 
 def _status(wamid: str, status: str, recipient: str, category: str, echo: str | None = None) -> dict:
