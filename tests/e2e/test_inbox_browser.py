@@ -10,6 +10,7 @@ import uuid
 
 from playwright.sync_api import Page, expect
 
+from tests.conftest import unique_phone
 from tests.e2e.harness import WEBHOOK_SECRET, E2EApp
 from tests.e2e.test_contacts_browser import signed_in_as
 from tests.whatsapp_events import make_wamid, meta_message, sns_message, webhook_entry
@@ -94,3 +95,32 @@ def test_a_viewer_reads_the_inbox_but_cannot_reply(page: Page, e2e_app: E2EApp) 
     expect(page.locator(".bubble-in", has_text=f"hello {token}")).to_be_visible()
     expect(page.locator("#thread-draft")).to_have_count(0)
     expect(page.locator("#template-picker")).to_have_count(0)
+
+
+def test_outside_the_window_an_operator_sends_a_template_with_its_parameter(page: Page, e2e_app: E2EApp) -> None:
+    from backend.services import messages
+    from backend.services.access import Actor, Role
+    from backend.services.contacts import create_contact
+
+    admin = Actor(user_id="e2e", role=Role.ADMIN)
+    ensure_operator()
+    token = uuid.uuid4().hex[:6]
+    contact = create_contact(admin, {"name": f"Template Taker {token}", "phone": unique_phone(), "optInWhatsApp": True})
+
+    signed_in_as(page, e2e_app, OPERATOR_EMAIL, OPERATOR_PASSWORD, "Operator", start=f"/inbox/{contact.contact_id}")
+    expect(page.locator("#thread-draft")).to_have_count(0)  # no message from them yet: the window is closed
+    page.locator("#template-select").click()
+    page.get_by_role("option", name="order_update (en_US)", exact=True).click()
+    expect(page.locator("#template-picker")).to_contain_text("Your order {{1}} is on its way")
+    page.locator(".template-param input").fill(f"WD-{token}")
+    e2e_app.screenshot(page, "test_outside_the_window_an_operator_sends_a_template")
+    page.locator("#template-send").click()
+
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        sent = [m for m in messages.conversation(admin, contact.contact_id, limit=10).items if m.direction == "outbound"]
+        if sent:
+            break
+        time.sleep(0.2)
+    assert len(sent) == 1 and sent[0].kind == "template"
+    assert f"WD-{token}" in (sent[0].body or "")

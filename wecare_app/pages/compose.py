@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 import reflex as rx
 
 from backend.errors import BadRequest, DomainError, ValidationError
-from backend.services import contacts, email_send, sms_send, templates, voice_calls, whatsapp_send
+from backend.services import contacts, email_send, sms_send, voice_calls, whatsapp_send
 from backend.services.email_content import prepare_content, sanitise_html
 from backend.services.reachability import MAX_CONTACTS, Reach, reachability
 from backend.services.sms_segments import segment_info
@@ -20,12 +20,14 @@ from backend.services.sms_send import MAX_BODY
 from wecare_app.components.controls import segment_value
 from wecare_app.components.formatting import CHANNEL_ICONS, CHANNEL_LABELS
 from wecare_app.components.shell import empty_state
+from wecare_app.components.template_fields import template_fields
 from wecare_app.pages.inbox.display import duration
 from wecare_app.pages.layout import signed_in_page
 from wecare_app.pages.voice.contact_search import ContactSearch, contact_choice, contact_matches_list, contact_search_box
 from wecare_app.pages.voice.speech import SpeechForm, speech_fields, speech_preview, speech_summary
 from wecare_app.state.feedback import error_toast
 from wecare_app.state.session_state import SessionState
+from wecare_app.state.template_picker import TemplatePicker
 
 CHANNELS = ("whatsapp", "sms", "email", "voice")
 WHATSAPP_TEXT_MAX = 4096
@@ -72,18 +74,6 @@ def sms_counter(text: str) -> dict[str, str]:
     }
 
 
-def _template_option(t: templates.Template) -> dict:
-    return {
-        "key": f"{t.name}|{t.language}",
-        "label": f"{t.name} ({t.language})",
-        "name": t.name,
-        "language": t.language,
-        "body": t.body_text or "",
-        "body_parameters": t.body_parameters,
-        "header_parameters": t.header_parameters,
-    }
-
-
 def _refusal(row: dict) -> str:
     """A refusal for the summary toast, naming the recipient once."""
     return row["detail"] if row["detail"].startswith(row["name"]) else f"{row['name']}: {row['detail']}"
@@ -96,7 +86,7 @@ def _without_field(error: DomainError) -> str:
 # ---------------------------------------------------------------- state
 
 
-class ComposeState(ContactSearch, SpeechForm, SessionState):
+class ComposeState(ContactSearch, SpeechForm, TemplatePicker, SessionState):
     recipients: list[dict[str, str]] = []
     channel: str = "sms"
     body: str = ""  # SMS and WhatsApp text
@@ -105,10 +95,6 @@ class ComposeState(ContactSearch, SpeechForm, SessionState):
     html: str = ""
     whatsapp_choice: str = "text"  # what the operator picked; templates are forced while a window is closed
     all_windows_open: bool = False
-    template_options: list[dict] = []
-    template_key: str = ""
-    template_params: list[str] = []
-    template_param_labels: list[str] = []
     reach: list[dict] = []
     sending: bool = False
     outcome: list[dict] = []
@@ -146,10 +132,6 @@ class ComposeState(ContactSearch, SpeechForm, SessionState):
         return bool(self.html.strip()) and sanitise_html(self.html).strip() != self.html.strip()
 
     @rx.var
-    def selected_template(self) -> dict:
-        return self._selected_template()
-
-    @rx.var
     def send_label(self) -> str:
         count = sum(1 for r in self.reach if r["ok"])
         verb = "Call" if self.channel == "voice" else "Send to"
@@ -165,9 +147,6 @@ class ComposeState(ContactSearch, SpeechForm, SessionState):
 
     def _whatsapp_mode(self) -> str:
         return self.whatsapp_choice if self.all_windows_open else "template"
-
-    def _selected_template(self) -> dict:
-        return next((t for t in self.template_options if t["key"] == self.template_key), {})
 
     # ------------------------------------------------------------ loading
 
@@ -188,12 +167,7 @@ class ComposeState(ContactSearch, SpeechForm, SessionState):
                     self.recipients = [*self.recipients, contact_choice(contacts.get_contact(actor, contact_id))]
                 except DomainError:
                     continue
-        if not self.template_options:
-            try:
-                catalogue = templates.list_templates(actor)
-                self.template_options = [_template_option(t) for t in catalogue.items if t.status == "APPROVED"]
-            except DomainError:
-                self.template_options = []
+        self._load_template_options(actor)
         return self._check_reach()
 
     # ------------------------------------------------------------ recipients
@@ -275,23 +249,6 @@ class ComposeState(ContactSearch, SpeechForm, SessionState):
         self.whatsapp_choice = segment_value(value) or "text"
         return self._check_reach()
 
-    @rx.event
-    def choose_template(self, key: str):
-        self.template_key = key
-        chosen = next((t for t in self.template_options if t["key"] == key), None)
-        headers = int(chosen["header_parameters"]) if chosen else 0
-        bodies = int(chosen["body_parameters"]) if chosen else 0
-        self.template_param_labels = [f"Header {{{{{n}}}}}" for n in range(1, headers + 1)] + [
-            f"Body {{{{{n}}}}}" for n in range(1, bodies + 1)
-        ]
-        self.template_params = [""] * (headers + bodies)
-
-    @rx.event
-    def set_template_param(self, index: int, value: str):
-        params = list(self.template_params)
-        params[index] = value
-        self.template_params = params
-
     # ------------------------------------------------------------ sending
 
     def _content_problem(self) -> str:
@@ -325,17 +282,7 @@ class ComposeState(ContactSearch, SpeechForm, SessionState):
             return self._speech_request()
         if self._whatsapp_mode() == "text":
             return {"type": "text", "text": self.body.strip()}
-        chosen = self._selected_template()
-        headers = int(chosen["header_parameters"])
-        return {
-            "type": "template",
-            "template": {
-                "name": chosen["name"],
-                "language": chosen["language"],
-                "headerParameters": self.template_params[:headers],
-                "bodyParameters": self.template_params[headers:],
-            },
-        }
+        return self._template_request()
 
     def _send_one(self, actor, contact_id: str, request: dict) -> str:
         """Queue one recipient's message through the channel's send service; the link to follow it."""
@@ -658,46 +605,9 @@ def _whatsapp_text() -> rx.Component:
 def _whatsapp_template() -> rx.Component:
     return rx.vstack(
         _label("Approved template"),
-        rx.cond(
-            ComposeState.template_options.length() > 0,
-            rx.select.root(
-                rx.select.trigger(placeholder="Choose an approved template", width="100%", id="compose-template"),
-                rx.select.content(rx.foreach(ComposeState.template_options, lambda t: rx.select.item(t["label"], value=t["key"].to(str)))),
-                value=ComposeState.template_key,
-                on_change=ComposeState.choose_template,
-            ),
-            rx.callout(
-                rx.hstack(rx.text("No approved templates yet."), rx.link("Create one", href="/templates/new"), spacing="1"),
-                icon="file-text",
-                size="1",
-                width="100%",
-            ),
-        ),
-        rx.cond(
-            ComposeState.template_key != "",
-            rx.vstack(
-                rx.box(
-                    rx.text(ComposeState.selected_template["body"].to(str), size="2", white_space="pre-wrap"),
-                    background=rx.color("grass", 3),
-                    border=f"1px solid {rx.color('grass', 5)}",
-                    padding="10px 12px",
-                    border_radius="4px 12px 12px 12px",
-                    width="100%",
-                ),
-                rx.foreach(
-                    ComposeState.template_params,
-                    lambda value, index: rx.input(
-                        placeholder=ComposeState.template_param_labels[index],
-                        value=value,
-                        on_change=lambda v: ComposeState.set_template_param(index, v),
-                        width="100%",
-                        class_name="compose-template-param",
-                    ),
-                ),
-                rx.text("Every recipient gets the same values.", size="1", color=rx.color("gray", 10)),
-                spacing="2",
-                width="100%",
-            ),
+        template_fields(
+            ComposeState, select_id="compose-template", param_class="compose-template-param",
+            extra=rx.text("Every recipient gets the same values.", size="1", color=rx.color("gray", 10)),
         ),
         spacing="2",
         width="100%",

@@ -9,22 +9,24 @@ import reflex as rx
 from reflex.config import get_config
 
 from backend.errors import DomainError
-from backend.services import media_files, messages, templates, whatsapp_send
+from backend.services import media_files, messages, whatsapp_send
 from backend.services.contacts import get_contact
 from backend.services.message_schemas import WINDOW
 from wecare_app.components.shell import empty_state, loading_block
+from wecare_app.components.template_fields import template_fields
 from wecare_app.pages.inbox.display import duration, message_bubble
 from wecare_app.pages.layout import signed_in_page, writers_only
 from wecare_app.state.feedback import error_toast
 from wecare_app.state.live_feed import follow_changes
 from wecare_app.state.session_state import SessionState
+from wecare_app.state.template_picker import TemplatePicker
 
 UPLOAD_ID = "thread-media"
 REACTIONS = ("👍", "❤️", "😂", "😮", "😢", "🙏")
 THREAD_SIZE = 100
 
 
-class ThreadState(SessionState):
+class ThreadState(TemplatePicker, SessionState):
     contact_id: str = ""
     contact_name: str = ""
     contact_phone: str = ""
@@ -39,17 +41,9 @@ class ThreadState(SessionState):
     reply_to_id: str = ""
     reply_to_text: str = ""
     compose_mode: str = "text"  # text | template
-    template_options: list[dict] = []
-    template_key: str = ""
-    template_params: list[str] = []
-    template_param_labels: list[str] = []
     sending: bool = False
     follow_generation: int = 0
     last_inbound_id: str = ""
-
-    @rx.var
-    def selected_template(self) -> dict:
-        return next((t for t in self.template_options if t["key"] == self.template_key), {})
 
     @rx.var
     def can_send_text(self) -> bool:
@@ -89,8 +83,7 @@ class ThreadState(SessionState):
         self._show(actor, page.items)
         if not self.window_open and self.compose_mode == "text":
             self.compose_mode = "template"
-        if not self.template_options:
-            self._load_templates(actor)
+        self._load_template_options(actor)
         return None
 
     def _show(self, actor, items) -> None:
@@ -115,25 +108,6 @@ class ThreadState(SessionState):
             self.window_text = f"Window closed {closes:%d %b %H:%M} UTC · templates only"
         else:
             self.window_text = "No message from the customer yet · templates only"
-
-    def _load_templates(self, actor) -> None:
-        try:
-            catalogue = templates.list_templates(actor)
-        except DomainError:
-            return
-        self.template_options = [
-            {
-                "key": f"{t.name}|{t.language}",
-                "label": f"{t.name} ({t.language})",
-                "name": t.name,
-                "language": t.language,
-                "body": t.body_text or "",
-                "body_parameters": t.body_parameters,
-                "header_parameters": t.header_parameters,
-            }
-            for t in catalogue.items
-            if t.status == "APPROVED"
-        ]
 
     def _mark_read(self) -> None:
         """An operator looking at the thread has read it: clear the unread count, send the read receipt."""
@@ -188,23 +162,6 @@ class ThreadState(SessionState):
         self.compose_mode = value
 
     @rx.event
-    def choose_template(self, key: str):
-        self.template_key = key
-        chosen = next((t for t in self.template_options if t["key"] == key), None)
-        headers = int(chosen["header_parameters"]) if chosen else 0
-        bodies = int(chosen["body_parameters"]) if chosen else 0
-        self.template_param_labels = [f"Header {{{{{n}}}}}" for n in range(1, headers + 1)] + [
-            f"Body {{{{{n}}}}}" for n in range(1, bodies + 1)
-        ]
-        self.template_params = [""] * (headers + bodies)
-
-    @rx.event
-    def set_template_param(self, index: int, value: str):
-        params = list(self.template_params)
-        params[index] = value
-        self.template_params = params
-
-    @rx.event
     def reply_to(self, message_id: str, text: str):
         self.reply_to_id = message_id
         self.reply_to_text = text[:120]
@@ -240,20 +197,10 @@ class ThreadState(SessionState):
 
     @rx.event
     def send_template(self):
-        chosen = self.selected_template
+        chosen = self._selected_template()
         if not chosen:
             return rx.toast.error("Choose a template first.")
-        headers = int(chosen["header_parameters"])
-        request = {
-            "type": "template",
-            "template": {
-                "name": chosen["name"],
-                "language": chosen["language"],
-                "headerParameters": self.template_params[:headers],
-                "bodyParameters": self.template_params[headers:],
-            },
-        }
-        return self._send(request, f"Template {chosen['name']} queued")
+        return self._send(self._template_request(), f"Template {chosen['name']} queued")
 
     @rx.event
     def react(self, message_id: str, emoji: str):
@@ -424,33 +371,10 @@ def _text_composer() -> rx.Component:
 
 
 def _template_composer() -> rx.Component:
-    return rx.vstack(
-        rx.select.root(
-            rx.select.trigger(placeholder="Choose an approved template", width="100%"),
-            rx.select.content(rx.foreach(ThreadState.template_options, lambda t: rx.select.item(t["label"], value=t["key"].to(str)))),
-            value=ThreadState.template_key,
-            on_change=ThreadState.choose_template,
-        ),
-        rx.cond(
-            ThreadState.template_key != "",
-            rx.vstack(
-                rx.text(ThreadState.selected_template["body"].to(str), size="2", color=rx.color("gray", 11), white_space="pre-wrap"),
-                rx.foreach(
-                    ThreadState.template_params,
-                    lambda value, index: rx.input(
-                        placeholder=ThreadState.template_param_labels[index],
-                        value=value,
-                        on_change=lambda v: ThreadState.set_template_param(index, v),
-                        width="100%",
-                    ),
-                ),
-                rx.button(rx.icon("send", size=16), "Send template", on_click=ThreadState.send_template, loading=ThreadState.sending, id="template-send"),
-                spacing="2",
-                width="100%",
-            ),
-        ),
+    send = rx.button(rx.icon("send", size=16), "Send template", on_click=ThreadState.send_template, loading=ThreadState.sending, id="template-send")
+    return rx.box(
+        template_fields(ThreadState, select_id="template-select", param_class="template-param", extra=send),
         width="100%",
-        spacing="2",
         id="template-picker",
     )
 
