@@ -25,8 +25,8 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
         return 0
     if args.command == "create-user":
-        from backend.services.access import Actor, Role
-        from backend.services.users import create_user
+        from backend.services.platform.access import Actor, Role
+        from backend.services.platform.users import create_user
 
         password = getpass.getpass("Password (at least 12 characters): ")
         try:

@@ -178,8 +178,8 @@ class ThreadedProfile:
 def check_database(actor, plan, summary, expected: Expected, rng: random.Random) -> list[str]:
     """Problems found (empty when all is well); prints what it checked."""
     from backend.models.contact import LIVE_PARTITION, ContactModel
-    from backend.services.contact_import import RowStatus
-    from backend.services.contacts import search_contacts
+    from backend.services.contacts.importer import RowStatus
+    from backend.services.contacts.contacts import search_contacts
 
     problems = []
     plan_new, plan_invalid, plan_dupes = (plan.count(s) for s in (RowStatus.NEW, RowStatus.INVALID, RowStatus.DUPLICATE))
@@ -239,8 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     data, expected = build_file(args.rows, args.seed)
     print(f"Generated {args.rows:,} rows ({len(data) / 1e6:.1f} MB) in {time.perf_counter() - started:.1f} s")
     with local_database("import") as database:
-        from backend.services.access import Actor, Role
-        from backend.services.contact_import import DuplicatePolicy, plan_import, run_import
+        from backend.services.platform.access import Actor, Role
+        from backend.services.contacts.importer import DuplicatePolicy, plan_import, run_import
 
         actor = Actor(user_id="bench-admin", email="bench@example.com", role=Role.ADMIN)
         print("Timings:")

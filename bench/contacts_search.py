@@ -55,7 +55,7 @@ class Series:
 
 def load(actor, people: list[Person], database) -> None:
     """Write the contacts through plan_import + run_import, a batch at a time so progress shows."""
-    from backend.services.contact_import import DuplicatePolicy, RowStatus, plan_import, run_import
+    from backend.services.contacts.importer import DuplicatePolicy, RowStatus, plan_import, run_import
 
     start = cpu_sample(database)
     plan_s = write_s = 0.0
@@ -142,8 +142,8 @@ def run_one(kind: str, series: dict[str, Series], search, person: Person, rng, f
 
 def measure(actor, people: list[Person], per_kind: int, rng: random.Random, database) -> dict[str, Series]:
     """Queries of every kind, interleaved in random order; a few of each first to warm both processes up."""
-    from backend.services.contact_fields import fold_name
-    from backend.services.contacts import search_contacts
+    from backend.services.contacts.fields import fold_name
+    from backend.services.contacts.contacts import search_contacts
 
     def search(q: str, next_token: str | None):
         return search_contacts(actor, q, limit=PAGE_SIZE, next_token=next_token)
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     people = make_people(args.contacts, args.seed)
     print(f"Generated {len(people):,} contacts (phones checked with phonenumbers) in {time.perf_counter() - started:.1f} s")
     with local_database("search") as database:
-        from backend.services.access import Actor, Role
+        from backend.services.platform.access import Actor, Role
 
         actor = Actor(user_id="bench-admin", email="bench@example.com", role=Role.ADMIN)
         load(actor, people, database)

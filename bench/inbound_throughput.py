@@ -53,8 +53,8 @@ def build_events(messages: int, senders: int, seed: int) -> tuple[list[dict], li
 
 
 def precreate_contacts(senders: list[str]) -> None:
-    from backend.services.access import Actor, Role
-    from backend.services.sender_contacts import contact_for_sender
+    from backend.services.platform.access import Actor, Role
+    from backend.services.contacts.senders import contact_for_sender
 
     system = Actor(user_id="bench", role=Role.ADMIN)
     for phone in senders:
@@ -63,7 +63,7 @@ def precreate_contacts(senders: list[str]) -> None:
 
 def count_stored(wamids: list[str]) -> int:
     from backend.models.messaging import MessageModel
-    from backend.services.message_rows import inbound_message_id
+    from backend.services.messaging.rows import inbound_message_id
 
     keys = [inbound_message_id("whatsapp", w) for w in wamids]
     return sum(1 for _ in MessageModel.batch_get(keys))
@@ -102,7 +102,7 @@ def main() -> int:
         warmup, _, _, _ = build_events(args.warmup, 50, args.seed + 1)
         with ThreadPoolExecutor(args.workers) as pool:
             list(pool.map(lambda event: handler(event, None), warmup))
-        from backend.services.group_commit import inbound_commits
+        from backend.services.storage.group_commit import inbound_commits
 
         before = inbound_commits.stats()
         start = cpu_sample(database)

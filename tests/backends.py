@@ -5,7 +5,7 @@ import os
 
 from backend.models import configure_models
 from backend.models.schema import init_db
-from backend.services.users import reset_session_signer
+from backend.services.platform.users import reset_session_signer
 from backend.settings import get_settings, reset_settings_cache
 
 

@@ -21,7 +21,7 @@ os.environ.pop("WECARE_DYNAMODB_ENDPOINT", None)
 
 import pytest  # noqa: E402
 
-from backend.services.access import Actor, Role  # noqa: E402
+from backend.services.platform.access import Actor, Role  # noqa: E402
 
 
 @pytest.fixture

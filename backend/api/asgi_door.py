@@ -14,9 +14,9 @@ from backend.api.http import MAX_BODY_BYTES, ApiRequest, ApiResponse, invoke
 from backend.api.routes import ROUTES, Route
 from backend.api.whatsapp_webhook import MAX_WEBHOOK_BYTES, WebhookResponse, handle_verify_challenge, handle_webhook_post
 from backend.errors import DomainError
-from backend.services.access import Actor
-from backend.services.media_files import open_media_link
-from backend.services.users import actor_for_session
+from backend.services.platform.access import Actor
+from backend.services.media.files import open_media_link
+from backend.services.platform.users import actor_for_session
 from backend.settings import get_settings
 
 API_PREFIX = "/api"

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from backend.api.http import ApiRequest, ApiResponse
-from backend.services import contacts
-from backend.services.access import Actor
+from backend.services.contacts import contacts
+from backend.services.platform.access import Actor
 
 
 def create(actor: Actor, request: ApiRequest) -> ApiResponse:

@@ -5,9 +5,9 @@ import logging
 
 from backend.api.http import ApiRequest, ApiResponse
 from backend.errors import BadRequest
-from backend.services import email_send
-from backend.services.access import Actor
-from backend.services.email_events import ingest_email_event
+from backend.services.channels.email import send as email_send
+from backend.services.platform.access import Actor
+from backend.services.channels.email.events import ingest_email_event
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from backend.errors import BadRequest, DomainError, ValidationError
-from backend.services.access import Actor
+from backend.services.platform.access import Actor
 
 log = logging.getLogger(__name__)
 

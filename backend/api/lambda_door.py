@@ -6,7 +6,7 @@ import logging
 
 from backend.api.http import ApiRequest, ApiResponse, invoke
 from backend.api.routes import routes_of
-from backend.services.access import Actor, Role
+from backend.services.platform.access import Actor, Role
 
 log = logging.getLogger(__name__)
 _ROLE_ORDER = (Role.ADMIN, Role.OPERATOR, Role.VIEWER)

@@ -5,8 +5,10 @@ from datetime import date
 
 from backend.api.http import ApiRequest, ApiResponse
 from backend.errors import ValidationError
-from backend.services import dlq, messages, whatsapp_send
-from backend.services.access import Actor
+from backend.services.messaging import dlq
+from backend.services.messaging import messages
+from backend.services.channels.whatsapp import send as whatsapp_send
+from backend.services.platform.access import Actor
 
 
 def send_whatsapp(actor: Actor, request: ApiRequest) -> ApiResponse:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import logging
 
-from backend.services import outbox
+from backend.services.messaging import outbox
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ from datetime import datetime, timezone
 
 from backend.api.http import ApiRequest, ApiResponse
 from backend.errors import BadRequest
-from backend.services import sms_send
-from backend.services.access import Actor
-from backend.services.inbound_sms import ingest_sms_event
-from backend.services.inbound_whatsapp import IngestReport
+from backend.services.channels.sms import send as sms_send
+from backend.services.platform.access import Actor
+from backend.services.channels.sms.inbound import ingest_sms_event
+from backend.services.channels.whatsapp.inbound import IngestReport
 
 log = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ import logging
 
 from backend.api.http import ApiRequest, ApiResponse
 from backend.errors import BadRequest
-from backend.services import voice_calls
-from backend.services.access import Actor
-from backend.services.voice_events import ingest_voice_event
+from backend.services.channels.voice import calls as voice_calls
+from backend.services.platform.access import Actor
+from backend.services.channels.voice.events import ingest_voice_event
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ import logging
 from dataclasses import dataclass
 
 from backend.errors import BadRequest, DomainError, Unauthenticated
-from backend.services.inbound_whatsapp import IngestReport, ingest
-from backend.services.whatsapp_events import parse_meta_webhook, parse_sns_message
+from backend.services.channels.whatsapp.inbound import IngestReport, ingest
+from backend.adapters.channels.whatsapp_events import parse_meta_webhook, parse_sns_message
 from backend.settings import get_settings
 
 log = logging.getLogger(__name__)

@@ -11,11 +11,11 @@ from backend.adapters.channels.sms_factory import set_sms_event_sink
 from backend.adapters.channels.voice_factory import set_voice_event_sink
 from backend.adapters.send_queue import LocalSendQueue, send_queue
 from backend.runtime.schedules import start_local_scheduler
-from backend.services.email_events import ingest_email_event
-from backend.services.inbound_sms import ingest_sms_event
-from backend.services.inbound_whatsapp import ingest
-from backend.services.voice_events import ingest_voice_event
-from backend.services.whatsapp_events import parse_sns_message
+from backend.services.channels.email.events import ingest_email_event
+from backend.services.channels.sms.inbound import ingest_sms_event
+from backend.services.channels.whatsapp.inbound import ingest
+from backend.services.channels.voice.events import ingest_voice_event
+from backend.adapters.channels.whatsapp_events import parse_sns_message
 
 log = logging.getLogger(__name__)
 

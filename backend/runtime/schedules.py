@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import logging
 
-from backend.services import dlq, outbox
-from backend.services.inbound_media import retry_pending_media
+from backend.services.messaging import dlq
+
+from backend.services.messaging import outbox
+from backend.services.channels.whatsapp.inbound_media import retry_pending_media
 
 log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 60

@@ -6,7 +6,7 @@ import logging
 from backend.models import configure_models
 from backend.models.schema import init_db
 from backend.runtime import dynamodb_local
-from backend.services.users import ensure_bootstrap_admin
+from backend.services.platform.users import ensure_bootstrap_admin
 from backend.settings import get_settings
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from aws_cdk import Aws, Duration, Fn, RemovalPolicy
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
-from backend.services.access import Role
+from backend.services.platform.access import Role
 
 # Lower precedence wins when a user is in several groups (the token's `cognito:preferred_role`).
 _GROUP_PRECEDENCE = {Role.ADMIN: 0, Role.OPERATOR: 1, Role.VIEWER: 2}

@@ -190,7 +190,7 @@ def running_app(
 def _reload_backend_settings() -> None:
     """Make this process (the harness runs the backend in-process) read the WECARE_ variables again."""
     from backend.models import configure_models
-    from backend.services.users import reset_session_signer
+    from backend.services.platform.users import reset_session_signer
     from backend.settings import get_settings, reset_settings_cache
 
     reset_settings_cache()

@@ -21,7 +21,7 @@ LONG_SMS = ("Your parcel is ready for collection at the Main Street counter. Bri
 
 
 def _admin():
-    from backend.services.access import Actor, Role
+    from backend.services.platform.access import Actor, Role
 
     return Actor(user_id="e2e", role=Role.ADMIN)
 
@@ -33,8 +33,8 @@ def _type(page: Page, selector: str, text: str) -> None:
 
 
 def test_compose_an_sms_the_reach_list_explains_the_refusal_and_one_is_queued(page: Page, e2e_app: E2EApp) -> None:
-    from backend.services import messages
-    from backend.services.contacts import create_contact
+    from backend.services.messaging import messages
+    from backend.services.contacts.contacts import create_contact
 
     assert len(LONG_SMS) == 161
     token = uuid.uuid4().hex[:6]
@@ -114,7 +114,7 @@ _RECORD_STATUSES = """() => {
 
 
 def test_place_a_voice_call_and_watch_it_complete_live(page: Page, e2e_app: E2EApp, slow_voice_sandbox) -> None:
-    from backend.services.contacts import create_contact
+    from backend.services.contacts.contacts import create_contact
 
     token = uuid.uuid4().hex[:6]
     callee = create_contact(_admin(), {"name": f"Voice Callee {token}", "phone": unique_phone()})

@@ -125,8 +125,9 @@ def test_create_contact_then_find_it_by_name_prefix_and_phone(page: Page, e2e_ap
 
 
 def test_viewer_sees_no_write_controls(page: Page, e2e_app: E2EApp) -> None:
-    from backend.services import contacts, users
+    from backend.services.contacts import contacts
 
+    from backend.services.platform import users
     admin = users.actor_for_session(users.sign_in(e2e_app.admin_email, e2e_app.admin_password).token)
     suffix = uuid.uuid4().hex[:6]
     viewer_email = f"viewer.{suffix}@e2e.wecare.test"

@@ -32,8 +32,8 @@ def customer_writes(app: E2EApp, phone: str, name: str, text: str) -> None:
 
 def ensure_operator() -> None:
     from backend.errors import Conflict
-    from backend.services.access import Actor, Role
-    from backend.services.users import create_user
+    from backend.services.platform.access import Actor, Role
+    from backend.services.platform.users import create_user
 
     try:
         create_user(Actor(user_id="e2e", role=Role.ADMIN), OPERATOR_EMAIL, "Operator", OPERATOR_PASSWORD)
@@ -81,8 +81,8 @@ def test_two_browsers_see_each_others_traffic_live(page: Page, browser, e2e_app:
 
 def test_a_viewer_reads_the_inbox_but_cannot_reply(page: Page, e2e_app: E2EApp) -> None:
     from backend.errors import Conflict
-    from backend.services.access import Actor, Role
-    from backend.services.users import create_user
+    from backend.services.platform.access import Actor, Role
+    from backend.services.platform.users import create_user
 
     try:
         create_user(Actor(user_id="e2e", role=Role.ADMIN), "viewer-inbox@e2e.wecare.test", "Viewer", "e2e-Viewer-password-42")
@@ -98,9 +98,9 @@ def test_a_viewer_reads_the_inbox_but_cannot_reply(page: Page, e2e_app: E2EApp) 
 
 
 def test_outside_the_window_an_operator_sends_a_template_with_its_parameter(page: Page, e2e_app: E2EApp) -> None:
-    from backend.services import messages
-    from backend.services.access import Actor, Role
-    from backend.services.contacts import create_contact
+    from backend.services.messaging import messages
+    from backend.services.platform.access import Actor, Role
+    from backend.services.contacts.contacts import create_contact
 
     admin = Actor(user_id="e2e", role=Role.ADMIN)
     ensure_operator()

@@ -12,8 +12,9 @@ from backend.models.audit import AuditLogModel
 from backend.models.base import utcnow
 from backend.models.schema import all_table_specs, dynamodb_client, init_db
 from backend.runtime.dynamodb_local import DynamoDBLocal
-from backend.services import contact_import, contacts
-from backend.services.audit import audit_row, resource_history
+from backend.services.contacts import importer as contact_import
+from backend.services.contacts import contacts
+from backend.services.platform.audit import audit_row, resource_history
 from tests.conftest import unique_email, unique_phone
 
 TTL_TABLES = {"Message", "DLQMessage", "AuditLog", "RateLimitTracker", "VoiceCall"}

@@ -11,12 +11,13 @@ import pytest
 from backend.adapters.send_queue import lambda_handler
 from backend.models.contact import ContactModel, ContactUniqueKey
 from backend.models.messaging import MessageModel
-from backend.services import group_commit, unit_of_work
-from backend.services.group_commit import GroupCommit
-from backend.services.inbound_store import stored_ids
-from backend.services.message_rows import inbound_message_id
-from backend.services.sender_contacts import sender_ids
-from backend.services.unit_of_work import UnitOfWork, WriteConflict
+from backend.services.storage import group_commit
+from backend.services.storage import unit_of_work
+from backend.services.storage.group_commit import GroupCommit
+from backend.services.messaging.inbound_store import stored_ids
+from backend.services.messaging.rows import inbound_message_id
+from backend.services.contacts.senders import sender_ids
+from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict
 from tests.whatsapp_events import make_wamid, meta_message, sns_event, sns_message, webhook_entry
 
 

@@ -9,8 +9,8 @@ from starlette.testclient import TestClient
 
 from backend.adapters.send_queue import lambda_handler
 from backend.api.asgi_door import build_api
-from backend.services import users
-from backend.services.access import Actor, Role
+from backend.services.platform import users
+from backend.services.platform.access import Actor, Role
 
 ROUTE_KEYS = {
     "contacts-create": "POST /contacts",

@@ -9,8 +9,8 @@ from starlette.testclient import TestClient
 
 from backend.adapters.send_queue import sqs_record
 from backend.api.asgi_door import build_api
-from backend.services import users
-from backend.services.contacts import create_contact
+from backend.services.platform import users
+from backend.services.contacts.contacts import create_contact
 from tests.conftest import unique_phone
 from tests.lambdas.test_contacts_handlers import api_event, load_handler
 from tests.whatsapp_events import meta_message, sns_event, sns_message, webhook_entry

@@ -21,10 +21,10 @@ def messaging():
     outbound Lambda handler; status events are not emitted unless a test sets a sink."""
     from backend.adapters.channels import email_factory, factory, sms_factory, voice_factory
     from backend.adapters.send_queue import LocalSendQueue, use_send_queue
-    from backend.services import system_config
+    from backend.services.platform import system_config
 
-    from backend.services.inbound_store import stored_ids
-    from backend.services.sender_contacts import sender_ids
+    from backend.services.messaging.inbound_store import stored_ids
+    from backend.services.contacts.senders import sender_ids
 
     resets = (factory.reset_providers, sms_factory.reset_sms_providers, email_factory.reset_email_providers, voice_factory.reset_voice_providers)
     for reset in resets:

@@ -1,7 +1,7 @@
 import pytest
 
 from backend.errors import PermissionDenied, Unauthenticated
-from backend.services.access import PERMISSIONS, Actor, Operation, Role, require
+from backend.services.platform.access import PERMISSIONS, Actor, Operation, Role, require
 
 
 def test_anonymous_is_unauthenticated_not_forbidden():

@@ -1,6 +1,6 @@
 import pytest
 
-from backend.services.consent_keywords import (
+from backend.services.messaging.consent_keywords import (
     SMS_HELP,
     SMS_OPT_IN,
     SMS_OPT_OUT,

@@ -1,7 +1,7 @@
 import pytest
 
 from backend.errors import ValidationError
-from backend.services.contact_fields import fold_name, looks_like_phone, normalise_email, normalise_name, normalise_phone, normalise_tags
+from backend.services.contacts.fields import fold_name, looks_like_phone, normalise_email, normalise_name, normalise_phone, normalise_tags
 
 
 @pytest.mark.parametrize(

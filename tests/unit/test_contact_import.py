@@ -2,8 +2,9 @@
 import pytest
 
 from backend.errors import PermissionDenied, ValidationError
-from backend.services import contact_import, contacts
-from backend.services.contact_import import DuplicatePolicy, RowStatus
+from backend.services.contacts import importer as contact_import
+from backend.services.contacts import contacts
+from backend.services.contacts.importer import DuplicatePolicy, RowStatus
 
 
 def _csv(text: str) -> bytes:

@@ -4,8 +4,8 @@ import pytest
 from backend.errors import Conflict, NotFound, PermissionDenied, Unauthenticated, ValidationError
 from backend.models.audit import AuditLogModel
 from backend.models.contact import ContactModel
-from backend.services import contacts
-from backend.services.access import Actor
+from backend.services.contacts import contacts
+from backend.services.platform.access import Actor
 from tests.conftest import unique_email, unique_phone
 
 
@@ -145,7 +145,7 @@ def test_search_misses_return_empty_pages(viewer):
 def test_an_update_racing_a_conversation_bump_is_applied_not_refused(operator, monkeypatch):
     """A message arriving between the update's read and write bumps the row's version; the patch is re-applied."""
     from backend.models.contact import ContactModel
-    from backend.services.message_rows import activity_actions
+    from backend.services.messaging.rows import activity_actions
     from backend.models.base import utcnow
 
     contact = contacts.create_contact(operator, {"name": "Racing", "phone": unique_phone()})

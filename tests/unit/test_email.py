@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-import backend.services.email_delivery  # noqa: F401  (registers the email channel with the outbox)
+import backend.services.channels.email.delivery  # noqa: F401  (registers the email channel with the outbox)
 from backend.adapters.channels import email_factory
 from backend.adapters.channels.email import (
     AwsEmailProvider,
@@ -25,11 +25,11 @@ from backend.api import email_api
 from backend.api.http import ApiRequest, invoke
 from backend.errors import ConsentRequired, NotFound, OptedOut, PermissionDenied, Unauthenticated, ValidationError
 from backend.models.messaging import DLQMessageModel, MessageModel
-from backend.services.access import Actor
-from backend.services.audit import resource_history
-from backend.services.contacts import create_contact, get_contact, update_contact
-from backend.services.email_events import ingest_email_event
-from backend.services.email_send import send_email
+from backend.services.platform.access import Actor
+from backend.services.platform.audit import resource_history
+from backend.services.contacts.contacts import create_contact, get_contact, update_contact
+from backend.services.channels.email.events import ingest_email_event
+from backend.services.channels.email.send import send_email
 from backend.settings import SendMode, Settings, reset_settings_cache
 from tests.conftest import unique_email, unique_phone
 from tests.whatsapp_events import sns_event
@@ -326,8 +326,8 @@ def test_statuses_never_move_backwards_and_untagged_events_match_by_ses_id(opera
 
 
 def test_suppression_retries_when_the_contact_changed_meanwhile(operator, reader, mail, messaging, monkeypatch):
-    from backend.services import email_events
-    from backend.services.unit_of_work import UnitOfWork
+    from backend.services.channels.email import events as email_events
+    from backend.services.storage.unit_of_work import UnitOfWork
 
     row = delivered_row(operator, reader, messaging)
     commit = UnitOfWork.commit

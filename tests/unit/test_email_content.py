@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from backend.errors import ValidationError
-from backend.services.email_content import (
+from backend.services.channels.email.content import (
     HTML_MAX_BYTES,
     SUBJECT_MAX_CHARS,
     TEXT_MAX_BYTES,

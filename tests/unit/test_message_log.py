@@ -9,9 +9,9 @@ import pytest
 
 from backend.adapters.send_queue import lambda_handler
 from backend.errors import NotFound, PermissionDenied, ValidationError
-from backend.services import messages
-from backend.services.contacts import create_contact
-from backend.services.whatsapp_send import send_whatsapp
+from backend.services.messaging import messages
+from backend.services.contacts.contacts import create_contact
+from backend.services.channels.whatsapp.send import send_whatsapp
 from tests.conftest import unique_phone
 from tests.whatsapp_events import meta_message, sns_event, sns_message, webhook_entry
 
@@ -59,7 +59,7 @@ def test_delete_is_for_writers_and_audited(operator, viewer, traffic):
     messages.delete_message(operator, target.message_id)
     with pytest.raises(NotFound):
         messages.get_message(viewer, target.message_id)
-    from backend.services.audit import resource_history
+    from backend.services.platform.audit import resource_history
 
     assert [e.action for e in resource_history("message", target.message_id)] == ["message.delete"]
 

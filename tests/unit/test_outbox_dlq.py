@@ -12,9 +12,12 @@ from backend.adapters.channels.factory import use_whatsapp_provider
 from backend.errors import PermissionDenied
 from backend.models.base import utcnow
 from backend.models.messaging import DLQMessageModel, MessageModel
-from backend.services import dlq, outbox, rate_limit, system_config
-from backend.services.contacts import create_contact
-from backend.services.whatsapp_send import send_whatsapp
+from backend.services.messaging import dlq
+from backend.services.messaging import outbox
+from backend.services.platform import rate_limit
+from backend.services.platform import system_config
+from backend.services.contacts.contacts import create_contact
+from backend.services.channels.whatsapp.send import send_whatsapp
 from tests.conftest import unique_phone
 
 
@@ -110,7 +113,7 @@ def test_a_replay_of_a_message_that_went_out_is_not_resent(operator, admin, cont
     report = outbox.sweep_stale(utcnow() + timedelta(hours=1))
     assert report.dead_lettered == 1 and MessageModel.get(sent.message_id).status == "DEAD"
     # …and the provider's status, which carries our id, arrives late
-    from backend.services.message_status import ProviderStatus, apply_status
+    from backend.services.messaging.statuses import ProviderStatus, apply_status
 
     assert apply_status(ProviderStatus("whatsapp", "wamid.late", "SENT", utcnow(), message_id=sent.message_id))
     [entry] = dlq.list_dead_letters(admin)

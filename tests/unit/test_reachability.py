@@ -10,10 +10,13 @@ import pytest
 from backend.adapters.send_queue import lambda_handler
 from backend.errors import DomainError, PermissionDenied, Unauthenticated, ValidationError
 from backend.models.base import utcnow
-from backend.services import email_send, sms_send, voice_calls, whatsapp_send
-from backend.services.access import Actor
-from backend.services.contacts import create_contact, delete_contact, update_contact
-from backend.services.reachability import MAX_CONTACTS, reachability
+from backend.services.channels.email import send as email_send
+from backend.services.channels.sms import send as sms_send
+from backend.services.channels.voice import calls as voice_calls
+from backend.services.channels.whatsapp import send as whatsapp_send
+from backend.services.platform.access import Actor
+from backend.services.contacts.contacts import create_contact, delete_contact, update_contact
+from backend.services.messaging.reachability import MAX_CONTACTS, reachability
 from tests.conftest import unique_email, unique_phone
 from tests.whatsapp_events import make_wamid, meta_message, sns_event, sns_message, webhook_entry
 

@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
 
-import backend.services.sms_delivery  # noqa: F401  (registers the SMS delivery until the outbox imports it)
+import backend.services.channels.sms.delivery  # noqa: F401  (registers the SMS delivery until the outbox imports it)
 from backend.adapters.channels import sms_factory
 from backend.adapters.channels.errors import ProviderError
 from backend.adapters.channels.sms import (
@@ -32,14 +32,14 @@ from backend.api.http import ApiRequest, invoke
 from backend.errors import ConsentRequired, NotFound, OptedOut, PermissionDenied, Unauthenticated, ValidationError
 from backend.models.contact import ContactModel
 from backend.models.messaging import DLQMessageModel, MessageModel
-from backend.services.access import Actor
-from backend.services.audit import resource_history
-from backend.services.contacts import create_contact, update_contact
-from backend.services.message_rows import inbound_message_id
-from backend.services.sms_events import FAILED_EVENTS, InboundSms, SmsDeliveryEvent, parse_sms_sns_message
-from backend.services.sms_segments import segment_info
-from backend.services.sms_send import send_sms
-from backend.services.whatsapp_events import MalformedEvent
+from backend.services.platform.access import Actor
+from backend.services.platform.audit import resource_history
+from backend.services.contacts.contacts import create_contact, update_contact
+from backend.services.messaging.rows import inbound_message_id
+from backend.adapters.channels.sms_events import FAILED_EVENTS, InboundSms, SmsDeliveryEvent, parse_sms_sns_message
+from backend.services.channels.sms.segments import segment_info
+from backend.services.channels.sms.send import send_sms
+from backend.adapters.channels.whatsapp_events import MalformedEvent
 from backend.settings import SendMode, Settings, get_settings
 from tests.conftest import unique_phone
 from tests.whatsapp_events import sns_event
@@ -376,7 +376,7 @@ def test_help_is_answered_even_after_stop(operator, subscriber, messaging, sandb
 
 def test_stop_survives_a_concurrent_edit_of_the_contact(operator, subscriber, messaging, monkeypatch):
     """The keyword transaction is versioned: an edit in between makes it retry on the fresh row."""
-    import backend.services.inbound_sms as inbound_sms
+    import backend.services.channels.sms.inbound as inbound_sms
 
     resolve = inbound_sms._resolve_sender
 
@@ -439,7 +439,7 @@ def test_poison_records_are_rejected_without_blocking_the_batch(operator, messag
 
 
 def test_an_unexpected_failure_asks_for_a_redelivery_after_the_rest(operator, messaging, monkeypatch):
-    from backend.services import inbound_sms
+    from backend.services.channels.sms import inbound as inbound_sms
 
     real = inbound_sms.ingest_sms_event
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from backend.errors import ValidationError
-from backend.services.ssml import SpeechEstimate, speech_estimate, spoken_text, validate_ssml
+from backend.services.channels.voice.ssml import SpeechEstimate, speech_estimate, spoken_text, validate_ssml
 
 RICH = (
     '<?xml version="1.0"?>\n'

@@ -2,7 +2,7 @@ import pytest
 
 from backend.adapters.session_tokens import SessionSigner
 from backend.errors import ValidationError
-from backend.services import page_tokens
+from backend.services.storage import page_tokens
 
 
 def test_session_token_round_trip_and_expiry():

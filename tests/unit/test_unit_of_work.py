@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from backend.models.contact import ContactModel, ContactUniqueKey
-from backend.services.unit_of_work import UnitOfWork, WriteConflict
+from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict
 
 
 def key(name: str, owner: str = "owner") -> ContactUniqueKey:

@@ -4,8 +4,8 @@ import pytest
 
 from backend.errors import Conflict, PermissionDenied, Unauthenticated, ValidationError
 from backend.models.user import UserModel
-from backend.services import users
-from backend.services.access import Role
+from backend.services.platform import users
+from backend.services.platform.access import Role
 from backend.settings import reset_settings_cache
 
 PASSWORD = "correct horse battery"
@@ -70,7 +70,7 @@ def test_bootstrap_admin_happens_once(monkeypatch, capsys):
     assert signed_in.user.role is Role.ADMIN and signed_in.user.must_change_password
     actor = users.actor_for_session(signed_in.token)
     with pytest.raises(PermissionDenied):
-        from backend.services.contacts import search_contacts
+        from backend.services.contacts.contacts import search_contacts
 
         search_contacts(actor, "")
     reset_settings_cache()

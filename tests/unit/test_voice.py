@@ -13,7 +13,7 @@ import phonenumbers
 import pytest
 from botocore.stub import Stubber
 
-import backend.services.voice_delivery  # noqa: F401  (registers the voice delivery with the outbox)
+import backend.services.channels.voice.delivery  # noqa: F401  (registers the voice delivery with the outbox)
 from backend.adapters.channels import voice_factory
 from backend.adapters.channels.errors import ProviderError
 from backend.adapters.channels.voice import (
@@ -34,10 +34,12 @@ from backend.models.base import utcnow
 from backend.models.contact import ContactModel
 from backend.models.messaging import DLQMessageModel, MessageModel
 from backend.models.voice import VoiceCallModel
-from backend.services import dlq, system_config, voice_calls
-from backend.services.access import Actor
-from backend.services.contacts import create_contact, update_contact
-from backend.services.voice_events import call_id_for, record_call_status
+from backend.services.messaging import dlq
+from backend.services.platform import system_config
+from backend.services.channels.voice import calls as voice_calls
+from backend.services.platform.access import Actor
+from backend.services.contacts.contacts import create_contact, update_contact
+from backend.services.channels.voice.events import call_id_for, record_call_status
 from backend.settings import SendMode, get_settings
 from tests.conftest import unique_phone
 from tests.whatsapp_events import sns_event

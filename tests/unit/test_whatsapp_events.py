@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 import pytest
 
 from backend.errors import BadRequest
-from backend.services.whatsapp_events import (
+from backend.adapters.channels.whatsapp_events import (
     SUMMARY_MAX,
     InboundMessage,
     MalformedEvent,

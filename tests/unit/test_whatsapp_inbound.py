@@ -10,10 +10,10 @@ from backend.adapters.send_queue import lambda_handler
 from backend.models.audit import AuditLogModel
 from backend.models.contact import ContactModel
 from backend.models.messaging import MediaFileModel, MessageModel
-from backend.services import messages
-from backend.services.contacts import create_contact, owner_of
-from backend.services.inbound_media import retry_pending_media
-from backend.services.message_rows import inbound_message_id
+from backend.services.messaging import messages
+from backend.services.contacts.contacts import create_contact, owner_of
+from backend.services.channels.whatsapp.inbound_media import retry_pending_media
+from backend.services.messaging.rows import inbound_message_id
 from tests.conftest import unique_phone
 from tests.whatsapp_events import FIXTURES, make_wamid, meta_message, sns_event, sns_message, webhook_entry
 
@@ -146,7 +146,7 @@ def test_a_poison_record_does_not_block_the_rest_of_the_batch(messaging):
 
 
 def test_a_message_after_the_contact_was_deleted_starts_a_new_contact(messaging, operator):
-    from backend.services.contacts import delete_contact
+    from backend.services.contacts.contacts import delete_contact
 
     phone = unique_phone()
     deliver(webhook_entry([meta_message("text", from_phone=phone[1:], text="one", ts=int(time.time()))], from_phone=phone[1:]))

@@ -8,11 +8,11 @@ import pytest
 from backend.adapters.send_queue import lambda_handler
 from backend.errors import ConsentRequired, NotFound, OptedOut, PermissionDenied, TemplateRequired, Unauthenticated, ValidationError
 from backend.models.messaging import MessageModel
-from backend.services import messages
-from backend.services.access import Actor
-from backend.services.contacts import create_contact
-from backend.services.message_rows import inbound_message_id
-from backend.services.whatsapp_send import send_whatsapp
+from backend.services.messaging import messages
+from backend.services.platform.access import Actor
+from backend.services.contacts.contacts import create_contact
+from backend.services.messaging.rows import inbound_message_id
+from backend.services.channels.whatsapp.send import send_whatsapp
 from tests.conftest import unique_phone
 from tests.whatsapp_events import make_wamid, meta_message, meta_status, sns_event, sns_message, webhook_entry
 
@@ -165,7 +165,7 @@ def test_reply_and_reaction_point_at_the_customers_message(operator, talking, me
 
 
 def test_media_upload_then_send(operator, talking, messaging):
-    from backend.services.media_files import upload
+    from backend.services.media.files import upload
 
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
     stored = upload(operator, "chart.png", png, "image/png")

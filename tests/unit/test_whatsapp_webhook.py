@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from backend.api.asgi_door import build_api
 from backend.models.messaging import MessageModel
-from backend.services.message_rows import inbound_message_id
+from backend.services.messaging.rows import inbound_message_id
 from backend.settings import reset_settings_cache
 from tests.conftest import unique_phone
 from tests.whatsapp_events import make_wamid, meta_message, meta_webhook_body, sns_message, webhook_entry

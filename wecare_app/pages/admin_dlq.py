@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 import reflex as rx
 
 from backend.errors import DomainError, PermissionDenied, Unauthenticated
-from backend.services import dlq
-from backend.services.dlq import MAX_REPLAYS, QUEUES, DeadLetter, DlqResult
+from backend.services.messaging import dlq
+from backend.services.messaging.dlq import MAX_REPLAYS, QUEUES, DeadLetter, DlqResult
 from wecare_app.components.controls import (
     clear_filters_button,
     confirm_dialog,

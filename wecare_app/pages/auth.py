@@ -4,7 +4,7 @@ from __future__ import annotations
 import reflex as rx
 
 from backend.errors import DomainError
-from backend.services import users
+from backend.services.platform import users
 from wecare_app.pages.layout import field_error, signed_in_page
 from wecare_app.state.feedback import error_toast, field_errors
 from wecare_app.state.session_state import SessionState

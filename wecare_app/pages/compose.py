@@ -12,11 +12,15 @@ from datetime import datetime, timezone
 import reflex as rx
 
 from backend.errors import BadRequest, DomainError, ValidationError
-from backend.services import contacts, email_send, sms_send, voice_calls, whatsapp_send
-from backend.services.email_content import prepare_content, sanitise_html
-from backend.services.reachability import MAX_CONTACTS, Reach, reachability
-from backend.services.sms_segments import segment_info
-from backend.services.sms_send import MAX_BODY
+from backend.services.contacts import contacts
+from backend.services.channels.email import send as email_send
+from backend.services.channels.sms import send as sms_send
+from backend.services.channels.voice import calls as voice_calls
+from backend.services.channels.whatsapp import send as whatsapp_send
+from backend.services.channels.email.content import prepare_content, sanitise_html
+from backend.services.messaging.reachability import MAX_CONTACTS, Reach, reachability
+from backend.services.channels.sms.segments import segment_info
+from backend.services.channels.sms.send import MAX_BODY
 from wecare_app.components.controls import segment_value
 from wecare_app.components.formatting import CHANNEL_ICONS, CHANNEL_LABELS
 from wecare_app.components.shell import empty_state

@@ -7,8 +7,8 @@ from datetime import date, datetime, timezone
 import reflex as rx
 
 from backend.errors import DomainError
-from backend.services import messages
-from backend.services.message_schemas import Message
+from backend.services.messaging import messages
+from backend.services.messaging.schemas import Message
 from wecare_app.components.controls import (
     clear_filters_button,
     confirm_dialog,

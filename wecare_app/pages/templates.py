@@ -8,8 +8,8 @@ from datetime import datetime
 import reflex as rx
 
 from backend.errors import DomainError
-from backend.services import templates
-from backend.services.templates import Template
+from backend.services.channels.whatsapp import templates
+from backend.services.channels.whatsapp.templates import Template
 from wecare_app.components.controls import no_matches, results, search_input
 from wecare_app.components.formatting import as_utc
 from wecare_app.components.shell import empty_state
@@ -37,7 +37,7 @@ LANGUAGES = {
 OTHER_LANGUAGE = "other"
 HEADER_MAX, BODY_MAX, FOOTER_MAX = 60, 1024, 60
 
-_PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")  # as WhatsApp (and backend.services.templates) reads them
+_PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")  # as WhatsApp (and backend.services.channels.whatsapp.templates) reads them
 _STATUS_COLORS = {"APPROVED": "green", "PENDING": "amber", "REJECTED": "red", "PAUSED": "orange", "DISABLED": "gray"}
 _QUALITY = {"GREEN": ("High quality", "green"), "YELLOW": ("Medium quality", "amber"), "RED": ("Low quality", "red")}
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import reflex as rx
 
 from backend.errors import DomainError
-from backend.services import users
-from backend.services.access import Actor
+from backend.services.platform import users
+from backend.services.platform.access import Actor
 
 SESSION_KEY = "wecare_session"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import reflex as rx
 
 from backend.errors import DomainError
-from backend.services import templates
+from backend.services.channels.whatsapp import templates
 
 
 class TemplatePicker(rx.State, mixin=True):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import reflex as rx
 
 from backend.errors import DomainError
-from backend.services import contacts
+from backend.services.contacts import contacts
 from wecare_app.pages.contacts.display import consent_lines, when
 from wecare_app.pages.contacts.form import ContactFormState, contact_fields
 from wecare_app.pages.layout import signed_in_page, writers_only

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from backend.services.contact_schemas import Contact
+from backend.services.contacts.schemas import Contact
 
 _CHANNEL_LABELS = {"whatsapp": "WhatsApp", "sms": "SMS", "email": "Email"}
 

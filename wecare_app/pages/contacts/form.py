@@ -4,7 +4,7 @@ from __future__ import annotations
 import reflex as rx
 
 from backend.errors import DomainError
-from backend.services.contact_schemas import Contact
+from backend.services.contacts.schemas import Contact
 from wecare_app.pages.layout import field_error
 from wecare_app.state.feedback import field_errors
 from wecare_app.state.session_state import SessionState

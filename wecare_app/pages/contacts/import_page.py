@@ -7,8 +7,8 @@ import asyncio
 import reflex as rx
 
 from backend.errors import DomainError
-from backend.services import contact_import
-from backend.services.contact_import import DuplicatePolicy, ImportPlan, RowStatus
+from backend.services.contacts import importer as contact_import
+from backend.services.contacts.importer import DuplicatePolicy, ImportPlan, RowStatus
 from wecare_app.pages.layout import signed_in_page
 from wecare_app.state.feedback import error_toast
 from wecare_app.state.session_state import SessionState

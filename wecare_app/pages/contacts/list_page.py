@@ -4,7 +4,7 @@ from __future__ import annotations
 import reflex as rx
 
 from backend.errors import DomainError
-from backend.services import contacts
+from backend.services.contacts import contacts
 from wecare_app.components.controls import data_table, results, search_input, token_pager
 from wecare_app.components.shell import empty_state
 from wecare_app.pages.contacts.display import contact_summary

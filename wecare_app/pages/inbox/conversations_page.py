@@ -6,7 +6,7 @@ import asyncio
 import reflex as rx
 
 from backend.errors import DomainError
-from backend.services import messages
+from backend.services.messaging import messages
 from wecare_app.components.controls import search_input, segment_value
 from wecare_app.components.formatting import CHANNEL_LABELS
 from wecare_app.components.shell import empty_state, loading_block

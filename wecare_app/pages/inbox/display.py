@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from backend.services.message_schemas import Conversation, Message
+from backend.services.messaging.schemas import Conversation, Message
 from wecare_app.components.formatting import CHANNEL_ICONS, CHANNEL_LABELS, within_a_day
 
 STATUS_TICKS = {

@@ -9,9 +9,11 @@ import reflex as rx
 from reflex.config import get_config
 
 from backend.errors import DomainError
-from backend.services import media_files, messages, whatsapp_send
-from backend.services.contacts import get_contact
-from backend.services.message_schemas import WINDOW
+from backend.services.media import files as media_files
+from backend.services.messaging import messages
+from backend.services.channels.whatsapp import send as whatsapp_send
+from backend.services.contacts.contacts import get_contact
+from backend.services.messaging.schemas import WINDOW
 from wecare_app.components.shell import empty_state, loading_block
 from wecare_app.components.template_fields import template_fields
 from wecare_app.pages.inbox.display import duration, message_bubble

@@ -8,9 +8,9 @@ import asyncio
 import reflex as rx
 
 from backend.errors import DomainError
-from backend.services import voice_calls
-from backend.services.contacts import get_contact
-from backend.services.voice_calls import VoiceCall
+from backend.services.channels.voice import calls as voice_calls
+from backend.services.contacts.contacts import get_contact
+from backend.services.channels.voice.calls import VoiceCall
 from wecare_app.components.formatting import utc_stamp
 from wecare_app.components.shell import empty_state, loading_block
 from wecare_app.pages.layout import signed_in_page, writers_only

@@ -6,8 +6,8 @@ from __future__ import annotations
 import reflex as rx
 
 from backend.errors import DomainError
-from backend.services import contacts
-from backend.services.contact_schemas import Contact
+from backend.services.contacts import contacts
+from backend.services.contacts.schemas import Contact
 from wecare_app.components.controls import search_input
 from wecare_app.pages.inbox.display import initials
 from wecare_app.state.feedback import error_toast

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from backend.errors import ValidationError
-from backend.services import ssml
-from backend.services.voice_calls import VoiceCall
-from backend.services.voice_events import CALL_STATUSES, TERMINAL
+from backend.services.channels.voice import ssml
+from backend.services.channels.voice.calls import VoiceCall
+from backend.services.channels.voice.events import CALL_STATUSES, TERMINAL
 from wecare_app.components.formatting import as_utc, shorten, utc_stamp
 
 TEXT_PREVIEW = 70

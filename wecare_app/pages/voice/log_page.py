@@ -7,9 +7,10 @@ import asyncio
 import reflex as rx
 
 from backend.errors import DomainError
-from backend.services import contacts, voice_calls
-from backend.services.voice_calls import LOG_DAYS_BACK, VoiceCall
-from backend.services.voice_events import CALL_STATUSES
+from backend.services.contacts import contacts
+from backend.services.channels.voice import calls as voice_calls
+from backend.services.channels.voice.calls import LOG_DAYS_BACK, VoiceCall
+from backend.services.channels.voice.events import CALL_STATUSES
 from wecare_app.components.controls import (
     clear_filters_button,
     data_table,

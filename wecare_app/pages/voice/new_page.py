@@ -5,8 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from backend.errors import DomainError
-from backend.services import contacts, voice_calls
-from backend.services.reachability import reachability
+from backend.services.contacts import contacts
+from backend.services.channels.voice import calls as voice_calls
+from backend.services.messaging.reachability import reachability
 from wecare_app.components.controls import segment_value
 from wecare_app.components.shell import empty_state
 from wecare_app.pages.layout import signed_in_page

@@ -8,8 +8,8 @@ import reflex as rx
 
 from backend.adapters.channels.voice import MESSAGE_BODY_MAX, VOICE_IDS
 from backend.errors import ValidationError
-from backend.services import ssml
-from backend.services.voice_calls import SPOKEN_MAX
+from backend.services.channels.voice import ssml
+from backend.services.channels.voice.calls import SPOKEN_MAX
 from backend.settings import get_settings
 from wecare_app.components.controls import segment_value
 from wecare_app.pages.voice.display import voice_label

@@ -1,0 +1,1 @@
+"""Email: sending (safe content, suppression, consent), its outbox delivery, SES sending events."""

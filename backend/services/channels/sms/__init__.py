@@ -1,0 +1,1 @@
+"""SMS: sending (segments, opt-out, consent), its outbox delivery, two-way inbound texts."""

@@ -1,0 +1,1 @@
+"""Voice: text-to-speech calls (SSML, consent), their outbox delivery and call events."""

@@ -1,0 +1,1 @@
+"""WhatsApp: sending (window, consent, templates), its outbox delivery, inbound messages and media."""

@@ -1,0 +1,227 @@
+"""The dead-letter queue: messages that failed every retry, to inspect, replay (at most 5 times) or discard.
+
+A replay first checks the message itself: if the provider in fact took it (a late status, or an accepted
+send recorded after the failure), the entry is closed as delivered and nothing is re-sent.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from backend.errors import NotFound, ValidationError
+from backend.models.base import utcnow
+from backend.models.messaging import PENDING_SEND, DLQMessageModel, MessageModel, StatusChange
+from backend.services.platform.access import Actor, Operation, require
+from backend.services.platform.api_model import ApiModel, ApiView
+from backend.services.platform.audit import audit_row
+from backend.services.messaging.schemas import WENT_OUT
+from backend.services.messaging.outbox import enqueue
+from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict
+from backend.services.platform.validation import parse_input
+
+MAX_REPLAYS = 5
+QUEUES = ("whatsapp", "sms", "email", "voice")
+TRANSIENT_CODES = {"THROTTLED", "PROVIDER_UNAVAILABLE"}
+
+
+class DeadLetter(ApiView):
+    dlq_id: str
+    queue: str
+    message_id: str | None = None
+    contact_id: str | None = None
+    error: str
+    error_code: str | None = None
+    attempts: int = 0
+    replay_count: int = 0
+    state: str
+    failed_at: datetime
+    last_replay_at: datetime | None = None
+    last_replay_by: str | None = None
+    payload: dict
+
+
+def to_dead_letter(row: DLQMessageModel) -> DeadLetter:
+    return DeadLetter(
+        dlq_id=row.dlqId,
+        queue=row.queue,
+        message_id=row.messageId,
+        contact_id=row.contactId,
+        error=row.error,
+        error_code=row.errorCode,
+        attempts=int(row.attempts or 0),
+        replay_count=int(row.replayCount or 0),
+        state=row.state,
+        failed_at=row.failedAt,
+        last_replay_at=row.lastReplayAt,
+        last_replay_by=row.lastReplayBy,
+        payload=row.payload or {},
+    )
+
+
+def list_dead_letters(
+    actor: Actor,
+    *,
+    queue: str | None = None,
+    error_code: str | None = None,
+    older_than_minutes: int | None = None,
+    state: str | None = "waiting",
+    limit: int = 100,
+) -> list[DeadLetter]:
+    """Newest failures first, per queue (the byQueue index), filtered by error, age and state."""
+    require(actor, Operation.DLQ_MANAGE)
+    if queue is not None and queue not in QUEUES:
+        raise ValidationError(f"queue: one of {', '.join(QUEUES)}", field="queue")
+    if not 1 <= limit <= 500:
+        raise ValidationError("limit: must be between 1 and 500", field="limit")
+    now = utcnow()
+    before = now - timedelta(minutes=older_than_minutes) if older_than_minutes else None
+    items: list[DeadLetter] = []
+    for name in (queue,) if queue else QUEUES:
+        condition = DLQMessageModel.failedAt <= before if before else None
+        for row in DLQMessageModel.by_queue.query(name, condition, scan_index_forward=False):
+            if not row.is_live(now) or (state and row.state != state) or (error_code and row.errorCode != error_code):
+                continue
+            items.append(to_dead_letter(row))
+    items.sort(key=lambda item: item.failed_at, reverse=True)
+    return items[:limit]
+
+
+def get_dead_letter(actor: Actor, dlq_id: str) -> DeadLetter:
+    require(actor, Operation.DLQ_MANAGE)
+    return to_dead_letter(_row(dlq_id))
+
+
+def _row(dlq_id: str) -> DLQMessageModel:
+    if not isinstance(dlq_id, str) or not 1 <= len(dlq_id) <= 100:
+        raise NotFound("No such dead letter.", field="dlqIds")
+    try:
+        row = DLQMessageModel.get(dlq_id, consistent_read=True)
+    except DLQMessageModel.DoesNotExist:
+        raise NotFound(f"No dead letter {dlq_id!r}.", field="dlqIds") from None
+    if not row.is_live():
+        raise NotFound(f"No dead letter {dlq_id!r}.", field="dlqIds")
+    return row
+
+
+class DlqAction(ApiModel):
+    dlq_ids: list[str] = Field(default_factory=list, max_length=500)
+    all: bool = False
+    queue: Literal["whatsapp", "sms", "email", "voice"] | None = None
+
+    @model_validator(mode="after")
+    def _something_chosen(self):
+        if not self.dlq_ids and not self.all:
+            raise ValueError("give dlqIds, or all: true")
+        return self
+
+
+class DlqResult(ApiView):
+    dlq_id: str
+    outcome: str  # replayed | already_delivered | discarded | refused
+    reason: str | None = None
+
+
+def _chosen(actor: Actor, request: DlqAction) -> list[str]:
+    if request.all:
+        return [d.dlq_id for d in list_dead_letters(actor, queue=request.queue, limit=500)]
+    return list(dict.fromkeys(request.dlq_ids))
+
+
+def replay(actor: Actor, data: DlqAction | dict, *, via: str = "api") -> list[DlqResult]:
+    require(actor, Operation.DLQ_MANAGE)
+    request = parse_input(DlqAction, data)
+    return [replay_one(actor, dlq_id, via=via) for dlq_id in _chosen(actor, request)]
+
+
+def replay_one(actor: Actor, dlq_id: str, *, via: str = "api") -> DlqResult:
+    entry = _row(dlq_id)
+    if entry.state != "waiting":
+        return DlqResult(dlq_id=dlq_id, outcome="refused", reason=f"already {entry.state}")
+    if int(entry.replayCount or 0) >= MAX_REPLAYS:
+        return DlqResult(dlq_id=dlq_id, outcome="refused", reason=f"replayed {MAX_REPLAYS} times already; discard it")
+    try:
+        message = MessageModel.get(entry.messageId, consistent_read=True)
+    except MessageModel.DoesNotExist:
+        return DlqResult(dlq_id=dlq_id, outcome="refused", reason="the message no longer exists (deleted or expired)")
+    now = utcnow()
+    work = UnitOfWork()
+    if message.status in WENT_OUT or message.providerMessageId:
+        _close(work, entry, "delivered", actor, now)
+        work.save(audit_row(actor, "dlq.replay", "dlq", dlq_id, ["state"], {"outcome": "already_delivered", "via": via}, at=now))
+        work.commit()
+        return DlqResult(dlq_id=dlq_id, outcome="already_delivered", reason=f"the provider already has it ({message.status})")
+    step = StatusChange(status="PENDING", at=now, detail=f"replayed from the dead-letter queue by {actor.email or actor.user_id}")
+    work.update(
+        message,
+        [
+            MessageModel.status.set("PENDING"),
+            MessageModel.attempts.set(0),
+            MessageModel.pendingWork.set(PENDING_SEND),
+            MessageModel.statusHistory.set(MessageModel.statusHistory.append([step])),
+            MessageModel.updatedAt.set(now),
+        ],
+        condition=MessageModel.status.is_in("DEAD", "FAILED"),
+        label="message",
+    )
+    work.update(
+        entry,
+        [
+            DLQMessageModel.replayCount.add(1),
+            DLQMessageModel.state.set("replayed"),
+            DLQMessageModel.lastReplayAt.set(now),
+            DLQMessageModel.lastReplayBy.set(actor.email or actor.user_id or "system"),
+        ],
+        condition=(DLQMessageModel.state == "waiting") & (DLQMessageModel.replayCount < MAX_REPLAYS),
+        label="entry",
+    )
+    work.save(audit_row(actor, "dlq.replay", "dlq", dlq_id, ["state", "replayCount"], {"outcome": "replayed", "messageId": message.messageId, "via": via}, at=now))
+    try:
+        work.commit()
+    except WriteConflict:
+        return DlqResult(dlq_id=dlq_id, outcome="refused", reason="changed meanwhile (replayed or delivered); reload")
+    enqueue(message.channel, message.messageId)
+    return DlqResult(dlq_id=dlq_id, outcome="replayed")
+
+
+def _close(work: UnitOfWork, entry: DLQMessageModel, state: str, actor: Actor, now: datetime) -> None:
+    work.update(
+        entry,
+        [DLQMessageModel.state.set(state), DLQMessageModel.lastReplayAt.set(now), DLQMessageModel.lastReplayBy.set(actor.email or actor.user_id or "system")],
+        condition=DLQMessageModel.state == "waiting",
+        label="entry",
+    )
+
+
+def discard(actor: Actor, data: DlqAction | dict, *, via: str = "api") -> list[DlqResult]:
+    require(actor, Operation.DLQ_MANAGE)
+    request = parse_input(DlqAction, data)
+    results = []
+    for dlq_id in _chosen(actor, request):
+        entry = _row(dlq_id)
+        now = utcnow()
+        work = UnitOfWork()
+        _close(work, entry, "discarded", actor, now)
+        work.save(audit_row(actor, "dlq.discard", "dlq", dlq_id, ["state"], {"via": via}, at=now))
+        try:
+            work.commit()
+            results.append(DlqResult(dlq_id=dlq_id, outcome="discarded"))
+        except WriteConflict:
+            results.append(DlqResult(dlq_id=dlq_id, outcome="refused", reason=f"already {entry.state}"))
+    return results
+
+
+SCHEDULER = Actor.system("dlq-schedule")
+
+
+def scheduled_replay(min_age: timedelta = timedelta(minutes=5)) -> list[DlqResult]:
+    """The schedule: replay entries whose failure was transient (throttling, outage), once they are a few
+    minutes old; permanent and unknown outcomes wait for a person."""
+    cutoff = utcnow() - min_age
+    results = []
+    for queue in QUEUES:
+        for row in DLQMessageModel.by_queue.query(queue, DLQMessageModel.failedAt <= cutoff):
+            if row.is_live() and row.state == "waiting" and row.errorCode in TRANSIENT_CODES and int(row.replayCount or 0) < MAX_REPLAYS:
+                results.append(replay_one(SCHEDULER, row.dlqId, via="schedule"))
+    return results

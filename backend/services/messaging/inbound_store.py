@@ -1,0 +1,92 @@
+"""Storing a customer's message, the same way on every channel: exactly once, on the right contact, with
+the conversation summary (and, for STOP/START, the consent change and its audit row) in one transaction."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+from backend.models.contact import ContactModel
+from backend.models.messaging import MessageModel
+from backend.services.platform.access import Actor
+from backend.services.platform.audit import audit_row
+from backend.services.contacts.schemas import CONSENT_FIELDS
+from backend.services.contacts.contacts import set_consent
+from backend.services.storage.expiring_map import ExpiringMap
+from backend.services.storage.group_commit import inbound_commits
+from backend.services.messaging.rows import activity_actions, apply_activity
+from backend.services.contacts.senders import contact_for_sender, sender_ids
+from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict
+
+
+# Ids of messages this process stored (or found stored) recently. Providers redeliver within minutes, often
+# to the same process: such a redelivery is answered here without a write. Only ids that are durably stored
+# go in, so a hit is always right; a miss falls through to the conditional write, which remains the guarantee.
+stored_ids: ExpiringMap[bool] = ExpiringMap(capacity=200_000, ttl_seconds=3600.0)
+
+
+def resolve_sender(actor: Actor, address: str, *, display_name: str | None, channel: str) -> ContactModel:
+    """The contact owning the phone number (created if nobody does), remembered for the hot path."""
+    contact = contact_for_sender(actor, "phone", address, display_name=display_name, via=channel)
+    sender_ids.put(address, contact.contactId)
+    return contact
+
+
+def store_inbound(row: MessageModel, *, address: str, preview: str, resolve: Callable[[], ContactModel]) -> str | None:
+    """The hot path, one transaction: the message (conditional on its key: exactly once) and the contact's
+    conversation summary (conditional on the contact still owning the number, so a remembered sender can
+    never attach a message to a deleted or renumbered contact). The contact id, or None for a redelivery."""
+    if stored_ids.get(row.messageId):
+        return None
+    for _ in range(3):
+        contact_id = sender_ids.get(address) or resolve().contactId
+        row.contactId = contact_id
+        work = UnitOfWork()
+        work.save(row, MessageModel.messageId.does_not_exist(), label="message")
+        work.update(
+            ContactModel(contactId=contact_id, version=0),  # version is bumped server-side, never compared
+            activity_actions(at=row.createdAt, preview=preview, channel=row.channel, direction="inbound"),
+            condition=ContactModel.deletedAt.does_not_exist() & (ContactModel.phone == address),
+            label="contact",
+        )
+        try:
+            inbound_commits.commit(work)  # shared with concurrent deliveries: one call for many messages
+        except WriteConflict as conflict:
+            if "message" in conflict.labels:
+                stored_ids.put(row.messageId, True)
+                return None
+            sender_ids.forget(address)  # the contact was deleted or renumbered: look again
+            continue
+        stored_ids.put(row.messageId, True)
+        return contact_id
+    raise RuntimeError(f"could not store inbound {row.channel} message {row.messageId} after 3 attempts")
+
+
+def store_with_consent_change(
+    actor: Actor, contact: ContactModel, row_for: Callable[[str], MessageModel], *, opted_in: bool, word: str, preview: str, at: datetime
+) -> ContactModel | None:
+    """STOP/START: the message, the consent change (source: the keyword), its audit row and the summary
+    commit together. The contact as saved, or None for a redelivery."""
+    channel = row_for(contact.contactId).channel
+    for _ in range(5):
+        row = row_for(contact.contactId)
+        work = UnitOfWork()
+        work.save(row, MessageModel.messageId.does_not_exist(), label="message")
+        set_consent(contact, channel, opted_in, f"{_label(channel)} keyword {word}", at)
+        apply_activity(contact, at=at, preview=preview, channel=channel, direction="inbound")
+        contact.updatedAt = at
+        work.save(contact)  # versioned: a concurrent edit makes this retry on a fresh row
+        details = {"channel": channel, "optedIn": opted_in, "keyword": word, "messageId": row.messageId}
+        work.save(audit_row(actor, "contact.consent", "contact", contact.contactId, [CONSENT_FIELDS[channel]], details))
+        try:
+            work.commit()
+        except WriteConflict as conflict:
+            if "message" in conflict.labels:
+                return None
+            contact = ContactModel.get(contact.contactId, consistent_read=True)  # edited meanwhile: redo
+            continue
+        return contact
+    raise RuntimeError(f"could not store inbound {channel} keyword message after 5 attempts")
+
+
+def _label(channel: str) -> str:
+    return {"whatsapp": "WhatsApp", "sms": "SMS"}.get(channel, channel)

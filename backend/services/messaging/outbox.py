@@ -1,0 +1,275 @@
+"""The outbox: an outbound message is a PENDING row first, then a queued id; delivery is at most once.
+
+`deliver` claims the row (PENDING → SENDING, a conditional write) before it calls the provider, so a
+redelivered queue message or a second worker never sends twice. Retryable provider errors put the row back
+to PENDING and re-enqueue it with exponential backoff and jitter; permanent errors fail it at once; the last
+retry dead-letters it. `sweep_stale` re-enqueues rows a crash left behind.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable, Protocol
+
+from pynamodb.exceptions import UpdateError
+
+from backend.adapters.channels.errors import ProviderError, classify_exception
+from backend.adapters.send_queue import send_queue
+from backend.models.base import utcnow
+from backend.models.contact import ContactModel
+from backend.models.messaging import PENDING_SEND, DLQMessageModel, MessageModel, StatusChange
+from backend.services.platform import rate_limit
+from backend.services.platform.access import Actor
+from backend.services.platform.audit import audit_row
+from backend.services.messaging.rows import activity_actions
+from backend.services.storage.unit_of_work import UnitOfWork
+from backend.settings import get_settings
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF_SECONDS = 300.0
+
+
+class ChannelDelivery(Protocol):
+    """How one channel hands a message row to its provider."""
+
+    def sender_id(self, row: MessageModel) -> str: ...
+
+    def deliver(self, row: MessageModel) -> str:
+        """Send; return the provider's message id, or raise ProviderError."""
+
+
+_deliveries: dict[str, Callable[[], ChannelDelivery]] = {}
+
+
+def register_delivery(channel: str, factory: Callable[[], ChannelDelivery]) -> None:
+    _deliveries[channel] = factory
+
+
+def delivery_for(channel: str) -> ChannelDelivery:
+    if channel not in _deliveries:
+        importlib.import_module(f"backend.services.channels.{channel}.delivery")  # each registers itself on import
+    return _deliveries[channel]()
+
+
+# ---------------------------------------------------------------- enqueue
+
+
+def queue_outbound(row: MessageModel, work: UnitOfWork) -> None:
+    """Commit the PENDING row (with whatever else `work` holds, e.g. its audit row), then enqueue its id."""
+    row.pendingWork = PENDING_SEND
+    work.save(row, MessageModel.messageId.does_not_exist())
+    work.commit()
+    enqueue(row.channel, row.messageId)
+
+
+def queue_for_contact(
+    actor: Actor,
+    contact: ContactModel,
+    row: MessageModel,
+    *,
+    preview: str,
+    via: str,
+    details: dict | None = None,
+    work: UnitOfWork | None = None,
+    audit: tuple[str, str, str] | None = None,
+) -> None:
+    """The send every channel shares: the PENDING row, the contact's conversation moved to the top and the
+    audit row, committed together (with whatever `work` already holds), then the id queued.
+    `audit` is (action, resource type, resource id); by default a "message.send" of the row."""
+    work = work or UnitOfWork()
+    work.update(contact, activity_actions(at=row.createdAt, preview=preview, channel=row.channel, direction="outbound"))
+    action, resource_type, resource_id = audit or ("message.send", "message", row.messageId)
+    facts = {"channel": row.channel, "kind": row.kind, "contactId": contact.contactId, "via": via, **(details or {})}
+    work.save(audit_row(actor, action, resource_type, resource_id, ["status"], facts, at=row.createdAt))
+    queue_outbound(row, work)
+
+
+def enqueue(channel: str, message_id: str, delay_seconds: float = 0.0) -> None:
+    try:
+        send_queue().enqueue(channel, message_id, delay_seconds)
+    except Exception:  # the row is PENDING and durable: the sweep re-enqueues it
+        log.exception("could not enqueue %s message %s; the outbox sweep will retry", channel, message_id)
+
+
+# ---------------------------------------------------------------- delivery
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: str  # accepted | retry | failed | dead | skipped | waiting | missing
+    detail: str = ""
+
+
+def deliver(channel: str, message_id: str) -> Outcome:
+    try:
+        row = MessageModel.get(message_id, consistent_read=True)
+    except MessageModel.DoesNotExist:
+        log.warning("queued %s message %s does not exist; dropped", channel, message_id)
+        return Outcome("missing")
+    if row.status != "PENDING":
+        return Outcome("skipped", f"already {row.status}")
+    delivery = delivery_for(row.channel)
+    wait = rate_limit.take(row.channel, delivery.sender_id(row))
+    if wait > 0:
+        enqueue(row.channel, message_id, wait)
+        return Outcome("waiting", f"rate limited for {wait:.2f}s")
+    if not _claim(row):
+        return Outcome("skipped", "claimed by another worker")
+    try:
+        provider_id = delivery.deliver(row)
+    except Exception as exc:  # noqa: BLE001 - every failure is classified, none is lost
+        error = exc if isinstance(exc, ProviderError) else classify_exception(exc)
+        return _after_failure(row, error)
+    _accepted(row, provider_id)
+    return Outcome("accepted", provider_id)
+
+
+def _claim(row: MessageModel) -> bool:
+    now = utcnow()
+    try:
+        row.update(
+            actions=[
+                MessageModel.status.set("SENDING"),
+                MessageModel.attempts.add(1),
+                MessageModel.updatedAt.set(now),
+            ],
+            condition=MessageModel.status == "PENDING",
+        )
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def _accepted(row: MessageModel, provider_id: str) -> None:
+    now = utcnow()
+    step = StatusChange(status="ACCEPTED", at=now, detail=f"attempt {int(row.attempts)}")
+    try:
+        row.update(
+            actions=[
+                MessageModel.status.set("ACCEPTED"),
+                MessageModel.providerMessageId.set(provider_id),
+                MessageModel.statusHistory.set(MessageModel.statusHistory.append([step])),
+                MessageModel.errorCode.remove(),
+                MessageModel.errorMessage.remove(),
+                MessageModel.pendingWork.remove(),
+                MessageModel.updatedAt.set(now),
+            ],
+            condition=MessageModel.status == "SENDING",
+        )
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        # A status event already moved it on (it carries our id); keep that status, record the provider id.
+        row.update(
+            actions=[MessageModel.providerMessageId.set(provider_id), MessageModel.pendingWork.remove()],
+        )
+
+
+def backoff_seconds(attempt: int, base: float | None = None) -> float:
+    """Exponential backoff with equal jitter: half the step fixed, half random."""
+    base = get_settings().retry_base_seconds if base is None else base
+    step = min(MAX_BACKOFF_SECONDS, base * 2 ** max(0, attempt - 1))
+    return step / 2 + random.uniform(0, step / 2)
+
+
+def _after_failure(row: MessageModel, error: ProviderError) -> Outcome:
+    attempts = int(row.attempts)
+    if not error.retryable:
+        _finish(row, "FAILED", error.code, error.message, f"permanent error: {error.code}")
+        return Outcome("failed", error.code)
+    if attempts >= get_settings().send_attempts:
+        dead_letter(row, error.code, f"{error.message} (after {attempts} attempts)")
+        return Outcome("dead", error.code)
+    delay = backoff_seconds(attempts)
+    now = utcnow()
+    step = StatusChange(status="PENDING", at=now, detail=f"{error.code}: retry {attempts + 1} in {delay:.1f}s")
+    row.update(
+        actions=[
+            MessageModel.status.set("PENDING"),
+            MessageModel.errorCode.set(error.code),
+            MessageModel.errorMessage.set(error.message),
+            MessageModel.statusHistory.set(MessageModel.statusHistory.append([step])),
+            MessageModel.updatedAt.set(now),
+        ],
+        condition=MessageModel.status == "SENDING",
+    )
+    enqueue(row.channel, row.messageId, delay)
+    return Outcome("retry", f"{error.code} in {delay:.1f}s")
+
+
+def _finish(row: MessageModel, status: str, code: str, message: str, detail: str, condition=None) -> None:
+    now = utcnow()
+    row.update(
+        actions=[
+            MessageModel.status.set(status),
+            MessageModel.errorCode.set(code),
+            MessageModel.errorMessage.set(message),
+            MessageModel.statusHistory.set(MessageModel.statusHistory.append([StatusChange(status=status, at=now, detail=detail)])),
+            MessageModel.pendingWork.remove(),
+            MessageModel.updatedAt.set(now),
+        ],
+        condition=condition if condition is not None else MessageModel.status == "SENDING",
+    )
+
+
+def dlq_id(channel: str, message_id: str) -> str:
+    return f"{channel}#{message_id}"
+
+
+def dead_letter(row: MessageModel, code: str, message: str, *, from_status: str = "SENDING") -> None:
+    """Mark the message DEAD and (re)file it in the DLQ; a message keeps one DLQ row, so replays add up."""
+    _finish(row, "DEAD", code, message, "moved to the dead-letter queue", condition=MessageModel.status == from_status)
+    now = utcnow()
+    entry = DLQMessageModel(dlqId=dlq_id(row.channel, row.messageId))
+    entry.update(
+        actions=[
+            DLQMessageModel.queue.set(row.channel),
+            DLQMessageModel.messageId.set(row.messageId),
+            DLQMessageModel.contactId.set(row.contactId) if row.contactId else DLQMessageModel.contactId.remove(),
+            DLQMessageModel.payload.set({"messageId": row.messageId, "channel": row.channel, "request": row.payload}),
+            DLQMessageModel.error.set(message),
+            DLQMessageModel.errorCode.set(code),
+            DLQMessageModel.attempts.set(int(row.attempts or 0)),
+            DLQMessageModel.replayCount.set(DLQMessageModel.replayCount | 0),
+            DLQMessageModel.state.set("waiting"),
+            DLQMessageModel.failedAt.set(now),
+            DLQMessageModel.expiresAt.set(now + DLQMessageModel.retention),
+        ]
+    )
+
+
+# ---------------------------------------------------------------- crash recovery
+
+
+@dataclass
+class SweepReport:
+    requeued: int = 0
+    dead_lettered: int = 0
+
+
+def sweep_stale(now: datetime | None = None) -> SweepReport:
+    """Re-enqueue PENDING rows untouched for `pending_stale_seconds`; dead-letter SENDING rows as outcome
+    unknown (the provider may have accepted them: a person decides, and a replay checks first)."""
+    now = now or utcnow()
+    threshold = now - timedelta(seconds=get_settings().pending_stale_seconds)
+    report = SweepReport()
+    for key in MessageModel.by_pending_work.query(PENDING_SEND, MessageModel.createdAt <= threshold):
+        try:
+            row = MessageModel.get(key.messageId, consistent_read=True)
+        except MessageModel.DoesNotExist:
+            continue
+        if row.updatedAt > threshold:
+            continue
+        if row.status == "PENDING":
+            row.update(actions=[MessageModel.updatedAt.set(now)], condition=MessageModel.status == "PENDING")
+            enqueue(row.channel, row.messageId)
+            report.requeued += 1
+        elif row.status == "SENDING":
+            dead_letter(row, "OUTCOME_UNKNOWN", "The send was interrupted; the provider may or may not have it.")
+            report.dead_lettered += 1
+    return report

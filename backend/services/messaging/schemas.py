@@ -1,0 +1,154 @@
+"""Messages and conversations as they cross the service boundary, and the status rules they follow."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+
+from backend.models.contact import ContactModel
+from backend.models.messaging import MessageModel
+from backend.services.platform.api_model import ApiView
+
+WINDOW = timedelta(hours=24)  # WhatsApp's customer-service window after the customer's last message
+
+# Outbound statuses only move forward along this order. FAILED (a permanent error) ends a message; DEAD (retries
+# exhausted, or the outcome of a send is unknown) can still move forward if the provider reports it went out.
+STATUS_RANK = {"PENDING": 0, "SENDING": 1, "DEAD": 1, "ACCEPTED": 2, "SENT": 3, "DELIVERED": 4, "READ": 5}
+WENT_OUT = {"ACCEPTED", "SENT", "DELIVERED", "READ"}
+TERMINAL = {"READ", "FAILED", "RECEIVED"}
+PROVIDER_STATUSES = {"sent": "SENT", "delivered": "DELIVERED", "read": "READ", "failed": "FAILED"}
+
+
+def may_move(current: str, new: str) -> bool:
+    """True if an outbound message may go from `current` to `new` (statuses arrive out of order)."""
+    if current in ("FAILED", "RECEIVED"):
+        return False
+    if new == "FAILED":
+        return STATUS_RANK.get(current, 0) <= STATUS_RANK["SENT"]
+    return STATUS_RANK.get(new, -1) > STATUS_RANK.get(current, 0)
+
+
+def previous_statuses(new: str) -> list[str]:
+    """The statuses a message may be in for `new` to apply (the condition of the status update)."""
+    return [status for status in STATUS_RANK if may_move(status, new)]
+
+
+class StatusStep(ApiView):
+    status: str
+    at: datetime
+    detail: str | None = None
+
+
+class MediaInfo(ApiView):
+    kind: str
+    status: str
+    file_id: str | None = None
+    mime_type: str | None = None
+    size_bytes: int | None = None
+    filename: str | None = None
+    caption: str | None = None
+    error: str | None = None
+
+
+class Message(ApiView):
+    message_id: str
+    contact_id: str | None = None
+    channel: str
+    direction: str
+    kind: str
+    status: str
+    body: str | None = None
+    subject: str | None = None
+    segments: int | None = None
+    media: MediaInfo | None = None
+    address: str | None = None
+    provider_message_id: str | None = None
+    reply_to: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    attempts: int = 0
+    status_history: list[StatusStep] = []
+    created_by: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+def to_message(row: MessageModel) -> Message:
+    media = None
+    if row.media is not None:
+        media = MediaInfo(
+            kind=row.media.kind,
+            status=row.media.status,
+            file_id=row.media.fileId,
+            mime_type=row.media.mimeType,
+            size_bytes=int(row.media.sizeBytes) if row.media.sizeBytes is not None else None,
+            filename=row.media.filename,
+            caption=row.media.caption,
+            error=row.media.error,
+        )
+    return Message(
+        message_id=row.messageId,
+        contact_id=row.contactId,
+        channel=row.channel,
+        direction=row.direction,
+        kind=row.kind,
+        status=row.status,
+        body=row.body,
+        subject=row.subject,
+        segments=int(row.segments) if row.segments is not None else None,
+        media=media,
+        address=row.address,
+        provider_message_id=row.providerMessageId,
+        reply_to=row.replyTo,
+        error_code=row.errorCode,
+        error_message=row.errorMessage,
+        attempts=int(row.attempts or 0),
+        status_history=[StatusStep(status=s.status, at=s.at, detail=s.detail) for s in row.statusHistory or []],
+        created_by=row.createdBy,
+        created_at=row.createdAt,
+        updated_at=row.updatedAt,
+    )
+
+
+class Conversation(ApiView):
+    contact_id: str
+    name: str
+    phone: str | None = None
+    email: str | None = None
+    last_activity_at: datetime
+    last_preview: str | None = None
+    last_channel: str | None = None
+    last_direction: str | None = None
+    unread_count: int = 0
+    last_inbound_at: datetime | None = None
+    opted_out_whatsapp: bool = False
+
+    def window_closes_at(self) -> datetime | None:
+        return self.last_inbound_at + WINDOW if self.last_inbound_at else None
+
+
+def to_conversation(row: ContactModel) -> Conversation:
+    record = row.consent.whatsapp if row.consent is not None else None
+    return Conversation(
+        contact_id=row.contactId,
+        name=row.name,
+        phone=row.phone,
+        email=row.email,
+        last_activity_at=row.lastActivityAt,
+        last_preview=row.lastPreview,
+        last_channel=row.lastChannel,
+        last_direction=row.lastDirection,
+        unread_count=int(row.unreadCount or 0),
+        last_inbound_at=row.lastInboundAt,
+        opted_out_whatsapp=record is not None and not record.optedIn,
+    )
+
+
+class Page(BaseModel):
+    """One page of any listing, with the opaque cursor of the next."""
+
+    items: list
+    next_token: str | None = None
+
+    def to_api(self) -> dict:
+        return {"items": [item.to_api() for item in self.items], "nextToken": self.next_token}

@@ -1,0 +1,67 @@
+"""Provider status events (sent, delivered, read, failed) applied to outbound messages, never backwards."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from pynamodb.exceptions import UpdateError
+
+from backend.models.base import utcnow
+from backend.models.messaging import MessageModel, StatusChange
+from backend.services.messaging.schemas import previous_statuses
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ProviderStatus:
+    channel: str
+    provider_message_id: str
+    status: str  # SENT | DELIVERED | READ | FAILED
+    at: datetime
+    error_code: str | None = None
+    error_detail: str | None = None
+    message_id: str | None = None  # our id, when the provider echoes it back (e.g. biz_opaque_callback_data)
+
+
+def message_id_for_provider_id(provider_message_id: str) -> str | None:
+    for row in MessageModel.by_provider_id.query(provider_message_id, limit=1):
+        return row.messageId
+    return None
+
+
+def apply_status(event: ProviderStatus) -> bool:
+    """Move the message to `event.status` if that is forward; False for unknown messages and stale events."""
+    message_id = event.message_id or message_id_for_provider_id(event.provider_message_id)
+    if not message_id:
+        log.info("status %s for unknown %s message %s", event.status, event.channel, event.provider_message_id)
+        return False
+    detail = " ".join(filter(None, (event.error_code, event.error_detail))) or None
+    now = utcnow()
+    actions = [
+        MessageModel.status.set(event.status),
+        MessageModel.updatedAt.set(now),
+        MessageModel.statusHistory.set(
+            MessageModel.statusHistory.append([StatusChange(status=event.status, at=event.at, detail=detail)])
+        ),
+        MessageModel.providerMessageId.set(event.provider_message_id),
+        MessageModel.pendingWork.remove(),
+    ]
+    if event.status == "FAILED":
+        actions += [
+            MessageModel.errorCode.set(event.error_code or "FAILED"),
+            MessageModel.errorMessage.set(event.error_detail or "The provider reported the message as failed."),
+        ]
+    condition = (MessageModel.direction == "outbound") & MessageModel.status.is_in(*previous_statuses(event.status))
+    try:
+        MessageModel(messageId=message_id).update(actions=actions, condition=condition)
+    except UpdateError as error:
+        if _condition_failed(error):
+            return False
+        raise
+    return True
+
+
+def _condition_failed(error: UpdateError) -> bool:
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
