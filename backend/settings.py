@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     webhook_workers: int = Field(
         default=32, ge=1, le=256, description="Inbound webhook deliveries the app ingests at once (they share transactions)."
     )
+    ui_workers: int = Field(
+        default=24, ge=2, le=256,
+        description="Service calls the web pages run at once, on worker threads off the event loop (its default executor).",
+    )
 
     admin_email: str | None = None
     admin_password: SecretStr | None = None

@@ -10,6 +10,7 @@ from constructs import Construct
 
 from backend.api.routes import ROUTES, Route
 from backend.settings import RuntimeEnv
+from backend.services.channels import CHANNEL_NAMES, channel_info
 from infra import asset_staging
 from infra.components.api import PlatformApi
 from infra.components.auth import UserDirectory
@@ -36,16 +37,16 @@ IDENTITY_WARNINGS = {
     "email": "wecare:email-from-missing",
 }
 
-# The triggers that are not routes (conventions §4). A channel listed here gets a send queue consumed by
-# `outbound-<channel>`; that function also takes the channel's provider events (SMS/voice and email topics).
-SEND_CHANNELS: tuple[str, ...] = ("whatsapp", "sms", "email", "voice")
+# The triggers that are not routes. Every channel of the catalog gets a send queue consumed by its function
+# (`outbound-<channel>`), which also takes the channel's provider events (SMS/voice and email topics).
+SEND_CHANNELS: tuple[str, ...] = CHANNEL_NAMES
 SMS_VOICE_CHANNELS: tuple[str, ...] = ("sms", "voice")
 WHATSAPP_EVENTS_FUNCTION = "inbound-whatsapp-handler"
 SCHEDULED_FUNCTION = "dlq-replay"
 
 
 def send_consumer(channel: str) -> str:
-    return f"outbound-{channel}"
+    return channel_info(channel).function
 
 
 def triggered_functions() -> list[str]:

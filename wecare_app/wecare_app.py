@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 import reflex as rx
 
@@ -11,6 +12,7 @@ from backend.api.asgi_door import build_api
 from backend.runtime.change_feed import start_change_hub, stop_change_hub
 from backend.runtime.messaging import start_messaging
 from backend.runtime.startup import start_local_runtime
+from backend.settings import get_settings
 from wecare_app.pages import admin_dlq, auth, compose, contacts, dashboard, inbox, messages_log, templates, voice
 from wecare_app.state.live_feed import attach_hub
 
@@ -22,6 +24,11 @@ logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per run o
 async def local_runtime():
     """Start DynamoDB Local (if this process must), create tables, bootstrap the first admin, start the send
     workers, the schedule and the live feed; stop them on exit."""
+    # The pages' service calls run on the loop's default executor (SessionState.run): size it for many sessions'
+    # calls at once rather than asyncio's default of cores + 4, so a quick call does not queue behind slow ones.
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(max_workers=get_settings().ui_workers, thread_name_prefix="ui")
+    )
     started = await asyncio.to_thread(start_local_runtime)
     messaging = await asyncio.to_thread(start_messaging)
     attach_hub(await asyncio.to_thread(start_change_hub))

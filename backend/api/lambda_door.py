@@ -51,3 +51,8 @@ def _to_lambda(response: ApiResponse) -> dict:
         "body": response.json_bytes().decode(),
         "isBase64Encoded": False,
     }
+
+
+def is_scheduled_event(event: dict) -> bool:
+    """An EventBridge schedule's event (not an API Gateway request)."""
+    return isinstance(event, dict) and (event.get("source") == "aws.events" or event.get("detail-type") == "Scheduled Event")

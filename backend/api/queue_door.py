@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 
+from backend.services.channels.registry import delivery_for
 from backend.services.messaging import outbox
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ def handle_queue(channel: str, event: dict) -> dict:
             log.error("dropping malformed %s queue record %s", channel, record.get("messageId"))
             continue
         try:
-            outcome = outbox.deliver(channel, message_id)
+            outcome = outbox.deliver(channel, message_id, delivery_for)
             log.info("%s %s: %s %s", channel, message_id, outcome.result, outcome.detail)
         except Exception:
             log.exception("delivering %s message %s failed; SQS will redeliver it", channel, message_id)

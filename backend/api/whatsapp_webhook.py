@@ -1,5 +1,5 @@
-"""Inbound WhatsApp doors: the SNS Lambda event, and the app's webhook (our SNS envelope or Meta's own
-format), each verified before anything is stored."""
+"""The app's inbound WhatsApp webhook (our SNS envelope or Meta's own format), verified before anything is
+stored; SNS batches take the channel door's one SNS loop, as in the Lambda."""
 from __future__ import annotations
 
 import hashlib
@@ -8,8 +8,9 @@ import json
 import logging
 from dataclasses import dataclass
 
+from backend.api.channel_door import handle_sns
 from backend.errors import BadRequest, DomainError, Unauthenticated
-from backend.services.channels.whatsapp.inbound import IngestReport, ingest
+from backend.services.channels.whatsapp.inbound import ingest
 from backend.adapters.channels.whatsapp_events import parse_meta_webhook, parse_sns_message
 from backend.settings import get_settings
 
@@ -19,32 +20,6 @@ MAX_WEBHOOK_BYTES = 1024 * 1024
 SECRET_HEADER = "x-wecare-webhook-secret"
 SIGNATURE_HEADER = "x-wecare-signature-256"
 META_SIGNATURE_HEADER = "x-hub-signature-256"
-
-
-def handle_sns_event(event: dict) -> dict:
-    """SNS → ingest, record by record; a malformed record is counted and skipped, never blocking the rest."""
-    report = IngestReport()
-    for index, record in enumerate(event.get("Records") or []):
-        message = ((record or {}).get("Sns") or {}).get("Message") if isinstance(record, dict) else None
-        try:
-            if message is None:
-                raise BadRequest("Records[].Sns.Message: missing", field="Sns.Message")
-            report.add(ingest(parse_sns_message(message)))
-        except BadRequest as error:
-            report.rejected.append(f"record {index}: {error.message}")
-            log.warning("rejected SNS record %d: %s", index, error.message)
-    return _summary(report)
-
-
-def _summary(report: IngestReport) -> dict:
-    return {
-        "stored": report.stored,
-        "duplicates": report.duplicates,
-        "statusesApplied": report.statuses_applied,
-        "statusesIgnored": report.statuses_ignored,
-        "consentChanges": report.consent_changes,
-        "rejected": report.rejected,
-    }
 
 
 @dataclass
@@ -95,13 +70,13 @@ def handle_webhook_post(headers: dict[str, str], body: bytes) -> WebhookResponse
         if kind == "meta":
             report = ingest(parse_meta_webhook(payload))
         elif isinstance(payload, dict) and "Records" in payload:
-            return WebhookResponse(200, handle_sns_event(payload))
+            return WebhookResponse(200, handle_sns("whatsapp", payload))
         else:
             report = ingest(parse_sns_message(payload))
     except DomainError as error:
         log.warning("webhook refused (%s): %s", error.code, error.message)
         return WebhookResponse(error.http_status, {"error": error.to_dict()})
-    return WebhookResponse(200, _summary(report))
+    return WebhookResponse(200, report.counts())
 
 
 def handle_verify_challenge(params: dict[str, str]) -> WebhookResponse:

@@ -1,39 +1,14 @@
-"""Recurring jobs: APScheduler in the local app, EventBridge → the dlq-replay Lambda in AWS. Same code."""
+"""The local stand-in for EventBridge: APScheduler runs the outbox's upkeep (a service) every minute; in AWS
+the same service runs from the dlq-replay Lambda on an EventBridge schedule."""
 from __future__ import annotations
 
-import logging
+from backend.services.messaging.maintenance import run_dlq_schedule
 
-from backend.services.messaging import dlq
-
-from backend.services.messaging import outbox
-from backend.services.channels.whatsapp.inbound_media import retry_pending_media
-
-log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 60
 
 
-def is_scheduled_event(event: dict) -> bool:
-    return isinstance(event, dict) and (event.get("source") == "aws.events" or event.get("detail-type") == "Scheduled Event")
-
-
-def run_dlq_schedule() -> dict:
-    """Re-enqueue what a crash left behind, retry media fetches, replay transient dead letters."""
-    sweep = outbox.sweep_stale()
-    media = retry_pending_media()
-    replays = dlq.scheduled_replay()
-    summary = {
-        "requeued": sweep.requeued,
-        "deadLettered": sweep.dead_lettered,
-        "mediaStored": media,
-        "replayed": sum(r.outcome == "replayed" for r in replays),
-    }
-    if any(summary.values()):
-        log.info("schedule: %s", summary)
-    return summary
-
-
 def start_local_scheduler():
-    """The local stand-in for EventBridge; returns the scheduler so the app can stop it."""
+    """Start the schedule; returns the scheduler so the app can stop it."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
     scheduler = BackgroundScheduler(daemon=True)

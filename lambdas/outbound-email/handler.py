@@ -1,7 +1,6 @@
-"""outbound-email: `POST /email/send`, the email send queue (SQS) and SES events (SNS: delivery, bounce, complaint)."""
+"""outbound-email: `POST /email/send`, the email send queue (SQS) and SES events (SNS: delivery, bounce, complaint); one door for every channel (backend/api/channel_door.py)."""
 from backend.api.channel_door import handle_channel_event
-from backend.api.email_api import handle_email_sns_event
 
 
 def handler(event, context):
-    return handle_channel_event("email", "outbound-email", event, handle_email_sns_event)
+    return handle_channel_event("email", event)

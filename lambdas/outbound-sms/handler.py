@@ -1,7 +1,6 @@
-"""outbound-sms: `POST /sms/send`, the SMS send queue (SQS) and SMS events (SNS: delivery reports, two-way inbound)."""
+"""outbound-sms: `POST /sms/send`, the SMS send queue (SQS) and SMS events (SNS: delivery reports, two-way inbound); one door for every channel (backend/api/channel_door.py)."""
 from backend.api.channel_door import handle_channel_event
-from backend.api.sms_api import handle_sms_sns_event
 
 
 def handler(event, context):
-    return handle_channel_event("sms", "outbound-sms", event, handle_sms_sns_event)
+    return handle_channel_event("sms", event)

@@ -1,7 +1,6 @@
-"""outbound-voice: `POST /voice/call`, the voice send queue (SQS) and voice call events (SNS)."""
+"""outbound-voice: `POST /voice/call`, the voice send queue (SQS) and voice call events (SNS); one door for every channel (backend/api/channel_door.py)."""
 from backend.api.channel_door import handle_channel_event
-from backend.api.voice_api import handle_voice_sns_event
 
 
 def handler(event, context):
-    return handle_channel_event("voice", "outbound-voice", event, handle_voice_sns_event)
+    return handle_channel_event("voice", event)

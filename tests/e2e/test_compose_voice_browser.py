@@ -93,9 +93,9 @@ def slow_voice_sandbox(monkeypatch):
     first one arrives: each status then has to reach the browser live. The harness runs the backend in this
     process, so this is the provider the send worker uses."""
     from backend.adapters.channels.voice import SandboxVoiceProvider
-    from backend.adapters.channels.voice_factory import voice_provider
+    from backend.adapters.channels import providers
 
-    provider = voice_provider()
+    provider = providers.VOICE.get()
     assert isinstance(provider, SandboxVoiceProvider)
     monkeypatch.setattr(provider, "settings", provider.settings.model_copy(update={"sandbox_latency_ms": 1200}))
     return provider

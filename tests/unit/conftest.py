@@ -19,16 +19,14 @@ def tables(monkeypatch):
 def messaging():
     """A fresh sandbox provider and a local send queue drained by hand (`run_due`), through the real
     outbound Lambda handler; status events are not emitted unless a test sets a sink."""
-    from backend.adapters.channels import email_factory, factory, sms_factory, voice_factory
+    from backend.adapters.channels import providers
     from backend.adapters.send_queue import LocalSendQueue, use_send_queue
     from backend.services.platform import system_config
 
     from backend.services.messaging.inbound_store import stored_ids
     from backend.services.contacts.senders import sender_ids
 
-    resets = (factory.reset_providers, sms_factory.reset_sms_providers, email_factory.reset_email_providers, voice_factory.reset_voice_providers)
-    for reset in resets:
-        reset()
+    providers.reset_providers()
     system_config.forget()
     sender_ids.forget()
     stored_ids.forget()
@@ -36,8 +34,7 @@ def messaging():
     use_send_queue(queue)
     yield Messaging(queue)
     use_send_queue(None)
-    for reset in resets:
-        reset()
+    providers.reset_providers()
     system_config.forget()
 
 
@@ -47,9 +44,9 @@ class Messaging:
 
     @property
     def provider(self):
-        from backend.adapters.channels.factory import whatsapp_provider
+        from backend.adapters.channels import providers
 
-        return whatsapp_provider()
+        return providers.WHATSAPP.get()
 
     def drain(self) -> int:
         """Run everything queued, retries included, ignoring their delays."""

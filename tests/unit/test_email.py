@@ -11,8 +11,8 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-import backend.services.channels.email.delivery  # noqa: F401  (registers the email channel with the outbox)
-from backend.adapters.channels import email_factory
+from backend.api.channel_door import handle_sns
+from backend.adapters.channels import providers
 from backend.adapters.channels.email import (
     AwsEmailProvider,
     DryRunEmailProvider,
@@ -51,11 +51,11 @@ def email_settings(monkeypatch):
 @pytest.fixture
 def mail(messaging, tmp_path):
     """A fresh sandbox email provider (events off unless a test sets a sink) behind the local send queue."""
-    email_factory.reset_email_providers()
+    providers.reset_providers()
     provider = SandboxEmailProvider(Settings(data_dir=tmp_path, sandbox_latency_ms=0))
-    email_factory.use_email_provider(provider)
+    providers.EMAIL.use(provider)
     yield provider
-    email_factory.reset_email_providers()
+    providers.reset_providers()
 
 
 @pytest.fixture
@@ -115,7 +115,7 @@ def ses_event(event_type: str, row: MessageModel, *, tagged: bool = True, **deta
 
 
 def events(*messages: str) -> dict:
-    return email_api.handle_email_sns_event(sns_event(*messages))
+    return handle_sns("email", sns_event(*messages))
 
 
 def consent_audits(contact_id: str) -> list:
@@ -243,7 +243,7 @@ def test_roles_hold_for_sending(operator, viewer, reader, mail):
 
 
 def test_throttling_is_retried_then_dead_lettered(operator, reader, mail, messaging, tmp_path):
-    email_factory.use_email_provider(SandboxEmailProvider(
+    providers.EMAIL.use(SandboxEmailProvider(
         Settings(data_dir=tmp_path, sandbox_failure_rate=1.0, sandbox_failure_code="throttled")))
     sent = send(operator, reader)
     messaging.drain()
@@ -253,7 +253,7 @@ def test_throttling_is_retried_then_dead_lettered(operator, reader, mail, messag
 
 
 def test_a_rejected_message_fails_at_once(operator, reader, mail, messaging, tmp_path):
-    email_factory.use_email_provider(SandboxEmailProvider(
+    providers.EMAIL.use(SandboxEmailProvider(
         Settings(data_dir=tmp_path, sandbox_failure_rate=1.0, sandbox_failure_code="invalid_number")))
     sent = send(operator, reader)
     messaging.drain()
@@ -355,7 +355,7 @@ def test_poison_records_are_counted_and_never_block_the_rest(operator, reader, m
     del no_bounce_type["bounce"]["bounceType"]
     event = sns_event("not json", json.dumps(no_id), json.dumps(no_bounce_type), ses_event("Delivery", row))
     event["Records"].insert(0, {"EventSource": "aws:sns", "Sns": {}})
-    summary = email_api.handle_email_sns_event(event)
+    summary = handle_sns("email", event)
     assert summary["events"] == 1 and summary["statusesApplied"] == 1
     assert summary["rejected"] == [
         "record 0: Records[].Sns.Message: missing",
@@ -408,7 +408,7 @@ def test_the_sandbox_publishes_ses_events_the_pipeline_understands(operator, mai
     contact = create_contact(operator, {"name": "Sandbox", "email": f"{local}+{uuid.uuid4().hex[:8]}@example.com",
                                         "optInEmail": True})
     log = EventLog(expected=len(expected))
-    email_factory.set_email_event_sink(log)
+    providers.EMAIL.set_sink(log)
     sent = send(operator, contact)
     messaging.drain()
     published = log.wait()  # applied here, on the test's thread (moto's DynamoDB is not thread-safe)
@@ -462,12 +462,12 @@ def test_a_live_send_through_the_outbox_reaches_ses(operator, reader, messaging)
 
     client = boto3.client("sesv2", region_name="us-east-1")
     client.create_email_identity(EmailIdentity="wecare.example.com")
-    email_factory.use_email_provider(AwsEmailProvider(client=client))
+    providers.EMAIL.use(AwsEmailProvider(client=client))
     try:
         sent = send(operator, reader, html="<p>It shipped.</p>")
         messaging.drain()
     finally:
-        email_factory.reset_email_providers()
+        providers.reset_providers()
     row = row_of(sent)
     delivered, = sesv2_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].core_backend.sent_messages
     assert row.status == "ACCEPTED" and row.providerMessageId == delivered.id
@@ -504,16 +504,16 @@ def test_dry_run_records_the_live_request_and_sends_nothing():
 
 
 def test_the_factory_follows_the_send_mode(tmp_path):
-    email_factory.reset_email_providers()
+    providers.reset_providers()
     try:
         for mode, kind in ((SendMode.SANDBOX, SandboxEmailProvider), (SendMode.DRY_RUN, DryRunEmailProvider),
                            (SendMode.LIVE, AwsEmailProvider)):
-            email_factory.reset_email_providers()
-            provider = email_factory.email_provider(Settings(send_mode=mode, data_dir=tmp_path))
-            assert isinstance(provider, kind) and email_factory.email_provider() is provider
-        email_factory.reset_email_providers()
+            providers.reset_providers()
+            provider = providers.EMAIL.get(Settings(send_mode=mode, data_dir=tmp_path))
+            assert isinstance(provider, kind) and providers.EMAIL.get() is provider
+        providers.reset_providers()
         sink = EventLog(expected=1)
-        email_factory.set_email_event_sink(sink)
-        assert email_factory.email_provider(Settings(data_dir=tmp_path)).on_event is sink
+        providers.EMAIL.set_sink(sink)
+        assert providers.EMAIL.get(Settings(data_dir=tmp_path)).on_event is sink
     finally:
-        email_factory.reset_email_providers()
+        providers.reset_providers()

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from backend.adapters.channels.errors import ProviderError
-from backend.adapters.channels.factory import use_whatsapp_provider
+from backend.adapters.channels import providers
 from backend.errors import PermissionDenied
 from backend.models.base import utcnow
 from backend.models.messaging import DLQMessageModel, MessageModel
@@ -52,7 +52,7 @@ def send_template(actor, contact):
 
 def test_a_throttled_provider_recovers_with_no_loss_and_no_duplicate(operator, contact, messaging):
     flaky = Flaky(messaging.provider, failures=3, error=THROTTLED)
-    use_whatsapp_provider(flaky)
+    providers.WHATSAPP.use(flaky)
     sent = [send_template(operator, contact) for _ in range(3)]
     messaging.drain()
     rows = [MessageModel.get(s.message_id) for s in sent]
@@ -72,7 +72,7 @@ def test_backoff_grows_exponentially_with_jitter():
 
 def test_permanent_errors_fail_at_once_without_the_dlq(operator, admin, contact, messaging):
     flaky = Flaky(messaging.provider, failures=1, error=ProviderError("INVALID_NUMBER", "(#131026) undeliverable", retryable=False))
-    use_whatsapp_provider(flaky)
+    providers.WHATSAPP.use(flaky)
     sent = send_template(operator, contact)
     messaging.drain()
     row = MessageModel.get(sent.message_id)
@@ -86,7 +86,7 @@ def test_exhausted_retries_fill_the_dlq_and_replay_delivers_exactly_once(operato
 
     reset_settings_cache()
     flaky = Flaky(messaging.provider, failures=3, error=THROTTLED)
-    use_whatsapp_provider(flaky)
+    providers.WHATSAPP.use(flaky)
     sent = send_template(operator, contact)
     messaging.drain()
     row = MessageModel.get(sent.message_id)
@@ -128,7 +128,7 @@ def test_at_most_five_replays(operator, admin, contact, messaging, monkeypatch):
     from backend.settings import reset_settings_cache
 
     reset_settings_cache()
-    use_whatsapp_provider(Flaky(messaging.provider, failures=100, error=THROTTLED))
+    providers.WHATSAPP.use(Flaky(messaging.provider, failures=100, error=THROTTLED))
     sent = send_template(operator, contact)
     messaging.drain()
     dlq_id = outbox.dlq_id("whatsapp", sent.message_id)
@@ -147,7 +147,7 @@ def test_discard_and_replay_all(operator, admin, contact, messaging, monkeypatch
 
     reset_settings_cache()
     flaky = Flaky(messaging.provider, failures=3, error=THROTTLED)
-    use_whatsapp_provider(flaky)
+    providers.WHATSAPP.use(flaky)
     sent = [send_template(operator, contact) for _ in range(3)]
     messaging.drain()
     assert len(dlq.list_dead_letters(admin)) == 3
@@ -197,3 +197,68 @@ def test_a_rate_limited_send_waits_instead_of_sending(operator, contact, messagi
     statuses = {MessageModel.get(m.message_id).status for m in (first, second)}
     assert statuses == {"ACCEPTED", "PENDING"}
     assert len(messaging.provider.sent) == 1
+
+
+# ---------------------------------------------------------------- what the view says may be done
+
+
+def _view(state: str, replay_count: int = 0) -> dlq.DeadLetter:
+    return dlq.DeadLetter(dlq_id="sms#m1", queue="sms", error="boom", state=state, replay_count=replay_count, failed_at=utcnow(), payload={})
+
+
+@pytest.mark.parametrize(
+    ("state", "replays", "can_replay", "replay_reason", "can_discard", "discard_reason"),
+    [
+        ("waiting", 0, True, None, True, None),
+        ("waiting", dlq.MAX_REPLAYS - 1, True, None, True, None),
+        ("waiting", dlq.MAX_REPLAYS, False, f"replayed {dlq.MAX_REPLAYS} times already; discard it", True, None),
+        ("replayed", 1, False, "already replayed", False, "already replayed"),
+        ("delivered", 0, False, "already delivered", False, "already delivered"),
+        ("discarded", 0, False, "already discarded", False, "already discarded"),
+    ],
+)
+def test_the_view_says_whether_and_why_not_it_may_be_replayed_or_discarded(state, replays, can_replay, replay_reason, can_discard, discard_reason):
+    view = _view(state, replays)
+    assert (view.can_replay, view.replay_blocked_reason) == (can_replay, replay_reason)
+    assert (view.can_discard, view.discard_blocked_reason) == (can_discard, discard_reason)
+    body = view.to_api()
+    assert (body["canReplay"], body["replayBlockedReason"]) == (can_replay, replay_reason)
+    assert (body["canDiscard"], body["discardBlockedReason"]) == (can_discard, discard_reason)
+
+
+def test_the_view_follows_the_entry_through_replays_and_discard(operator, admin, contact, messaging, monkeypatch):
+    """What the list says may be done is what replay and discard then do, refusal reason included."""
+    monkeypatch.setenv("WECARE_SEND_ATTEMPTS", "1")
+    from backend.settings import reset_settings_cache
+
+    reset_settings_cache()
+    providers.WHATSAPP.use(Flaky(messaging.provider, failures=100, error=THROTTLED))
+    sent = send_template(operator, contact)
+    messaging.drain()
+
+    def listed() -> dlq.DeadLetter:
+        [entry] = dlq.list_dead_letters(admin, state=None)
+        assert entry == dlq.get_dead_letter(admin, entry.dlq_id)
+        return entry
+
+    for _ in range(dlq.MAX_REPLAYS):
+        entry = listed()
+        assert entry.state == "waiting" and entry.can_replay and entry.replay_blocked_reason is None and entry.can_discard
+        [result] = dlq.replay(admin, {"dlqIds": [entry.dlq_id]})
+        assert result.outcome == "replayed"
+        assert listed().replay_blocked_reason == "already replayed"  # in flight until it fails again
+        messaging.drain()
+
+    spent = listed()
+    assert spent.replay_count == dlq.MAX_REPLAYS and not spent.can_replay and spent.can_discard
+    [refused] = dlq.replay(admin, {"dlqIds": [spent.dlq_id]})
+    assert (refused.outcome, refused.reason) == ("refused", spent.replay_blocked_reason)
+
+    [discarded] = dlq.discard(admin, {"dlqIds": [spent.dlq_id]})
+    assert discarded.outcome == "discarded"
+    closed = listed()
+    assert not closed.can_replay and not closed.can_discard
+    [again] = dlq.discard(admin, {"dlqIds": [closed.dlq_id]})
+    assert (again.outcome, again.reason) == ("refused", closed.discard_blocked_reason) == ("refused", "already discarded")
+    [replay_closed] = dlq.replay(admin, {"dlqIds": [closed.dlq_id]})
+    assert (replay_closed.outcome, replay_closed.reason) == ("refused", closed.replay_blocked_reason)

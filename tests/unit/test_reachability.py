@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 
-from backend.adapters.send_queue import lambda_handler
 from backend.errors import DomainError, PermissionDenied, Unauthenticated, ValidationError
 from backend.models.base import utcnow
 from backend.services.channels.email import send as email_send
@@ -15,30 +14,15 @@ from backend.services.channels.sms import send as sms_send
 from backend.services.channels.voice import calls as voice_calls
 from backend.services.channels.whatsapp import send as whatsapp_send
 from backend.services.platform.access import Actor
-from backend.services.contacts.contacts import create_contact, delete_contact, update_contact
+from backend.services.contacts.contacts import delete_contact, update_contact
 from backend.services.messaging.reachability import MAX_CONTACTS, reachability
-from tests.conftest import unique_email, unique_phone
+from tests.unit.people import contact, customer_writes, inbound
 from tests.whatsapp_events import make_wamid, meta_message, sns_event, sns_message, webhook_entry
 
-inbound = lambda_handler("inbound-whatsapp-handler")
 
 
-def customer_writes(phone: str, ts: int) -> None:
-    """The customer's WhatsApp message at `ts` (epoch seconds), through the real inbound pipeline."""
-    entry = webhook_entry(
-        [meta_message("text", wamid=make_wamid(phone[1:]), from_phone=phone[1:], text="hello", ts=ts)],
-        from_phone=phone[1:],
-    )
-    inbound(sns_event(sns_message(entry)), None)
 
 
-def contact(actor, name: str, *, phone: bool = True, email: bool = False, **consent):
-    data = {"name": name, **consent}
-    if phone:
-        data["phone"] = unique_phone()
-    if email:
-        data["email"] = unique_email()
-    return create_contact(actor, data)
 
 
 def by_id(rows):
@@ -88,10 +72,10 @@ def test_email_needs_an_address_and_consent(operator, messaging):
 
 def test_whatsapp_reports_the_window_and_what_free_form_and_templates_need(operator, messaging):
     talking = contact(operator, "Hal Talking")  # wrote a minute ago, no template consent
-    customer_writes(talking.phone, int(time.time()) - 60)
+    customer_writes(talking.phone, ts=int(time.time()) - 60)
     quiet = contact(operator, "Ivy Quiet", optInWhatsApp=True)  # opted in, never wrote
     lapsed = contact(operator, "Jo Lapsed", optInWhatsApp=True)  # wrote 25 hours ago
-    customer_writes(lapsed.phone, int(time.time()) - 25 * 3600)
+    customer_writes(lapsed.phone, ts=int(time.time()) - 25 * 3600)
     ids = [talking.contact_id, quiet.contact_id, lapsed.contact_id]
     now = utcnow()
 
@@ -117,7 +101,7 @@ def test_whatsapp_reports_the_window_and_what_free_form_and_templates_need(opera
 
 def test_whatsapp_opt_out_blocks_everything(operator, messaging):
     stopped = contact(operator, "Kit Stopped", optInWhatsApp=True)
-    customer_writes(stopped.phone, int(time.time()) - 60)
+    customer_writes(stopped.phone, ts=int(time.time()) - 60)
     entry = webhook_entry(
         [meta_message("text", wamid=make_wamid(stopped.phone[1:]), from_phone=stopped.phone[1:], text="STOP", ts=int(time.time()))],
         from_phone=stopped.phone[1:],

@@ -15,8 +15,8 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
 
-import backend.services.channels.sms.delivery  # noqa: F401  (registers the SMS delivery until the outbox imports it)
-from backend.adapters.channels import sms_factory
+from backend.api.channel_door import handle_sns
+from backend.adapters.channels import providers
 from backend.adapters.channels.errors import ProviderError
 from backend.adapters.channels.sms import (
     AwsSmsProvider,
@@ -25,7 +25,6 @@ from backend.adapters.channels.sms import (
     SmsProvider,
     text_message_request,
 )
-from backend.adapters.channels.sms_factory import set_sms_event_sink, sms_provider, use_sms_provider
 from backend.adapters.send_queue import lambda_handler, sqs_record
 from backend.api import sms_api
 from backend.api.http import ApiRequest, invoke
@@ -81,7 +80,7 @@ def delivery(provider_id: str, event_type: str, *, our_id: str | None = None, at
 
 
 def ingest(*messages: str) -> dict:
-    return sms_api.handle_sms_sns_event(sns_event(*messages))
+    return handle_sns("sms", sns_event(*messages))
 
 
 def wait_for(predicate, timeout: float = 3.0) -> None:
@@ -97,14 +96,14 @@ def wait_for(predicate, timeout: float = 3.0) -> None:
 
 @pytest.fixture(autouse=True)
 def fresh_sms_provider():
-    sms_factory.reset_sms_providers()
+    providers.reset_providers()
     yield
-    sms_factory.reset_sms_providers()
+    providers.reset_providers()
 
 
 @pytest.fixture
 def sandbox() -> SandboxSmsProvider:
-    return sms_provider()
+    return providers.SMS.get()
 
 
 @pytest.fixture
@@ -275,7 +274,7 @@ def test_retryable_errors_retry_then_dead_letter(operator, messaging, sandbox, p
 def test_the_live_request_shape_through_the_outbox(operator, subscriber, messaging, monkeypatch):
     monkeypatch.setattr(get_settings(), "sms_configuration_set", "wecare-sms-events")
     client = boto3.client("pinpoint-sms-voice-v2", region_name="us-east-1")
-    use_sms_provider(AwsSmsProvider(client=client))
+    providers.SMS.use(AwsSmsProvider(client=client))
     sent = send_sms(operator, {"contactId": subscriber.contact_id, "body": "Live shape"})
     with Stubber(client) as stub:
         stub.add_response("send_text_message", {"MessageId": "5e4f0a1c-0000-4000-8000-000000000001"}, {
@@ -431,7 +430,7 @@ def test_poison_records_are_rejected_without_blocking_the_batch(operator, messag
     phone = unique_phone()
     event = sns_event("not json", json.dumps({"eventType": "TEXT_DELIVERED"}), inbound_text(phone, "still here"))
     event["Records"].append({"Sns": {}})
-    report = sms_api.handle_sms_sns_event(event)
+    report = handle_sns("sms", event)
     assert report["stored"] == 1 and len(report["rejected"]) == 3
     assert "Message: not valid JSON" in report["rejected"][0]
     assert "messageId" in report["rejected"][1]
@@ -439,19 +438,22 @@ def test_poison_records_are_rejected_without_blocking_the_batch(operator, messag
 
 
 def test_an_unexpected_failure_asks_for_a_redelivery_after_the_rest(operator, messaging, monkeypatch):
-    from backend.services.channels.sms import inbound as inbound_sms
+    import dataclasses
 
-    real = inbound_sms.ingest_sms_event
+    from backend.services.channels import Channel
+    from backend.services.channels.registry import REGISTRY
 
-    def flaky(message, **kwargs):
+    real = REGISTRY[Channel.SMS].ingest
+
+    def flaky(message, published_at):
         if "boom" in message:
             raise RuntimeError("table unavailable")
-        return real(message, **kwargs)
+        return real(message, published_at)
 
-    monkeypatch.setattr(sms_api, "ingest_sms_event", flaky)
+    monkeypatch.setitem(REGISTRY, Channel.SMS, dataclasses.replace(REGISTRY[Channel.SMS], ingest=flaky))
     phone = unique_phone()
     with pytest.raises(RuntimeError, match="SNS will redeliver"):
-        sms_api.handle_sms_sns_event(sns_event(inbound_text(phone, "boom"), inbound_text(phone, "fine")))
+        handle_sns("sms", sns_event(inbound_text(phone, "boom"), inbound_text(phone, "fine")))
     assert [r.body for r in MessageModel.scan()] == ["fine"]  # the other record went through
 
 
@@ -558,7 +560,7 @@ def test_the_sandbox_publishes_successful_then_delivered(sandbox_settings, tmp_p
 
 def test_sandbox_events_drive_the_message_to_delivered(operator, subscriber, messaging):
     events: list[str] = []
-    set_sms_event_sink(events.append)  # collected here, ingested on this thread (moto is not thread-safe)
+    providers.SMS.set_sink(events.append)  # collected here, ingested on this thread (moto is not thread-safe)
     sent = send_sms(operator, {"contactId": subscriber.contact_id, "body": "tracked"})
     messaging.drain()
     wait_for(lambda: len(events) == 2)
@@ -729,16 +731,16 @@ def test_the_dry_run_records_the_live_request_and_logs_no_body(sandbox_settings,
 def test_the_factory_follows_the_send_mode(tmp_path):
     for mode, kind in ((SendMode.SANDBOX, SandboxSmsProvider), (SendMode.DRY_RUN, DryRunSmsProvider),
                        (SendMode.LIVE, AwsSmsProvider)):
-        sms_factory.reset_sms_providers()
-        provider = sms_provider(Settings(data_dir=tmp_path, send_mode=mode))
+        providers.reset_providers()
+        provider = providers.SMS.get(Settings(data_dir=tmp_path, send_mode=mode))
         assert isinstance(provider, kind) and isinstance(provider, SmsProvider)
-        assert sms_provider() is provider  # cached per process
+        assert providers.SMS.get() is provider  # cached per process
 
 
 def test_the_sink_reaches_a_sandbox_already_built(tmp_path):
-    provider = sms_provider(Settings(data_dir=tmp_path))
+    provider = providers.SMS.get(Settings(data_dir=tmp_path))
     sink = [].append
-    set_sms_event_sink(sink)
+    providers.SMS.set_sink(sink)
     assert provider.on_event is sink
-    sms_factory.reset_sms_providers()
-    assert sms_provider(Settings(data_dir=tmp_path)).on_event is None
+    providers.reset_providers()
+    assert providers.SMS.get(Settings(data_dir=tmp_path)).on_event is None

@@ -2,6 +2,8 @@
 statuses that never go backwards, the call log, and the AWS request pinned with Stubber."""
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import random
 import threading
@@ -13,8 +15,7 @@ import phonenumbers
 import pytest
 from botocore.stub import Stubber
 
-import backend.services.channels.voice.delivery  # noqa: F401  (registers the voice delivery with the outbox)
-from backend.adapters.channels import voice_factory
+from backend.adapters.channels import providers
 from backend.adapters.channels.errors import ProviderError
 from backend.adapters.channels.voice import (
     VOICE_IDS,
@@ -26,8 +27,10 @@ from backend.adapters.channels.voice import (
     voice_event,
 )
 from backend.api.http import ApiRequest, invoke
-from backend.api import voice_api
-from backend.api.voice_api import get_call, handle_voice_sns_event, list_calls, place_call
+from backend.api.channel_door import handle_sns
+from backend.services.channels import Channel
+from backend.services.channels.registry import REGISTRY
+from backend.api.voice_api import get_call, list_calls, place_call
 from backend.errors import NotFound, OptedOut, PermissionDenied, Unauthenticated, ValidationError
 from backend.models.audit import AuditLogModel
 from backend.models.base import utcnow
@@ -68,14 +71,14 @@ class EventLog:
 @pytest.fixture
 def voice(messaging):
     """The voice sandbox with no latency, its events recorded, and room in the rate limit for many calls."""
-    voice_factory.reset_voice_providers()
+    providers.reset_providers()
     log = EventLog()
     sandbox = SandboxVoiceProvider(get_settings().model_copy(update={"sandbox_latency_ms": 0}), on_event=log)
-    voice_factory.use_voice_provider(sandbox)
+    providers.VOICE.use(sandbox)
     system_config.write("rateLimit.voice", {"perSecond": 1000, "burst": 1000}, updated_by="test")
     system_config.forget()
     yield sandbox, log
-    voice_factory.reset_voice_providers()
+    providers.reset_providers()
 
 
 def phone_ending(last_four: str) -> str:
@@ -90,7 +93,7 @@ def contact_with(operator, phone: str | None = None, **fields):
 
 
 def apply(*messages: str) -> dict:
-    return handle_voice_sns_event(sns_event(*messages))
+    return handle_sns("voice", sns_event(*messages))
 
 
 def call_row(call) -> VoiceCallModel:
@@ -209,7 +212,7 @@ def test_poison_and_foreign_records_are_counted_and_never_block_the_rest(operato
                           requested_ms=0, context={})
     event = sns_event("not json", sms, json.dumps({"eventType": "VOICE_RINGING"}), unknown, initiated)
     event["Records"].insert(0, {"EventSource": "aws:sns"})
-    report = handle_voice_sns_event(event)
+    report = handle_sns("voice", event)
     assert (report["applied"], report["ignored"], report["skipped"], len(report["rejected"])) == (1, 1, 1, 3)
     assert call_row(call).status == "initiated"
 
@@ -219,14 +222,14 @@ def test_a_record_that_fails_for_another_reason_is_retried_after_the_rest(operat
     call = voice_calls.place_call(operator, {"contactId": contact_with(operator).contact_id, "text": TEXT})
     messaging.drain()
     initiated, ringing, *_ = log.wait_for(4)
-    real = voice_api.ingest_voice_event
+    real = REGISTRY[Channel.VOICE].ingest
 
-    def table_down_for_ringing(message):
+    def table_down_for_ringing(message, published_at):
         if json.loads(message)["eventType"] == "VOICE_RINGING":
             raise RuntimeError("table unavailable")
-        return real(message)
+        return real(message, published_at)
 
-    monkeypatch.setattr(voice_api, "ingest_voice_event", table_down_for_ringing)
+    monkeypatch.setitem(REGISTRY, Channel.VOICE, dataclasses.replace(REGISTRY[Channel.VOICE], ingest=table_down_for_ringing))
     with pytest.raises(RuntimeError, match="1 voice event"):
         apply(ringing, initiated)
     assert call_row(call).status == "initiated"  # the other record was applied
@@ -269,7 +272,7 @@ class Throttled:
 def test_a_dead_lettered_call_fails_and_a_replay_brings_it_back_to_life(operator, admin, voice, messaging):
     sandbox, log = voice
     throttled = Throttled()
-    voice_factory.use_voice_provider(throttled)
+    providers.VOICE.use(throttled)
     call = voice_calls.place_call(operator, {"contactId": contact_with(operator).contact_id, "text": TEXT})
     messaging.drain()
     row = call_row(call)
@@ -277,7 +280,7 @@ def test_a_dead_lettered_call_fails_and_a_replay_brings_it_back_to_life(operator
     assert (row.status, row.errorCode) == ("failed", "THROTTLED")
     assert MessageModel.get(row.messageId).status == "DEAD"
 
-    voice_factory.use_voice_provider(sandbox)
+    providers.VOICE.use(sandbox)
     result, = dlq.replay(admin, {"dlqIds": [DLQMessageModel.get(f"voice#{row.messageId}").dlqId]})
     assert result.outcome == "replayed"
     messaging.drain()
@@ -547,20 +550,20 @@ def test_sandbox_failure_rate_follows_the_settings(tmp_path):
 
 def test_the_factory_picks_the_provider_by_send_mode_and_wires_the_sink(tmp_path):
     settings = get_settings().model_copy(update={"data_dir": tmp_path, "sandbox_latency_ms": 0})
-    voice_factory.reset_voice_providers()
+    providers.reset_providers()
     try:
-        sandbox = voice_factory.voice_provider(settings)
-        assert isinstance(sandbox, SandboxVoiceProvider) and voice_factory.voice_provider() is sandbox
+        sandbox = providers.VOICE.get(settings)
+        assert isinstance(sandbox, SandboxVoiceProvider) and providers.VOICE.get() is sandbox
         log = EventLog()
-        voice_factory.set_voice_event_sink(log)
+        providers.VOICE.set_sink(log)
         sandbox.send_voice("+447700900123", "Hi", text_type="TEXT", voice_id="AMY", origination="o",
                            configuration_set=None, message_id="m")
         assert len(log.wait_for(4)) == 4
-        voice_factory.reset_voice_providers()
-        assert isinstance(voice_factory.voice_provider(settings.model_copy(update={"send_mode": SendMode.DRY_RUN})),
+        providers.reset_providers()
+        assert isinstance(providers.VOICE.get(settings.model_copy(update={"send_mode": SendMode.DRY_RUN})),
                           DryRunVoiceProvider)
-        voice_factory.reset_voice_providers()
-        assert isinstance(voice_factory.voice_provider(settings.model_copy(update={"send_mode": SendMode.LIVE})),
+        providers.reset_providers()
+        assert isinstance(providers.VOICE.get(settings.model_copy(update={"send_mode": SendMode.LIVE})),
                           AwsVoiceProvider)
     finally:
-        voice_factory.reset_voice_providers()
+        providers.reset_providers()

@@ -33,7 +33,7 @@ def test_a_new_number_becomes_a_contact_with_its_profile_name_and_an_open_window
     assert contact.unreadCount == 1 and contact.lastPreview == "Hi there" and contact.lastInboundAt is not None
     conversations = messages.inbox(operator, q="Priya")
     assert [c.contact_id for c in conversations] == [contact.contactId]
-    assert conversations[0].window_closes_at() > contact.lastInboundAt
+    assert conversations[0].window_closes_at > contact.lastInboundAt
 
 
 def test_redelivered_events_are_stored_once(messaging, viewer):
@@ -92,10 +92,10 @@ class FailingFetch:
 def test_a_failed_media_fetch_keeps_the_message_and_is_retried(messaging, viewer):
     from datetime import timedelta
 
-    from backend.adapters.channels.factory import use_whatsapp_provider
+    from backend.adapters.channels import providers
 
     flaky = FailingFetch(messaging.provider)
-    use_whatsapp_provider(flaky)
+    providers.WHATSAPP.use(flaky)
     phone = unique_phone()
     wamid = make_wamid(phone[1:], "doc")
     deliver(webhook_entry([meta_message("document", wamid=wamid, from_phone=phone[1:], text="contract", ts=int(time.time()))], from_phone=phone[1:]))

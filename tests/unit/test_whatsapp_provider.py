@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
 
-from backend.adapters.channels import factory
+from backend.adapters.channels import providers
 from backend.adapters.channels.errors import ProviderError, classify_client_error, classify_exception
 from backend.adapters.channels.whatsapp import (
     AwsWhatsAppProvider,
@@ -432,30 +432,30 @@ def test_sandbox_inbound_text_uses_the_same_envelope(settings):
 
 @pytest.fixture
 def fresh_factory():
-    factory.reset_providers()
+    providers.reset_providers()
     yield
-    factory.reset_providers()
+    providers.reset_providers()
 
 
 def test_factory_picks_the_provider_by_send_mode_and_caches_it(settings, fresh_factory):
-    sandbox = factory.whatsapp_provider(settings)
-    assert isinstance(sandbox, SandboxWhatsAppProvider) and factory.whatsapp_provider(settings) is sandbox
+    sandbox = providers.WHATSAPP.get(settings)
+    assert isinstance(sandbox, SandboxWhatsAppProvider) and providers.WHATSAPP.get(settings) is sandbox
     log = EventLog(expected=2)
-    factory.set_sandbox_event_sink(log)
+    providers.WHATSAPP.set_sink(log)
     sandbox.send(TEXT, origination=PHONE_ID, idempotency_key="msg-1")
     assert [s["status"] for s in log.statuses()] == ["sent", "delivered"]
 
-    factory.reset_providers()
-    assert isinstance(factory.whatsapp_provider(settings.model_copy(update={"send_mode": SendMode.DRY_RUN})),
+    providers.reset_providers()
+    assert isinstance(providers.WHATSAPP.get(settings.model_copy(update={"send_mode": SendMode.DRY_RUN})),
                       DryRunWhatsAppProvider)
-    factory.reset_providers()
-    live = factory.whatsapp_provider(settings.model_copy(update={"send_mode": SendMode.LIVE}))
+    providers.reset_providers()
+    live = providers.WHATSAPP.get(settings.model_copy(update={"send_mode": SendMode.LIVE}))
     assert isinstance(live, AwsWhatsAppProvider) and isinstance(live, WhatsAppProvider)
 
 
 def test_factory_media_store_follows_media_bucket(settings, tmp_path, fresh_factory):
-    local = factory.media_store(settings)
+    local = providers.media_store(settings)
     assert isinstance(local, LocalMediaStore) and local.root == (tmp_path / "media").resolve()
-    factory.reset_providers()
-    s3 = factory.media_store(settings.model_copy(update={"media_bucket": BUCKET}))
+    providers.reset_providers()
+    s3 = providers.media_store(settings.model_copy(update={"media_bucket": BUCKET}))
     assert isinstance(s3, S3MediaStore) and s3.bucket == BUCKET

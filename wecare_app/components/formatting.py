@@ -35,3 +35,15 @@ def shorten(text: str, limit: int) -> str:
     """`text` on one line (runs of white space folded), cut with an ellipsis to at most `limit` characters."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def duration(seconds: float) -> str:
+    """'42 min', '1 h 05 min'."""
+    minutes = max(0, int(seconds // 60))
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+def initials(name: str) -> str:
+    """Up to two letters or digits for an avatar: 'Ann Lee' → 'AL', '<Max>' → 'M', '' → '?'."""
+    words = ["".join(ch for ch in word if ch.isalnum()) for word in name.split()]
+    return "".join(word[0] for word in words if word)[:2].upper() or "?"

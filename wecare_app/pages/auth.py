@@ -5,7 +5,7 @@ import reflex as rx
 
 from backend.errors import DomainError
 from backend.services.platform import users
-from wecare_app.pages.layout import field_error, signed_in_page
+from wecare_app.pages.layout import add_signed_in_page, field_error, signed_in_page
 from wecare_app.state.feedback import error_toast, field_errors
 from wecare_app.state.session_state import SessionState
 
@@ -21,22 +21,32 @@ class LoginState(SessionState):
     error: str = ""
     busy: bool = False
 
-    @rx.event
-    def redirect_if_signed_in(self):
-        if self.actor().is_authenticated:
+    @rx.event(background=True)
+    async def redirect_if_signed_in(self):
+        if await self.signed_in():
             return rx.redirect("/")
         return None
 
-    @rx.event
-    def submit(self, form: dict):
-        self.error = ""
+    @rx.event(background=True)
+    async def submit(self, form: dict):
+        async with self:
+            if self.busy:
+                return None  # one sign-in at a time per tab: a double submit must not hash twice
+            self.error = ""
+            self.busy = True
         try:
-            signed_in = users.sign_in(form.get("email", ""), form.get("password", ""))
+            # argon2 takes ~64 MiB and tens of milliseconds: always on a worker thread
+            signed_in = await self.offload(users.sign_in, form.get("email", ""), form.get("password", ""))
         except DomainError as error:
-            self.error = error.message
+            async with self:
+                self.error = error.message
+                self.busy = False
             return None
-        self._start(signed_in)
-        return rx.redirect(_safe_next(self.router.page.params.get("next")))
+        async with self:
+            self._start(signed_in)
+            self.busy = False
+            target = _safe_next(self.router.url.query_parameters.get("next"))
+        return rx.redirect(target)
 
 
 def login_page() -> rx.Component:
@@ -59,7 +69,7 @@ def login_page() -> rx.Component:
                         rx.callout(LoginState.error, icon="triangle-alert", color_scheme="red", size="1", width="100%", id="login-error"),
                         rx.fragment(),
                     ),
-                    rx.button("Sign in", type="submit", width="100%", size="3", id="login-submit"),
+                    rx.button("Sign in", type="submit", width="100%", size="3", id="login-submit", loading=LoginState.busy),
                     spacing="3",
                     width="100%",
                 ),
@@ -77,18 +87,21 @@ def login_page() -> rx.Component:
 class ProfileState(SessionState):
     errors: dict[str, str] = {}
 
-    @rx.event
-    def change_password(self, form: dict):
-        self.errors = {}
-        if form.get("new_password") != form.get("confirm_password"):
-            self.errors = {"confirmPassword": "does not match the new password"}
-            return None
+    @rx.event(background=True)
+    async def change_password(self, form: dict):
+        async with self:
+            self.errors = {}
+            if form.get("new_password") != form.get("confirm_password"):
+                self.errors = {"confirmPassword": "does not match the new password"}
+                return None
         try:
-            signed_in = users.change_own_password(self.actor(), form.get("current_password", ""), form.get("new_password", ""))
+            signed_in = await self.run(users.change_own_password, form.get("current_password", ""), form.get("new_password", ""))
         except DomainError as error:
-            self.errors = field_errors(error)
+            async with self:
+                self.errors = field_errors(error)
             return error_toast(error)
-        self._start(signed_in)
+        async with self:
+            self._start(signed_in)
         return [rx.toast.success("Password changed. Your other sessions have been signed out."), rx.redirect("/profile")]
 
 
@@ -153,4 +166,4 @@ def auth_callback_page() -> rx.Component:
 def register(app: rx.App) -> None:
     app.add_page(login_page, route="/login", title="Sign in · WECARE", on_load=LoginState.redirect_if_signed_in)
     app.add_page(auth_callback_page, route="/auth/callback", title="Signing in · WECARE", on_load=rx.redirect("/login"))
-    app.add_page(profile_page, route="/profile", title="Profile · WECARE", on_load=SessionState.require_session)
+    add_signed_in_page(app, profile_page, route="/profile", title="Profile")

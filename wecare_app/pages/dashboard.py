@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from wecare_app.state.session_state import SessionState
+from wecare_app.pages.layout import add_signed_in_page
 
 
 def home_page() -> rx.Component:
@@ -11,4 +11,4 @@ def home_page() -> rx.Component:
 
 
 def register(app: rx.App) -> None:
-    app.add_page(home_page, route="/", title="WECARE", on_load=[SessionState.require_session, rx.redirect("/inbox")])
+    add_signed_in_page(app, home_page, route="/", title="Home", on_load=rx.redirect("/inbox"))

@@ -15,13 +15,21 @@ def signed_in_page(title: str, *children: rx.Component, actions=None, subtitle=N
             *children,
             role=SessionState.user_role,
             user_name=SessionState.user_name,
-            current_path=SessionState.router.page.path,
+            current_path=SessionState.router.url.path,
             on_sign_out=SessionState.sign_out,
             actions=actions,
             subtitle=subtitle,
         ),
         rx.center(rx.spinner(size="3"), height="100vh"),
     )
+
+
+def add_signed_in_page(app: rx.App, page, *, route: str, title: str, on_load=()) -> None:
+    """Register a signed-in page: `require_session` runs first on every load (unknown, expired or revoked
+    sessions go to /login), then the page's own loaders. The page function builds its body with
+    `signed_in_page`, which draws the shell once the session is known."""
+    loads = list(on_load) if isinstance(on_load, (list, tuple)) else [on_load]
+    app.add_page(page, route=route, title=f"{title} · WECARE", on_load=[SessionState.require_session, *loads])
 
 
 def writers_only(component: rx.Component) -> rx.Component:

@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 
 import reflex as rx
 
-from backend.errors import DomainError
+from backend.errors import DomainError, ValidationError
 from backend.services.messaging import messages
 from backend.services.messaging.schemas import Message
 from wecare_app.components.controls import (
@@ -22,7 +22,7 @@ from wecare_app.components.controls import (
 )
 from wecare_app.components.formatting import CHANNEL_COLORS, CHANNEL_LABELS, shorten, utc_stamp
 from wecare_app.components.shell import empty_state
-from wecare_app.pages.layout import signed_in_page, writers_only
+from wecare_app.pages.layout import add_signed_in_page, signed_in_page, writers_only
 from wecare_app.state.feedback import error_toast
 from wecare_app.state.paging import TokenPaging
 from wecare_app.state.session_state import SessionState
@@ -80,6 +80,21 @@ def message_row(message: Message) -> dict[str, str]:
     }
 
 
+def _service_filters(query: dict[str, str]) -> dict:
+    """The service's filters from a snapshot of the controls; a malformed day is a ValidationError."""
+    try:
+        day = date.fromisoformat(query["day"]) if query["day"] else None
+    except ValueError:
+        raise ValidationError("The day is not a valid date.", field="day") from None
+    return {
+        "day": day,
+        "channel": None if query["channel"] == ALL else query["channel"],
+        "direction": None if query["direction"] == ALL else query["direction"],
+        "status": None if query["status"] == ALL else query["status"],
+        "q": query["query"].strip(),
+    }
+
+
 class MessageLogState(TokenPaging, SessionState):
     query: str = ""
     channel: str = ALL
@@ -87,7 +102,6 @@ class MessageLogState(TokenPaging, SessionState):
     status: str = ALL
     day: str = ""  # YYYY-MM-DD from the date input; empty means the last 31 days
     rows: list[dict[str, str]] = []
-    loading: bool = True
     exporting: bool = False
 
     @rx.var
@@ -98,100 +112,78 @@ class MessageLogState(TokenPaging, SessionState):
     def period(self) -> str:
         return f"on {self.day}" if self.day else f"in the last {messages.LOG_DAYS_BACK} days"
 
-    @rx.event
-    def search(self, value: str):
-        self.query = value
-        return self._restart()
+    @rx.event(background=True)
+    async def search(self, value: str):
+        return await self._filter_by(query=value)
 
-    @rx.event
-    def set_channel(self, value: str):
-        self.channel = value
-        return self._restart()
+    @rx.event(background=True)
+    async def set_channel(self, value: str):
+        return await self._filter_by(channel=value)
 
-    @rx.event
-    def set_direction(self, value: str):
-        self.direction = value
-        return self._restart()
+    @rx.event(background=True)
+    async def set_direction(self, value: str):
+        return await self._filter_by(direction=value)
 
-    @rx.event
-    def set_status(self, value: str):
-        self.status = value
-        return self._restart()
+    @rx.event(background=True)
+    async def set_status(self, value: str):
+        return await self._filter_by(status=value)
 
-    @rx.event
-    def set_day(self, value: str):
-        self.day = value or ""
-        return self._restart()
+    @rx.event(background=True)
+    async def set_day(self, value: str):
+        return await self._filter_by(day=value or "")
 
-    @rx.event
-    def clear_filters(self):
-        self.query, self.day = "", ""
-        self.channel = self.direction = self.status = ALL
-        return self._restart()
+    @rx.event(background=True)
+    async def clear_filters(self):
+        return await self._filter_by(query="", day="", channel=ALL, direction=ALL, status=ALL)
 
-    @rx.event
-    def export(self):
-        if self.exporting:
-            return
-        self.exporting = True
-        yield
+    @rx.event(background=True)
+    async def export(self):
+        """The filtered log as a CSV download, built on a worker thread; clicks while it runs do nothing."""
+        async with self:
+            if self.exporting:
+                return None
+            self.exporting = True
+            query = self._page_query()
         try:
-            csv_text, count = messages.export_csv(self.actor(), **self._filters())
+            csv_text, count = await self.run(messages.export_csv, **_service_filters(query))
+        except DomainError as error:
+            return error_toast(error)
+        finally:
+            async with self:
+                self.exporting = False
+        if count == 0:
+            return rx.toast.info("No messages match these filters; nothing to export.")
+        stamp = query["day"] or datetime.now(timezone.utc).date().isoformat()
+        note = f" (the export stops at {messages.EXPORT_MAX:,} rows)" if count >= messages.EXPORT_MAX else ""
+        return [
+            rx.download(data=csv_text, filename=f"messages-{stamp}.csv", mime_type="text/csv"),
+            rx.toast.success(f"Exported {count:,} message{'s' if count != 1 else ''}{note}."),
+        ]
+
+    @rx.event(background=True)
+    async def delete(self, message_id: str):
+        try:
+            await self.run(messages.delete_message, message_id, via="ui")
         except DomainError as error:
             yield error_toast(error)
             return
-        except ValueError:
-            yield rx.toast.error("The day is not a valid date.")
-            return
-        finally:
-            self.exporting = False
-        if count == 0:
-            yield rx.toast.info("No messages match these filters; nothing to export.")
-            return
-        stamp = self.day or datetime.now(timezone.utc).date().isoformat()
-        note = f" (the export stops at {messages.EXPORT_MAX:,} rows)" if count >= messages.EXPORT_MAX else ""
-        yield rx.download(data=csv_text, filename=f"messages-{stamp}.csv", mime_type="text/csv")
-        yield rx.toast.success(f"Exported {count:,} message{'s' if count != 1 else ''}{note}.")
+        yield rx.toast.success("Message deleted.")
+        reloaded = await self._refresh()  # the page on screen again, without the deleted message
+        if reloaded is not None:
+            yield reloaded
 
-    @rx.event
-    def delete(self, message_id: str):
-        try:
-            messages.delete_message(self.actor(), message_id, via="ui")
-        except DomainError as error:
-            return error_toast(error)
-        reload = self._fetch()
-        return [rx.toast.success("Message deleted."), *([reload] if reload is not None else [])]
+    def _page_query(self) -> dict[str, str]:
+        return {"query": self.query, "channel": self.channel, "direction": self.direction, "status": self.status, "day": self.day}
 
-    def _filters(self) -> dict:
-        """The service's filters from the controls; raises ValueError for a malformed day."""
-        return {
-            "day": date.fromisoformat(self.day) if self.day else None,
-            "channel": None if self.channel == ALL else self.channel,
-            "direction": None if self.direction == ALL else self.direction,
-            "status": None if self.status == ALL else self.status,
-            "q": self.query.strip(),
-        }
+    async def _load_page(self, query: dict[str, str], token: str):
+        return await self.run(messages.message_log, limit=PAGE_SIZE, next_token=token or None, **_service_filters(query))
 
-    def _fetch(self):
-        actor = self.actor()
-        if not actor.is_authenticated:
-            return None  # require_session is already redirecting to /login
-        self.loading = True
-        try:
-            page = messages.message_log(
-                actor, limit=PAGE_SIZE, next_token=self.current_token or None, **self._filters()
-            )
-        except (DomainError, ValueError) as error:
-            self.loading = False
-            self.rows = []
-            self.next_token = ""
-            if isinstance(error, DomainError):
-                return error_toast(error)
-            return rx.toast.error("The day is not a valid date.")
+    def _show_page(self, page) -> None:
         self.rows = [message_row(m) for m in page.items]
-        self.next_token = page.next_token or ""
-        self.loading = False
-        return None
+
+    def _page_failed(self, error: DomainError) -> None:
+        self.rows = []
+        self.next_token = ""
 
 
 # ---------------------------------------------------------------- components
@@ -349,9 +341,4 @@ def messages_log_page() -> rx.Component:
 
 
 def register(app: rx.App) -> None:
-    app.add_page(
-        messages_log_page,
-        route="/messages",
-        title="Message log · WECARE",
-        on_load=[SessionState.require_session, MessageLogState.load],
-    )
+    add_signed_in_page(app, messages_log_page, route="/messages", title="Message log", on_load=MessageLogState.load)

@@ -11,6 +11,7 @@ import contextlib
 import logging
 
 from backend.runtime.change_feed import MessageChange
+from wecare_app.state.session_state import forget_event_actor
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,9 @@ async def follow_changes(state, page_prefix: str, on_batch, *, tick: float = 30.
                 if state.follow_generation != generation or not state.router.url.path.startswith(page_prefix):
                     return
             last_refresh = loop.time()
+            forget_event_actor()  # each batch checks the session again: a revoked one ends the loop
+            if not await state.signed_in():
+                return
             await on_batch(batch)
     finally:
         subscription.close()

@@ -1,7 +1,9 @@
 """Choosing an approved WhatsApp template and filling in its parameters, on any page that sends one.
 
 A mixin (`mixin=True`, like `TokenPaging`): each state that lists it gets its own copy of the vars and
-handlers. `selected_template` is what the page shows; `_template_request()` is the send request's content.
+handlers; the state must also be a SessionState. `selected_template` is what the page shows;
+`_template_request()` is the send request's content. The catalogue is read off the event loop by
+`await self._load_template_options()` from the page's background loader (never under the state lock).
 """
 from __future__ import annotations
 
@@ -25,15 +27,18 @@ class TemplatePicker(rx.State, mixin=True):
         """The choice as it is now (event handlers read this, not the computed var)."""
         return next((t for t in self.template_options if t["key"] == self.template_key), {})
 
-    def _load_template_options(self, actor) -> None:
-        """The approved templates, read once per page state; a refused read leaves the picker empty."""
-        if self.template_options:
+    async def _load_template_options(self) -> None:
+        """The approved templates, read once per page state (a first read may sync them from WhatsApp); a
+        refused read leaves the picker empty. Call it from a background event, outside `async with self`."""
+        if self.template_options:  # a snapshot is enough: a second read would only return the same catalogue
             return
         try:
-            catalogue = templates.list_templates(actor)
+            catalogue = await self.run(templates.list_templates)
         except DomainError:
             return
-        self.template_options = [_option(t) for t in catalogue.items if t.status == "APPROVED"]
+        options = [_option(t) for t in catalogue.items if t.status == "APPROVED"]
+        async with self:
+            self.template_options = options
 
     def _template_request(self) -> dict:
         """The chosen template with its parameters, as the WhatsApp send service takes it."""

@@ -13,6 +13,8 @@ from datetime import datetime
 from backend.errors import Conflict, NotFound, ValidationError
 from backend.models.base import utcnow
 from backend.models.contact import LIVE_PARTITION, ChannelConsents, ConsentRecord, ContactModel, ContactUniqueKey
+from backend.services.channels import CHANNELS as CATALOG
+from backend.services.channels.rules import consent_state, reason_of, send_refusal, window_closes_at
 from backend.services.storage import page_tokens
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.audit import audit_row, resource_history
@@ -28,6 +30,7 @@ from backend.services.contacts.fields import (
 from backend.services.contacts.schemas import (
     CHANNELS,
     CONSENT_FIELDS,
+    ChannelStatus,
     ConsentState,
     Contact,
     ContactCreate,
@@ -117,7 +120,29 @@ def to_contact(row: ContactModel) -> Contact:
         created_at=row.createdAt,
         updated_at=row.updatedAt,
         created_via=row.createdVia,
+        channels=channel_statuses(row, utcnow()),
+        window_closes_at=window_closes_at(row.lastInboundAt),
     )
+
+
+def channel_statuses(row: ContactModel, now: datetime) -> dict[str, ChannelStatus]:
+    """Each channel's verdict for the contact, from the one rule function the send services run."""
+    statuses = {}
+    for info in CATALOG.values():
+        address = row.email if info.address == "email" else row.phone
+        opted_out = consent_state(row, info.channel).opted_out
+        if not address:
+            missing = "no email address" if info.address == "email" else "no phone number"
+            statuses[info.channel.value] = ChannelStatus(opted_out=opted_out, reason=missing)
+            continue
+        business = send_refusal(row, info.channel, now=now, free_form=False)
+        reply = send_refusal(row, info.channel, now=now, free_form=True)
+        first = business or reply
+        statuses[info.channel.value] = ChannelStatus(
+            opted_out=opted_out, can_send=business is None, can_reply=reply is None,
+            reason=reason_of(first) if first is not None else None,
+        )
+    return statuses
 
 
 def index_for_search(row: ContactModel) -> None:

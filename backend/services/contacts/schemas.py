@@ -6,10 +6,12 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from pydantic.alias_generators import to_camel
 
+from backend.services.channels import CHANNELS as _CATALOG
 from backend.services.platform.api_model import ApiModel as _Api
 
-CHANNELS = ("whatsapp", "sms", "email")
-CONSENT_FIELDS = {"whatsapp": "optInWhatsApp", "sms": "optInSms", "email": "optInEmail"}
+# The consent records a contact carries and the opt-in flag of each (from the channel catalog).
+CONSENT_FIELDS = {i.consent.record: i.consent.opt_in_field for i in _CATALOG.values() if i.consent.opt_in_field}
+CHANNELS = tuple(CONSENT_FIELDS)
 
 
 class ContactCreate(_Api):
@@ -42,6 +44,16 @@ class ConsentState(_Api):
     source: str
 
 
+class ChannelStatus(_Api):
+    """Whether the business may message the contact on one channel now, and why not: the views carry the rule's
+    verdict so no page works it out again."""
+
+    opted_out: bool = False  # the customer's own opt-out; only they can lift it
+    can_send: bool = False  # a business-initiated message (on WhatsApp: a template)
+    can_reply: bool = False  # a free-form reply (on WhatsApp: only inside the 24-hour window)
+    reason: str | None = None  # why not can_send (or, on WhatsApp, why not can_reply when can_send)
+
+
 class Contact(_Api):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
@@ -58,6 +70,8 @@ class Contact(_Api):
     created_at: datetime
     updated_at: datetime
     created_via: str | None = None
+    channels: dict[str, ChannelStatus] = Field(default_factory=dict)  # per channel of the catalog
+    window_closes_at: datetime | None = None  # WhatsApp's 24-hour window (None: the customer never wrote)
 
     def to_api(self) -> dict:
         return self.model_dump(mode="json", by_alias=True)

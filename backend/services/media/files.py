@@ -5,7 +5,7 @@ import hashlib
 import time
 import uuid
 
-from backend.adapters.channels.factory import media_store
+from backend.adapters.channels import providers
 from backend.errors import NotFound, ValidationError
 from backend.models.base import utcnow
 from backend.models.messaging import MediaFileModel
@@ -62,7 +62,7 @@ def upload(actor: Actor, filename: str, data: bytes, mime_type: str) -> MediaFil
     mime = check_media(kind, mime_type, len(data), field="file")
     file_id = uuid.uuid4().hex
     key = f"uploads/{file_id}"
-    media_store().put(key, data, mime)
+    providers.media_store().put(key, data, mime)
     row = new_media_row(file_id=file_id, mime_type=mime, data=data, storage_key=key, filename=(filename or "")[:MAX_FILENAME] or None)
     work = UnitOfWork()
     work.save(row, MediaFileModel.fileId.does_not_exist())
@@ -100,10 +100,10 @@ def open_media_link(file_id: str, expires: str, signature: str, now: float | Non
     if expires_at < (now or time.time()) or not server_signer().text_signed(f"media:{file_id}:{expires_at}", signature):
         raise NotFound("No such media file (the link is invalid or expired).", field="fileId")
     row = media_row(file_id)
-    return to_media_file(row), media_store().get(row.storageKey)
+    return to_media_file(row), providers.media_store().get(row.storageKey)
 
 
 def read_media(actor: Actor, file_id: str) -> tuple[MediaFile, bytes]:
     require(actor, Operation.MEDIA_READ)
     row = media_row(file_id)
-    return to_media_file(row), media_store().get(row.storageKey)
+    return to_media_file(row), providers.media_store().get(row.storageKey)

@@ -6,11 +6,11 @@ send recorded after the failure), the entry is closed as delivered and nothing i
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, computed_field, model_validator
 
 from backend.errors import NotFound, ValidationError
+from backend.services.channels import CHANNEL_NAMES, Channel
 from backend.models.base import utcnow
 from backend.models.messaging import PENDING_SEND, DLQMessageModel, MessageModel, StatusChange
 from backend.services.platform.access import Actor, Operation, require
@@ -22,8 +22,24 @@ from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict
 from backend.services.platform.validation import parse_input
 
 MAX_REPLAYS = 5
-QUEUES = ("whatsapp", "sms", "email", "voice")
+QUEUES = CHANNEL_NAMES  # one dead-letter queue per channel of the catalog
 TRANSIENT_CODES = {"THROTTLED", "PROVIDER_UNAVAILABLE"}
+
+
+def replay_refusal(state: str, replay_count: int) -> str | None:
+    """Why an entry in `state`, replayed `replay_count` times, may not be replayed; None when it may. The one
+    rule: `replay_one` refuses by it, the schedule skips by it, and `DeadLetter.can_replay` shows it. (A replay
+    may still find the message gone, or the entry changed meanwhile: those it can only tell when it tries.)"""
+    if state != "waiting":
+        return f"already {state}"
+    if replay_count >= MAX_REPLAYS:
+        return f"replayed {MAX_REPLAYS} times already; discard it"
+    return None
+
+
+def discard_refusal(state: str) -> str | None:
+    """Why an entry in `state` may not be discarded; None when it may (only a waiting entry is closed)."""
+    return None if state == "waiting" else f"already {state}"
 
 
 class DeadLetter(ApiView):
@@ -40,6 +56,27 @@ class DeadLetter(ApiView):
     last_replay_at: datetime | None = None
     last_replay_by: str | None = None
     payload: dict
+
+    # What may be done with it, by the rules `replay` and `discard` apply, so that no client works them out.
+    @computed_field  # JSON: replayBlockedReason
+    @property
+    def replay_blocked_reason(self) -> str | None:
+        return replay_refusal(self.state, self.replay_count)
+
+    @computed_field  # JSON: canReplay
+    @property
+    def can_replay(self) -> bool:
+        return self.replay_blocked_reason is None
+
+    @computed_field  # JSON: discardBlockedReason
+    @property
+    def discard_blocked_reason(self) -> str | None:
+        return discard_refusal(self.state)
+
+    @computed_field  # JSON: canDiscard
+    @property
+    def can_discard(self) -> bool:
+        return self.discard_blocked_reason is None
 
 
 def to_dead_letter(row: DLQMessageModel) -> DeadLetter:
@@ -108,7 +145,7 @@ def _row(dlq_id: str) -> DLQMessageModel:
 class DlqAction(ApiModel):
     dlq_ids: list[str] = Field(default_factory=list, max_length=500)
     all: bool = False
-    queue: Literal["whatsapp", "sms", "email", "voice"] | None = None
+    queue: Channel | None = None
 
     @model_validator(mode="after")
     def _something_chosen(self):
@@ -137,10 +174,9 @@ def replay(actor: Actor, data: DlqAction | dict, *, via: str = "api") -> list[Dl
 
 def replay_one(actor: Actor, dlq_id: str, *, via: str = "api") -> DlqResult:
     entry = _row(dlq_id)
-    if entry.state != "waiting":
-        return DlqResult(dlq_id=dlq_id, outcome="refused", reason=f"already {entry.state}")
-    if int(entry.replayCount or 0) >= MAX_REPLAYS:
-        return DlqResult(dlq_id=dlq_id, outcome="refused", reason=f"replayed {MAX_REPLAYS} times already; discard it")
+    blocked = replay_refusal(entry.state, int(entry.replayCount or 0))
+    if blocked is not None:
+        return DlqResult(dlq_id=dlq_id, outcome="refused", reason=blocked)
     try:
         message = MessageModel.get(entry.messageId, consistent_read=True)
     except MessageModel.DoesNotExist:
@@ -200,6 +236,10 @@ def discard(actor: Actor, data: DlqAction | dict, *, via: str = "api") -> list[D
     results = []
     for dlq_id in _chosen(actor, request):
         entry = _row(dlq_id)
+        blocked = discard_refusal(entry.state)
+        if blocked is not None:
+            results.append(DlqResult(dlq_id=dlq_id, outcome="refused", reason=blocked))
+            continue
         now = utcnow()
         work = UnitOfWork()
         _close(work, entry, "discarded", actor, now)
@@ -222,6 +262,6 @@ def scheduled_replay(min_age: timedelta = timedelta(minutes=5)) -> list[DlqResul
     results = []
     for queue in QUEUES:
         for row in DLQMessageModel.by_queue.query(queue, DLQMessageModel.failedAt <= cutoff):
-            if row.is_live() and row.state == "waiting" and row.errorCode in TRANSIENT_CODES and int(row.replayCount or 0) < MAX_REPLAYS:
+            if row.is_live() and row.errorCode in TRANSIENT_CODES and replay_refusal(row.state, int(row.replayCount or 0)) is None:
                 results.append(replay_one(SCHEDULER, row.dlqId, via="schedule"))
     return results

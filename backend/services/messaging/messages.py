@@ -14,6 +14,7 @@ from backend.services.storage import page_tokens
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.audit import audit_row
 from backend.services.storage.batch_reads import rows_by_key
+from backend.services.channels import CHANNEL_NAMES
 from backend.services.contacts.contacts import live_contact_row
 from backend.services.messaging.schemas import Conversation, Message, Page, to_conversation, to_message
 from backend.services.storage.unit_of_work import UnitOfWork
@@ -22,7 +23,6 @@ PAGE_MAX = 200
 LOG_DAYS_BACK = 31
 EXPORT_MAX = 10_000
 _MESSAGE_ID = re.compile(r"^[0-9a-f]{32}$")
-CHANNELS = ("whatsapp", "sms", "email", "voice")
 
 
 def _check_limit(limit: int) -> None:
@@ -54,7 +54,7 @@ def inbox(
     """
     require(actor, Operation.MESSAGES_READ)
     _check_limit(limit)
-    _check_choice("channel", channel, CHANNELS)
+    _check_choice("channel", channel, CHANNEL_NAMES)
     needle = q.strip().casefold()
 
     def wanted(row: ContactModel) -> bool:
@@ -170,7 +170,7 @@ def message_log(
     """Every message, newest first, a day at a time (the byDay index) going back up to a month."""
     require(actor, Operation.MESSAGES_READ)
     _check_limit(limit)
-    _check_choice("channel", channel, CHANNELS)
+    _check_choice("channel", channel, CHANNEL_NAMES)
     _check_choice("direction", direction, ("inbound", "outbound"))
     query_tag = "|".join(str(x) for x in (day, channel, direction, status, q))
     keys = ("messageId", "day", "createdAt")

@@ -7,7 +7,6 @@ retry dead-letters it. `sweep_stale` re-enqueues rows a crash left behind.
 """
 from __future__ import annotations
 
-import importlib
 import logging
 import random
 from dataclasses import dataclass
@@ -30,28 +29,6 @@ from backend.settings import get_settings
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 300.0
-
-
-class ChannelDelivery(Protocol):
-    """How one channel hands a message row to its provider."""
-
-    def sender_id(self, row: MessageModel) -> str: ...
-
-    def deliver(self, row: MessageModel) -> str:
-        """Send; return the provider's message id, or raise ProviderError."""
-
-
-_deliveries: dict[str, Callable[[], ChannelDelivery]] = {}
-
-
-def register_delivery(channel: str, factory: Callable[[], ChannelDelivery]) -> None:
-    _deliveries[channel] = factory
-
-
-def delivery_for(channel: str) -> ChannelDelivery:
-    if channel not in _deliveries:
-        importlib.import_module(f"backend.services.channels.{channel}.delivery")  # each registers itself on import
-    return _deliveries[channel]()
 
 
 # ---------------------------------------------------------------- enqueue
@@ -103,7 +80,17 @@ class Outcome:
     detail: str = ""
 
 
-def deliver(channel: str, message_id: str) -> Outcome:
+class ChannelDelivery(Protocol):
+    """How one channel hands a claimed row to its provider (the registry's `delivery` of the row's channel)."""
+
+    def sender_id(self, row: MessageModel) -> str: ...
+
+    def deliver(self, row: MessageModel) -> str: ...
+
+
+def deliver(channel: str, message_id: str, delivery_for: Callable[[str], ChannelDelivery]) -> Outcome:
+    """Deliver one queued message through `delivery_for(row.channel)` (the channel registry's, passed in by the
+    queue door so the outbox never imports the channels that import it)."""
     try:
         row = MessageModel.get(message_id, consistent_read=True)
     except MessageModel.DoesNotExist:

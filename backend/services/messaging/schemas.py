@@ -1,15 +1,15 @@
 """Messages and conversations as they cross the service boundary, and the status rules they follow."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pydantic import BaseModel
 
 from backend.models.contact import ContactModel
 from backend.models.messaging import MessageModel
+from backend.services.channels import Channel
+from backend.services.channels.rules import consent_state, window_closes_at
 from backend.services.platform.api_model import ApiView
-
-WINDOW = timedelta(hours=24)  # WhatsApp's customer-service window after the customer's last message
 
 # Outbound statuses only move forward along this order. FAILED (a permanent error) ends a message; DEAD (retries
 # exhausted, or the outcome of a send is unknown) can still move forward if the provider reports it went out.
@@ -122,13 +122,10 @@ class Conversation(ApiView):
     unread_count: int = 0
     last_inbound_at: datetime | None = None
     opted_out_whatsapp: bool = False
-
-    def window_closes_at(self) -> datetime | None:
-        return self.last_inbound_at + WINDOW if self.last_inbound_at else None
+    window_closes_at: datetime | None = None  # WhatsApp's 24-hour window (None: the customer never wrote)
 
 
 def to_conversation(row: ContactModel) -> Conversation:
-    record = row.consent.whatsapp if row.consent is not None else None
     return Conversation(
         contact_id=row.contactId,
         name=row.name,
@@ -140,7 +137,8 @@ def to_conversation(row: ContactModel) -> Conversation:
         last_direction=row.lastDirection,
         unread_count=int(row.unreadCount or 0),
         last_inbound_at=row.lastInboundAt,
-        opted_out_whatsapp=record is not None and not record.optedIn,
+        opted_out_whatsapp=consent_state(row, Channel.WHATSAPP).opted_out,
+        window_closes_at=window_closes_at(row.lastInboundAt),
     )
 
 

@@ -7,11 +7,11 @@ from wecare_app.pages.contacts.detail_page import ContactDetailState, contact_de
 from wecare_app.pages.contacts.import_page import ContactImportState, contact_import_page
 from wecare_app.pages.contacts.list_page import ContactListState, contacts_list_page
 from wecare_app.pages.contacts.new_page import NewContactState, new_contact_page
-from wecare_app.state.session_state import SessionState
+from wecare_app.pages.layout import add_signed_in_page
 
 
 def register(app: rx.App) -> None:
-    app.add_page(contacts_list_page, route="/contacts", title="Contacts · WECARE", on_load=[SessionState.require_session, ContactListState.load])
-    app.add_page(new_contact_page, route="/contacts/new", title="New contact · WECARE", on_load=[SessionState.require_session, NewContactState.start])
-    app.add_page(contact_import_page, route="/contacts/import", title="Import contacts · WECARE", on_load=[SessionState.require_session, ContactImportState.reset_import])
-    app.add_page(contact_detail_page, route="/contacts/[contact_id]", title="Contact · WECARE", on_load=[SessionState.require_session, ContactDetailState.load])
+    add_signed_in_page(app, contacts_list_page, route="/contacts", title="Contacts", on_load=ContactListState.load)
+    add_signed_in_page(app, new_contact_page, route="/contacts/new", title="New contact", on_load=NewContactState.start)
+    add_signed_in_page(app, contact_import_page, route="/contacts/import", title="Import contacts", on_load=ContactImportState.reset_import)
+    add_signed_in_page(app, contact_detail_page, route="/contacts/[contact_id]", title="Contact", on_load=ContactDetailState.load)

@@ -20,21 +20,23 @@ class ContactDetailState(ContactFormState):
     history: list[dict[str, str]] = []
     missing: bool = False
 
-    @rx.event
-    def load(self):
-        contact_id = self.router.page.params.get("contact_id", "")
-        actor = self.actor()
-        if not actor.is_authenticated:
+    @rx.event(background=True)
+    async def load(self):
+        async with self:
+            contact_id = self.router.page.params.get("contact_id", "")
+            self.missing = False
+        if not await self.signed_in():
             return None  # require_session is already redirecting to /login
-        self.missing = False
         try:
-            contact = contacts.get_contact(actor, contact_id)
-            trail = contacts.contact_history(actor, contact_id)
+            contact = await self.run(contacts.get_contact, contact_id)
+            trail = await self.run(contacts.contact_history, contact_id)
         except DomainError as error:
-            self.missing = True
-            self.loaded_id = ""
+            async with self:
+                self.missing = True
+                self.loaded_id = ""
             return error_toast(error)
-        self._show(contact, trail)
+        async with self:
+            self._show(contact, trail)
         return None
 
     def _show(self, contact, trail) -> None:
@@ -54,25 +56,31 @@ class ContactDetailState(ContactFormState):
             for entry in trail
         ]
 
-    @rx.event
-    def save(self):
-        self.errors = {}
+    @rx.event(background=True)
+    async def save(self):
+        async with self:
+            self.errors = {}
+            contact_id, payload = self.loaded_id, self._form_payload()
         try:
-            contact = contacts.update_contact(self.actor(), self.loaded_id, self._form_payload(), via="console")
-            trail = contacts.contact_history(self.actor(), self.loaded_id)
+            contact = await self.run(contacts.update_contact, contact_id, payload, via="console")
+            trail = await self.run(contacts.contact_history, contact_id)
         except DomainError as error:
-            self._show_errors(error)
+            async with self:
+                self._show_errors(error)
             return error_toast(error)
-        self._show(contact, trail)
+        async with self:
+            self._show(contact, trail)
         return rx.toast.success("Saved.")
 
-    @rx.event
-    def delete(self):
+    @rx.event(background=True)
+    async def delete(self):
+        async with self:
+            contact_id, title = self.loaded_id, self.title
         try:
-            contacts.delete_contact(self.actor(), self.loaded_id, via="console")
+            await self.run(contacts.delete_contact, contact_id, via="console")
         except DomainError as error:
             return error_toast(error)
-        return [rx.toast.success(f"{self.title} deleted."), rx.redirect("/contacts")]
+        return [rx.toast.success(f"{title} deleted."), rx.redirect("/contacts")]
 
 
 def _delete_button() -> rx.Component:

@@ -94,9 +94,9 @@ class ContactImportState(SessionState):
     @rx.event(background=True)
     async def read_file(self):
         async with self:
-            actor, data = self.actor(), self._upload
+            data = self._upload
         try:
-            plan = await asyncio.to_thread(contact_import.plan_import, actor, data)
+            plan = await self.run(contact_import.plan_import, data)
         except DomainError as error:
             async with self:
                 self.stage = "upload"
@@ -113,14 +113,14 @@ class ContactImportState(SessionState):
             self.stage = "preview"
 
     @rx.event(background=True)
-    async def run(self):
+    async def start_import(self):
         async with self:
             if self._plan is None or self.stage != "preview":
                 return
-            actor, plan, policy = self.actor(), self._plan, DuplicatePolicy(self.policy)
+            plan, policy = self._plan, DuplicatePolicy(self.policy)
             self.stage = "importing"
         progress = _Progress()
-        job = asyncio.create_task(asyncio.to_thread(contact_import.run_import, actor, plan, policy, progress))
+        job = asyncio.create_task(self.run(contact_import.run_import, plan, policy, progress))
         while not job.done():
             await asyncio.sleep(0.25)
             async with self:
@@ -257,7 +257,7 @@ def _preview_stage() -> rx.Component:
                 ),
                 rx.hstack(
                     rx.button("Choose another file", variant="soft", color_scheme="gray", on_click=ContactImportState.reset_import),
-                    rx.button("Import ", counts["new"], " new contacts", on_click=ContactImportState.run, id="import-run"),
+                    rx.button("Import ", counts["new"], " new contacts", on_click=ContactImportState.start_import, id="import-run"),
                     spacing="3",
                 ),
                 spacing="3",

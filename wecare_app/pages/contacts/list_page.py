@@ -9,7 +9,6 @@ from wecare_app.components.controls import data_table, results, search_input, to
 from wecare_app.components.shell import empty_state
 from wecare_app.pages.contacts.display import contact_summary
 from wecare_app.pages.layout import signed_in_page, writers_only
-from wecare_app.state.feedback import error_toast
 from wecare_app.state.paging import TokenPaging
 from wecare_app.state.session_state import SessionState
 
@@ -19,30 +18,22 @@ PAGE_SIZE = 25
 class ContactListState(TokenPaging, SessionState):
     query: str = ""
     rows: list[dict[str, str]] = []
-    loading: bool = True
 
-    @rx.event
-    def search(self, value: str):
-        self.query = value
-        return self._restart()
+    @rx.event(background=True)
+    async def search(self, value: str):
+        return await self._filter_by(query=value)
 
-    def _fetch(self):
-        actor = self.actor()
-        if not actor.is_authenticated:
-            return None  # require_session is already redirecting to /login
-        self.loading = True
-        try:
-            page = contacts.search_contacts(
-                actor, self.query, limit=PAGE_SIZE, next_token=self.current_token or None
-            )
-        except DomainError as error:
-            self.loading = False
-            self.rows = []
-            return error_toast(error)
+    def _page_query(self) -> str:
+        return self.query
+
+    async def _load_page(self, query: str, token: str):
+        return await self.run(contacts.search_contacts, query, limit=PAGE_SIZE, next_token=token or None)
+
+    def _show_page(self, page) -> None:
         self.rows = [contact_summary(c) for c in page.items]
-        self.next_token = page.next_token or ""
-        self.loading = False
-        return None
+
+    def _page_failed(self, error: DomainError) -> None:
+        self.rows = []
 
 
 def _row(row: rx.Var) -> rx.Component:

@@ -15,15 +15,19 @@ class NewContactState(ContactFormState):
     def start(self):
         self._clear_form()
 
-    @rx.event
-    def create(self):
-        self.errors = {}
+    @rx.event(background=True)
+    async def create(self):
+        async with self:
+            self.errors = {}
+            payload = self._form_payload()
         try:
-            contact = contacts.create_contact(self.actor(), self._form_payload(), via="console")
+            contact = await self.run(contacts.create_contact, payload, via="console")
         except DomainError as error:
-            self._show_errors(error)
+            async with self:
+                self._show_errors(error)
             return error_toast(error)
-        self._clear_form()
+        async with self:
+            self._clear_form()
         return [rx.toast.success(f"{contact.name} added."), rx.redirect(f"/contacts/{contact.contact_id}")]
 
 

@@ -5,9 +5,9 @@ import reflex as rx
 
 from wecare_app.pages.inbox.conversations_page import InboxState, inbox_page
 from wecare_app.pages.inbox.thread_page import ThreadState, thread_page
-from wecare_app.state.session_state import SessionState
+from wecare_app.pages.layout import add_signed_in_page
 
 
 def register(app: rx.App) -> None:
-    app.add_page(inbox_page, route="/inbox", title="Inbox · WECARE", on_load=[SessionState.require_session, InboxState.load])
-    app.add_page(thread_page, route="/inbox/[contact_id]", title="Conversation · WECARE", on_load=[SessionState.require_session, ThreadState.load])
+    add_signed_in_page(app, inbox_page, route="/inbox", title="Inbox", on_load=InboxState.load)
+    add_signed_in_page(app, thread_page, route="/inbox/[contact_id]", title="Conversation", on_load=ThreadState.load)

@@ -1,8 +1,6 @@
 """/inbox: every conversation, most recent first, with unread counts; it updates itself as messages arrive."""
 from __future__ import annotations
 
-import asyncio
-
 import reflex as rx
 
 from backend.errors import DomainError
@@ -27,30 +25,36 @@ class InboxState(SessionState):
     status: str = "all"
     loading: bool = True
     follow_generation: int = 0
+    _inbox_request: int = 0  # the newest read's number: an older answer (other filters) is dropped
 
     @rx.var
     def unread_total(self) -> int:
         return sum(int(c["unread"]) for c in self.conversations)
 
-    @rx.event
-    def load(self):
-        self._fetch()
-        return InboxState.follow
+    @rx.event(background=True)
+    async def load(self):
+        if not await self.signed_in():
+            return None  # require_session is already redirecting to /login
+        error = await self._fetch()
+        return [error, InboxState.follow] if error is not None else InboxState.follow
 
-    @rx.event
-    def search(self, value: str):
-        self.query = value
-        return self._fetch()
+    @rx.event(background=True)
+    async def search(self, value: str):
+        async with self:
+            self.query = value
+        return await self._fetch()
 
-    @rx.event
-    def set_channel(self, value: str):
-        self.channel = value
-        return self._fetch()
+    @rx.event(background=True)
+    async def set_channel(self, value: str):
+        async with self:
+            self.channel = value
+        return await self._fetch()
 
-    @rx.event
-    def set_status(self, value: str | list[str]):
-        self.status = segment_value(value)
-        return self._fetch()
+    @rx.event(background=True)
+    async def set_status(self, value: str | list[str]):
+        async with self:
+            self.status = segment_value(value)
+        return await self._fetch()
 
     def _filters(self) -> dict:
         return {
@@ -68,31 +72,29 @@ class InboxState(SessionState):
         self.conversations = rows
         self.loading = False
 
-    def _fetch(self):
-        actor = self.actor()
-        if not actor.is_authenticated:
-            return None
+    async def _fetch(self, fresh_contact_ids: tuple[str, ...] = (), *, quiet: bool = False):
+        """Read the inbox with the filters as they are now and show it, unless a newer read was asked for
+        meanwhile; the error toast to send (None when `quiet`, as for the live loop)."""
+        async with self:
+            self._inbox_request += 1
+            ticket, filters = self._inbox_request, self._filters()
         try:
-            self._show(messages.inbox(actor, **self._filters()))
+            found = await self.run(messages.inbox, fresh_contact_ids=fresh_contact_ids, **filters)
         except DomainError as error:
-            self.loading = False
-            return error_toast(error)
+            async with self:
+                if ticket == self._inbox_request:
+                    self.loading = False
+            return None if quiet else error_toast(error)
+        async with self:
+            if ticket == self._inbox_request:
+                self._show(found)
         return None
 
     @rx.event(background=True)
     async def follow(self):
-        async def refresh(batch):
-            async with self:
-                actor, filters = self.actor(), self._filters()
-            if not actor.is_authenticated:
-                return
+        async def refresh(batch):  # follow_changes has checked the session for this batch
             changed = tuple({change.contact_id for change in batch if change.contact_id})
-            try:
-                found = await asyncio.to_thread(lambda: messages.inbox(actor, fresh_contact_ids=changed, **filters))
-            except DomainError:
-                return
-            async with self:
-                self._show(found)
+            await self._fetch(changed, quiet=True)
 
         await follow_changes(self, "/inbox", refresh, tick=60)
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from backend.services.channels.rules import window_open
 from backend.services.messaging.schemas import Conversation, Message
-from wecare_app.components.formatting import CHANNEL_ICONS, CHANNEL_LABELS, within_a_day
+from wecare_app.components.formatting import CHANNEL_ICONS, CHANNEL_LABELS, initials, within_a_day
 
 STATUS_TICKS = {
     "PENDING": "clock",
@@ -36,18 +37,8 @@ def ago(moment: datetime | None, now: datetime | None = None) -> str:
     return within_a_day(seconds) or moment.strftime("%d %b")
 
 
-def duration(seconds: float) -> str:
-    minutes = max(0, int(seconds // 60))
-    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
-
-
-def initials(name: str) -> str:
-    parts = [p for p in name.replace("+", "").split() if p]
-    return "".join(p[0] for p in parts[:2]).upper() or "?"
-
-
 def conversation_row(item: Conversation, now: datetime | None = None) -> dict:
-    closes = item.window_closes_at()
+    closes = item.window_closes_at
     now = now or datetime.now(timezone.utc)
     return {
         "contact_id": item.contact_id,
@@ -60,7 +51,7 @@ def conversation_row(item: Conversation, now: datetime | None = None) -> dict:
         "channel_icon": CHANNEL_ICONS.get(item.last_channel or "", "message-circle"),
         "when": ago(item.last_activity_at, now),
         "unread": item.unread_count,
-        "window_open": bool(closes and closes > now),
+        "window_open": window_open(closes, now),
         "opted_out": item.opted_out_whatsapp,
     }
 

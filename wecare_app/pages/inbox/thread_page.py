@@ -11,12 +11,13 @@ from reflex.config import get_config
 from backend.errors import DomainError
 from backend.services.media import files as media_files
 from backend.services.messaging import messages
+from backend.services.channels import rules
 from backend.services.channels.whatsapp import send as whatsapp_send
 from backend.services.contacts.contacts import get_contact
-from backend.services.messaging.schemas import WINDOW
 from wecare_app.components.shell import empty_state, loading_block
 from wecare_app.components.template_fields import template_fields
-from wecare_app.pages.inbox.display import duration, message_bubble
+from wecare_app.components.formatting import duration
+from wecare_app.pages.inbox.display import message_bubble
 from wecare_app.pages.layout import signed_in_page, writers_only
 from wecare_app.state.feedback import error_toast
 from wecare_app.state.live_feed import follow_changes
@@ -39,6 +40,7 @@ class ThreadState(TemplatePicker, SessionState):
     window_open: bool = False
     opted_out: bool = False
     opted_out_text: str = ""
+    reply_allowed: bool = False  # the view's verdict at the last read: a free-form reply may go out
     draft: str = ""
     reply_to_id: str = ""
     reply_to_text: str = ""
@@ -46,55 +48,80 @@ class ThreadState(TemplatePicker, SessionState):
     sending: bool = False
     follow_generation: int = 0
     last_inbound_id: str = ""
+    _upload: tuple[str, bytes, str] | None = None  # (name, data, content type) handed from send_media to send_upload
 
     @rx.var
     def can_send_text(self) -> bool:
-        return self.window_open and not self.opted_out
+        # The service's verdict (consent, opt-out, window) as last read, and the window still open on the clock.
+        return self.reply_allowed and self.window_open
 
     # ------------------------------------------------------------ loading
 
-    @rx.event
-    def load(self):
-        self.contact_id = self.router.page.params.get("contact_id", "")
-        self.draft = self.reply_to_id = self.reply_to_text = ""
-        self.loading = True
-        error = self._fetch_all()
+    @rx.event(background=True)
+    async def load(self):
+        async with self:
+            contact_id = self.router.page.params.get("contact_id", "")
+            self.contact_id = contact_id
+            self.draft = self.reply_to_id = self.reply_to_text = ""
+            self.loading = True
+        if not await self.signed_in():
+            return None  # require_session is already redirecting to /login
+        error = await self._reload(contact_id)
         if error is not None:
             return error
-        self._mark_read()
+        await self._mark_read_if_new(contact_id, "")
         return ThreadState.follow
 
-    def _fetch_all(self):
-        actor = self.actor()
-        if not actor.is_authenticated:
-            return None
+    async def _fetch(self, contact_id: str, fresh_message_ids: tuple[str, ...] = ()):
+        """Off the lock: the contact, the newest messages and signed links to their stored media."""
+        await self.actor()  # resolved once here, so the calls below (run side by side) share it
+        contact, page = await asyncio.gather(
+            self.run(get_contact, contact_id),
+            self.run(messages.conversation, contact_id, limit=THREAD_SIZE, fresh_message_ids=fresh_message_ids),
+        )
+        stored = list(dict.fromkeys(
+            m.media.file_id for m in page.items if m.media and m.media.file_id and m.media.status == "stored"
+        ))
+        links = await asyncio.gather(*(self.run(media_files.media_link, file_id) for file_id in stored))
+        return contact, page.items, dict(zip(stored, links))
+
+    async def _reload(self, contact_id: str):
+        """Read and show the whole thread (the template picker too); the error toast when it cannot be read."""
         try:
-            contact = get_contact(actor, self.contact_id)
-            page = messages.conversation(actor, self.contact_id, limit=THREAD_SIZE)
+            contact, items, links = await self._fetch(contact_id)
         except DomainError as error:
-            self.loading = False
+            async with self:
+                if self.contact_id == contact_id:
+                    self.loading = False
             return error_toast(error)
-        self.contact_name = contact.name
-        self.contact_phone = contact.phone or ""
-        record = contact.consent.get("whatsapp")
-        self.opted_out = bool(record and not record.opted_in)
-        self.opted_out_text = f"{contact.name} opted out of WhatsApp on {record.at:%d %b %H:%M} ({record.source})." if self.opted_out else ""
-        closes = contact.last_inbound_at + WINDOW if contact.last_inbound_at else None
-        self.window_closes_at = closes.isoformat() if closes else ""
-        self._update_window()
-        self._show(actor, page.items)
-        if not self.window_open and self.compose_mode == "text":
-            self.compose_mode = "template"
-        self._load_template_options(actor)
+        async with self:
+            if self.contact_id != contact_id:
+                return None  # the tab has moved on to another conversation
+            self._show_contact(contact)
+            self._show(items, links)
+            if not self.window_open and self.compose_mode == "text":
+                self.compose_mode = "template"
+        await self._load_template_options()
         return None
 
-    def _show(self, actor, items) -> None:
+    def _show_contact(self, contact) -> None:
+        self.contact_name = contact.name
+        self.contact_phone = contact.phone or ""
+        whatsapp = contact.channels.get("whatsapp")  # the rules' verdict, as the service computed it
+        self.opted_out = bool(whatsapp and whatsapp.opted_out)
+        self.opted_out_text = (whatsapp.reason or "") if self.opted_out else ""
+        self.reply_allowed = bool(whatsapp and whatsapp.can_reply)
+        closes = contact.window_closes_at
+        self.window_closes_at = closes.isoformat() if closes else ""
+        self._update_window()
+
+    def _show(self, items, links: dict[str, str]) -> None:
+        api_url = get_config().api_url
         bubbles = []
         for message in reversed(items):
-            url = ""
-            if message.media and message.media.file_id and message.media.status == "stored":
-                url = get_config().api_url + media_files.media_link(actor, message.media.file_id)
-            bubbles.append(message_bubble(message, url))
+            media = message.media
+            link = links.get(media.file_id) if media and media.file_id and media.status == "stored" else None
+            bubbles.append(message_bubble(message, api_url + link if link else ""))
         self.bubbles = bubbles
         inbound = [b for b in bubbles if not b["outbound"] and b["can_reply"]]
         self.last_inbound_id = inbound[-1]["message_id"] if inbound else ""
@@ -103,7 +130,7 @@ class ThreadState(TemplatePicker, SessionState):
     def _update_window(self) -> None:
         now = datetime.now(timezone.utc)
         closes = datetime.fromisoformat(self.window_closes_at) if self.window_closes_at else None
-        self.window_open = bool(closes and closes > now)
+        self.window_open = rules.window_open(closes, now)
         if self.window_open:
             self.window_text = f"Window open · {duration((closes - now).total_seconds())} left"
         elif closes:
@@ -111,14 +138,17 @@ class ThreadState(TemplatePicker, SessionState):
         else:
             self.window_text = "No message from the customer yet · templates only"
 
-    def _mark_read(self) -> None:
-        """An operator looking at the thread has read it: clear the unread count, send the read receipt."""
-        if not self.can_write or not self.last_inbound_id:
+    async def _mark_read_if_new(self, contact_id: str, previous_inbound: str) -> None:
+        """An operator looking at the thread has read it: clear the unread count and send the read receipt
+        for the newest customer message, when it is not `previous_inbound` (already marked). Off the lock."""
+        async with self:
+            inbound = self.last_inbound_id if self.contact_id == contact_id else ""
+            can_write = self.can_write
+        if not can_write or not inbound or inbound == previous_inbound:
             return
-        actor = self.actor()
         try:
-            messages.mark_conversation_read(actor, self.contact_id)
-            whatsapp_send.send_whatsapp(actor, {"contactId": self.contact_id, "type": "read", "messageId": self.last_inbound_id}, via="ui")
+            await self.run(messages.mark_conversation_read, contact_id)
+            await self.run(whatsapp_send.send_whatsapp, {"contactId": contact_id, "type": "read", "messageId": inbound}, via="ui")
         except DomainError:
             pass  # a read receipt that does not go out is not worth interrupting the operator
 
@@ -129,26 +159,20 @@ class ThreadState(TemplatePicker, SessionState):
                 if not batch:
                     self._update_window()
                     return
-                changed = tuple(change.message_id for change in batch if change.contact_id == self.contact_id)
-                if not changed:
-                    return
-                actor, contact_id, previous_inbound = self.actor(), self.contact_id, self.last_inbound_id
+                contact_id, previous_inbound = self.contact_id, self.last_inbound_id
+                changed = tuple(change.message_id for change in batch if change.contact_id == contact_id)
+            if not changed:
+                return
             try:
-                contact = await asyncio.to_thread(get_contact, actor, contact_id)
-                page = await asyncio.to_thread(
-                    lambda: messages.conversation(actor, contact_id, limit=THREAD_SIZE, fresh_message_ids=changed)
-                )
+                contact, items, links = await self._fetch(contact_id, changed)
             except DomainError:
                 return
             async with self:
-                closes = contact.last_inbound_at + WINDOW if contact.last_inbound_at else None
-                self.window_closes_at = closes.isoformat() if closes else ""
-                record = contact.consent.get("whatsapp")
-                self.opted_out = bool(record and not record.opted_in)
-                self._update_window()
-                self._show(actor, page.items)
-                if self.last_inbound_id != previous_inbound:
-                    self._mark_read()
+                if self.contact_id != contact_id:
+                    return
+                self._show_contact(contact)
+                self._show(items, links)
+            await self._mark_read_if_new(contact_id, previous_inbound)
 
         await follow_changes(self, "/inbox/", refresh, tick=30)
 
@@ -172,55 +196,82 @@ class ThreadState(TemplatePicker, SessionState):
     def cancel_reply(self):
         self.reply_to_id = self.reply_to_text = ""
 
-    def _send(self, request: dict, done: str):
-        request = {"contactId": self.contact_id, **request}
-        self.sending = True
+    async def _send(self, request: dict, done: str, *, after=None):
+        """Off the lock: send `request` on WhatsApp to this thread's contact and show the thread again;
+        `after()` runs under the lock once the send is queued. The events to send back."""
+        async with self:
+            if self.sending:
+                return None  # one send at a time: a second click while the first is on its way does nothing
+            self.sending = True
+            contact_id = self.contact_id
         try:
-            whatsapp_send.send_whatsapp(self.actor(), request, via="ui")
+            await self.run(whatsapp_send.send_whatsapp, {"contactId": contact_id, **request}, via="ui")
         except DomainError as error:
-            self.sending = False
+            async with self:
+                self.sending = False
             return error_toast(error)
-        self.sending = False
-        self._fetch_all()
-        return rx.toast.success(done, duration=1500)
+        async with self:
+            self.sending = False
+            if after is not None:
+                after()
+        reload_error = await self._reload(contact_id)
+        return [rx.toast.success(done, duration=1500), *([reload_error] if reload_error is not None else [])]
 
-    @rx.event
-    def send_text(self):
-        text = self.draft.strip()
+    @rx.event(background=True)
+    async def send_text(self):
+        async with self:
+            text, reply_to = self.draft.strip(), self.reply_to_id
         if not text:
             return rx.toast.error("Write a message first.")
         request = {"type": "text", "text": text}
-        if self.reply_to_id:
-            request["replyTo"] = self.reply_to_id
-        result = self._send(request, "Queued")
-        if not self.sending and self.draft and self.bubbles and self.bubbles[-1]["body"] == text:
-            self.draft = self.reply_to_id = self.reply_to_text = ""
-        return result
+        if reply_to:
+            request["replyTo"] = reply_to
 
-    @rx.event
-    def send_template(self):
-        chosen = self._selected_template()
+        def sent() -> None:
+            if self.draft.strip() == text:  # not if they started a new message meanwhile
+                self.draft = self.reply_to_id = self.reply_to_text = ""
+
+        return await self._send(request, "Queued", after=sent)
+
+    @rx.event(background=True)
+    async def send_template(self):
+        async with self:
+            chosen = self._selected_template()
+            request = self._template_request() if chosen else None
         if not chosen:
             return rx.toast.error("Choose a template first.")
-        return self._send(self._template_request(), f"Template {chosen['name']} queued")
+        return await self._send(request, f"Template {chosen['name']} queued")
 
-    @rx.event
-    def react(self, message_id: str, emoji: str):
-        return self._send({"type": "reaction", "reaction": {"messageId": message_id, "emoji": emoji}}, f"Reacted {emoji}")
+    @rx.event(background=True)
+    async def react(self, message_id: str, emoji: str):
+        return await self._send({"type": "reaction", "reaction": {"messageId": message_id, "emoji": emoji}}, f"Reacted {emoji}")
 
     @rx.event
     async def send_media(self, files: list[rx.UploadFile]):
+        """The upload arrives here (a foreground handler: it owns the request's files); storing and sending it
+        happen off the loop in `send_upload`."""
         if not files:
             return rx.toast.error("Choose a file first.")
         upload = files[0]
-        data = await upload.read()
+        self._upload = (upload.name or "file", await upload.read(), upload.content_type or "")
+        return [rx.clear_selected_files(UPLOAD_ID), ThreadState.send_upload]
+
+    @rx.event(background=True)
+    async def send_upload(self):
+        async with self:
+            upload, self._upload = self._upload, None
+            caption = self.draft.strip() or None
+        if upload is None:
+            return None
         try:
-            stored = media_files.upload(self.actor(), upload.name or "file", data, upload.content_type or "")
+            stored = await self.run(media_files.upload, *upload)  # the S3 (or local store) write
         except DomainError as error:
             return error_toast(error)
-        result = self._send({"type": "media", "media": {"fileId": stored.file_id, "caption": self.draft.strip() or None}}, "File queued")
-        self.draft = ""
-        return [rx.clear_selected_files(UPLOAD_ID), result]
+
+        def sent() -> None:
+            self.draft = ""
+
+        return await self._send({"type": "media", "media": {"fileId": stored.file_id, "caption": caption}}, "File queued", after=sent)
 
 
 # ---------------------------------------------------------------- components
@@ -386,7 +437,7 @@ def _composer() -> rx.Component:
         rx.card(
             rx.cond(
                 ThreadState.opted_out,
-                rx.callout(ThreadState.opted_out_text + " Nothing can be sent on WhatsApp until they send START.", icon="ban", color_scheme="red"),
+                rx.callout(ThreadState.opted_out_text, icon="ban", color_scheme="red"),
                 rx.vstack(
                     rx.cond(
                         ThreadState.window_open,

@@ -3,8 +3,6 @@ and what it said. The call's message (channel "voice") changes with every event,
 page when to read the call again."""
 from __future__ import annotations
 
-import asyncio
-
 import reflex as rx
 
 from backend.errors import DomainError
@@ -53,30 +51,39 @@ class VoiceCallState(SessionState):
     loading: bool = True
     follow_generation: int = 0
     _contact_name: str = ""
+    _load_request: int = 0  # the newest load's number: a call read for a page left behind is dropped
 
-    @rx.event
-    def load(self):
-        self.loading, self.missing = True, ""
-        self.call, self.events = {}, []
-        actor = self.actor()
-        if not actor.is_authenticated:
-            return None
-        call_id = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+    @rx.event(background=True)
+    async def load(self):
+        async with self:
+            self.loading, self.missing = True, ""
+            self.call, self.events = {}, []
+            self._load_request += 1
+            ticket = self._load_request
+            call_id = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+        if not await self.signed_in():
+            return None  # require_session is already redirecting to /login
         try:
-            call = voice_calls.get_call(actor, call_id)
+            call = await self.run(voice_calls.get_call, call_id)
         except DomainError as error:
-            self.missing, self.loading = error.message, False
+            async with self:
+                if ticket == self._load_request:
+                    self.missing, self.loading = error.message, False
             return None
-        self._contact_name = self._name(actor, call)
-        self._show(call)
+        name = await self._name(call)
+        async with self:
+            if ticket != self._load_request:
+                return None  # another call's page was opened meanwhile
+            self._contact_name = name
+            self._show(call)
         return VoiceCallState.follow
 
-    @staticmethod
-    def _name(actor, call: VoiceCall) -> str:
+    async def _name(self, call: VoiceCall) -> str:
+        """Off the lock: the name of the call's contact ("" without one, or for a deleted contact)."""
         if not call.contact_id:
             return ""
         try:
-            return get_contact(actor, call.contact_id).name
+            return (await self.run(get_contact, call.contact_id)).name
         except DomainError:
             return ""
 
@@ -88,16 +95,15 @@ class VoiceCallState(SessionState):
     @rx.event(background=True)
     async def follow(self):
         async def refresh(batch):
+            if not batch:
+                return  # the tick: nothing on this page runs on a clock
             async with self:
                 call = dict(self.call)
-                actor = self.actor()
                 here = bool(call) and self.router.url.path.rstrip("/").endswith(call["call_id"])
-            if not here:
-                return
-            if not any(c.message_id == call["message_id"] for c in batch):
+            if not here or not any(c.message_id == call["message_id"] for c in batch):
                 return
             try:
-                fresh = await asyncio.to_thread(voice_calls.get_call, actor, call["call_id"])
+                fresh = await self.run(voice_calls.get_call, call["call_id"])
             except DomainError:
                 return
             async with self:

@@ -9,6 +9,7 @@ from backend.services.channels.voice import ssml
 from backend.services.channels.voice.calls import VoiceCall
 from backend.services.channels.voice.events import CALL_STATUSES, TERMINAL
 from wecare_app.components.formatting import as_utc, shorten, utc_stamp
+from wecare_app.state.speech_form import voice_label  # JOANNA -> Joanna, as the voice select shows it
 
 TEXT_PREVIEW = 70
 
@@ -43,11 +44,6 @@ STATUS_ICONS = {
     "failed": "circle-alert",
 }
 assert set(STATUS_LABELS) == set(CALL_STATUSES)
-
-
-def voice_label(voice_id: str | None) -> str:
-    """JOANNA -> Joanna."""
-    return (voice_id or "").title()
 
 
 def call_duration(seconds: int | None) -> str:

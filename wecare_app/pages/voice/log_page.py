@@ -2,7 +2,7 @@
 also writes a Message row of channel "voice", so status changes arrive on the change feed)."""
 from __future__ import annotations
 
-import asyncio
+from typing import NamedTuple
 
 import reflex as rx
 
@@ -22,9 +22,8 @@ from wecare_app.components.controls import (
 )
 from wecare_app.components.shell import empty_state
 from wecare_app.pages.layout import signed_in_page, writers_only
-from wecare_app.pages.voice.contact_search import ContactSearch, contact_matches_list, contact_search_box
 from wecare_app.pages.voice.display import STATUS_LABELS, call_row
-from wecare_app.state.feedback import error_toast
+from wecare_app.state.contact_search import ContactSearch, contact_matches_list, contact_search_box
 from wecare_app.state.live_feed import follow_changes
 from wecare_app.state.paging import TokenPaging
 from wecare_app.state.session_state import SessionState
@@ -35,15 +34,12 @@ ROUTE = "/voice"
 LIVE_TICK_SECONDS = 60.0  # every call step writes the call's message row, so the change feed announces it
 
 
-def contact_names(actor, calls: list[VoiceCall], known: dict[str, str]) -> dict[str, str]:
-    """Names of the calls' contacts, reading only those not already known ("" for a deleted contact)."""
-    names = dict(known)
-    for contact_id in {c.contact_id for c in calls if c.contact_id} - set(names):
-        try:
-            names[contact_id] = contacts.get_contact(actor, contact_id).name
-        except DomainError:
-            names[contact_id] = ""
-    return names
+class LogPage(NamedTuple):
+    """One page of the log as `_load_page` reads it: the calls, the next page's token, the contacts' names."""
+
+    items: list[VoiceCall]
+    next_token: str | None
+    names: dict[str, str]
 
 
 class VoiceLogState(ContactSearch, TokenPaging, SessionState):
@@ -52,103 +48,106 @@ class VoiceLogState(ContactSearch, TokenPaging, SessionState):
     status: str = ALL
     day: str = ""
     rows: list[dict[str, str]] = []
-    loading: bool = True
     follow_generation: int = 0
-    _names: dict[str, str] = {}
+    _names: dict[str, str] = {}  # contact id -> name ("" for a deleted contact), read once per visit
 
     @rx.var
     def filtered(self) -> bool:
         return bool(self.contact_id or self.day) or self.status != ALL
 
-    @rx.event
-    def open_log(self):
-        self._clear_search()
-        fetched = self._restart()
-        return [*([fetched] if fetched is not None else []), VoiceLogState.follow]
+    @rx.event(background=True)
+    async def open_log(self):
+        async with self:
+            self._clear_search()
+        failed = await self._refresh(restart=True)
+        return [*([failed] if failed is not None else []), VoiceLogState.follow]
 
-    @rx.event
-    def pick_contact(self, contact_id: str):
-        match = next((m for m in self.contact_matches if m["contact_id"] == contact_id), None)
-        if match is None:
-            return None
-        self.contact_id, self.contact_name = match["contact_id"], match["name"]
-        self._clear_search()
-        return self._restart()
+    @rx.event(background=True)
+    async def pick_contact(self, contact_id: str):
+        async with self:
+            match = next((m for m in self.contact_matches if m["contact_id"] == contact_id), None)
+            if match is None:
+                return None
+            self.contact_id, self.contact_name = match["contact_id"], match["name"]
+            self._clear_search()
+        return await self._refresh(restart=True)
 
-    @rx.event
-    def clear_contact(self):
-        self.contact_id = self.contact_name = ""
-        return self._restart()
+    @rx.event(background=True)
+    async def clear_contact(self):
+        async with self:
+            self.contact_id = self.contact_name = ""
+        return await self._refresh(restart=True)
 
-    @rx.event
-    def set_status(self, value: str):
-        self.status = value
-        return self._restart()
+    @rx.event(background=True)
+    async def set_status(self, value: str):
+        return await self._filter_by(status=value)
 
-    @rx.event
-    def set_day(self, value: str):
-        self.day = value or ""
-        return self._restart()
+    @rx.event(background=True)
+    async def set_day(self, value: str):
+        return await self._filter_by(day=value or "")
 
-    @rx.event
-    def clear_filters(self):
-        self.contact_id = self.contact_name = self.day = ""
-        self.status = ALL
-        self._clear_search()
-        return self._restart()
+    @rx.event(background=True)
+    async def clear_filters(self):
+        async with self:
+            self.contact_id = self.contact_name = self.day = ""
+            self.status = ALL
+            self._clear_search()
+        return await self._refresh(restart=True)
 
-    def _query(self) -> dict:
-        return {
+    def _page_query(self) -> tuple[dict, dict[str, str]]:
+        filters = {
             "contact_id": self.contact_id or None,
             "status": None if self.status == ALL else self.status,
             "day": self.day or None,
-            "limit": PAGE_SIZE,
-            "next_token": self.current_token or None,
         }
+        return filters, dict(self._names)
 
-    def _show(self, page, names: dict[str, str]) -> None:
+    async def _load_page(self, query: tuple[dict, dict[str, str]], token: str) -> LogPage:
+        filters, known = query
+        page = await self.run(voice_calls.list_calls, **filters, limit=PAGE_SIZE, next_token=token or None)
         items = page.items
-        if self.contact_id and self.day:
+        if filters["contact_id"] and filters["day"]:
             # list_calls reads a contact's calls from its own index and ignores `day` there: filter this page.
-            items = [c for c in items if c.started_at.date().isoformat() == self.day]
-        self._names = names
-        self.rows = [call_row(c, names.get(c.contact_id or "", "")) for c in items]
-        self.next_token = page.next_token or ""
-        self.loading = False
+            items = [c for c in items if c.started_at.date().isoformat() == filters["day"]]
+        return LogPage(items, page.next_token, await self._contact_names(items, known))
 
-    def _fetch(self):
-        actor = self.actor()
-        if not actor.is_authenticated:
-            return None
-        self.loading = True
-        try:
-            page = voice_calls.list_calls(actor, **self._query())
-        except DomainError as error:
-            self.loading = False
-            self.rows, self.next_token = [], ""
-            return error_toast(error)
-        self._show(page, contact_names(actor, page.items, self._names))
-        return None
+    async def _contact_names(self, calls: list[VoiceCall], known: dict[str, str]) -> dict[str, str]:
+        """Names of the calls' contacts, reading only those not already known ("" for a deleted contact)."""
+        names = dict(known)
+        for contact_id in {c.contact_id for c in calls if c.contact_id} - set(names):
+            try:
+                names[contact_id] = (await self.run(contacts.get_contact, contact_id)).name
+            except DomainError:
+                names[contact_id] = ""
+        return names
+
+    def _show_page(self, page: LogPage) -> None:
+        self._names = page.names
+        self.rows = [call_row(c, page.names.get(c.contact_id or "", "")) for c in page.items]
+
+    def _page_failed(self, error: DomainError) -> None:
+        self.rows, self.next_token = [], ""
 
     @rx.event(background=True)
     async def follow(self):
         async def refresh(batch):
+            """The page on screen again, quietly (no loading state), when a call changed."""
             if not any(change.channel == "voice" for change in batch):
                 return
             async with self:
                 if self.router.url.path.rstrip("/") != ROUTE:
                     return  # on a call's page: that page follows its own call
-                actor, query, known = self.actor(), self._query(), dict(self._names)
-            if not actor.is_authenticated:
+                ticket, query, token = self._page_request, self._page_query(), self.current_token
+            if not await self.signed_in():
                 return
             try:
-                page = await asyncio.to_thread(lambda: voice_calls.list_calls(actor, **query))
-                names = await asyncio.to_thread(contact_names, actor, page.items, known)
+                page = await self._load_page(query, token)
             except DomainError:
                 return
             async with self:
-                if self._query() == query:  # the filters did not change meanwhile
-                    self._show(page, names)
+                if ticket == self._page_request:  # no filter or page change meanwhile
+                    self.next_token = page.next_token or ""
+                    self._show_page(page)
 
         await follow_changes(self, ROUTE, refresh, tick=LIVE_TICK_SECONDS)
 

@@ -11,10 +11,10 @@ from backend.services.messaging.reachability import reachability
 from wecare_app.components.controls import segment_value
 from wecare_app.components.shell import empty_state
 from wecare_app.pages.layout import signed_in_page
-from wecare_app.pages.voice.contact_search import ContactSearch, contact_choice, contact_matches_list, contact_search_box
-from wecare_app.pages.voice.speech import SpeechForm, speech_fields, speech_preview, speech_summary
+from wecare_app.state.contact_search import ContactSearch, contact_choice, contact_matches_list, contact_search_box
 from wecare_app.state.feedback import error_toast
 from wecare_app.state.session_state import SessionState
+from wecare_app.state.speech_form import SpeechForm, speech_fields, speech_preview, speech_summary
 
 
 class NewCallState(ContactSearch, SpeechForm, SessionState):
@@ -23,6 +23,7 @@ class NewCallState(ContactSearch, SpeechForm, SessionState):
     callee_reason: str = ""  # why the chosen contact cannot be called, from the call rules
     number: str = ""
     placing: bool = False
+    _callee_request: int = 0  # the newest callee choice's number: an older one checked late is dropped
 
     @rx.var
     def ready(self) -> bool:
@@ -32,31 +33,46 @@ class NewCallState(ContactSearch, SpeechForm, SessionState):
         preview = speech_summary(self.speech_text, self.speech_type)
         return who and bool(self.speech_text.strip()) and not preview["error"] and not preview["warning"]
 
-    @rx.event
-    def start(self):
+    @rx.event(background=True)
+    async def start(self):
         """on_load: a blank form; `?contact=<id>` picks the callee."""
-        actor = self.actor()
-        if not actor.is_authenticated:
+        if not await self.signed_in():
+            return None  # require_session is already redirecting to /login
+        async with self:
+            self._reset_speech()
+            self._clear_search()
+            self.target, self.callee, self.callee_reason, self.number, self.placing = "contact", {}, "", "", False
+            self._callee_request += 1
+            ticket = self._callee_request
+            contact_id = self.router.url.query_parameters.get("contact", "")
+        if not contact_id:
             return None
-        self._reset_speech()
-        self._clear_search()
-        self.target, self.callee, self.callee_reason, self.number, self.placing = "contact", {}, "", "", False
-        contact_id = self.router.url.query_parameters.get("contact", "")
-        if contact_id:
-            try:
-                self._choose(actor, contact_choice(contacts.get_contact(actor, contact_id)))
-            except DomainError as error:
-                return error_toast(error)
+        try:
+            contact = await self.run(contacts.get_contact, contact_id)
+        except DomainError as error:
+            return error_toast(error)
+        await self._choose(contact_choice(contact), unless_changed_since=ticket)
         return None
 
-    def _choose(self, actor, choice: dict[str, str]) -> None:
-        self.callee = choice
+    async def _choose(self, choice: dict[str, str], *, unless_changed_since: int | None = None) -> None:
+        """Off the lock: check the call rules for `choice`, then show it as the callee with why it cannot be
+        called, if it cannot. Only the newest choice is shown; `unless_changed_since` (a request number) skips
+        `choice` if the visitor has chosen or cleared since."""
+        async with self:
+            if unless_changed_since is not None and self._callee_request != unless_changed_since:
+                return
+            self._callee_request += 1
+            ticket = self._callee_request
         try:
-            (reach,) = reachability(actor, [choice["contact_id"]], "voice")
+            (reach,) = await self.run(reachability, [choice["contact_id"]], "voice")
+            reason = "" if reach.ok else (reach.reason or "cannot be called")
         except DomainError as error:
-            self.callee_reason = error.message
-            return
-        self.callee_reason = "" if reach.ok else (reach.reason or "cannot be called")
+            reason = error.message
+        async with self:
+            if ticket != self._callee_request:
+                return  # another contact was chosen (or the choice cleared) meanwhile
+            self.callee, self.callee_reason = choice, reason
+            self._clear_search()
 
     @rx.event
     def set_target(self, value: str | list[str]):
@@ -66,36 +82,37 @@ class NewCallState(ContactSearch, SpeechForm, SessionState):
     def set_number(self, value: str):
         self.number = value
 
-    @rx.event
-    def pick(self, contact_id: str):
-        match = next((m for m in self.contact_matches if m["contact_id"] == contact_id), None)
+    @rx.event(background=True)
+    async def pick(self, contact_id: str):
+        async with self:
+            match = next((m for m in self.contact_matches if m["contact_id"] == contact_id), None)
         if match is not None:
-            self._choose(self.actor(), match)
-            self._clear_search()
+            await self._choose(match)
 
     @rx.event
     def clear_callee(self):
         self.callee, self.callee_reason = {}, ""
+        self._callee_request += 1  # a choice still being checked is dropped
 
-    @rx.event
-    def place(self):
-        if self.placing:
-            return
-        if self.target == "contact" and not self.callee:
-            yield rx.toast.error("Choose who to call first.")
-            return
-        self.placing = True
-        yield
-        who = {"contactId": self.callee["contact_id"]} if self.target == "contact" else {"to": self.number.strip()}
+    @rx.event(background=True)
+    async def place(self):
+        async with self:
+            if self.placing:
+                return None
+            if self.target == "contact" and not self.callee:
+                return rx.toast.error("Choose who to call first.")
+            self.placing = True
+            who = {"contactId": self.callee["contact_id"]} if self.target == "contact" else {"to": self.number.strip()}
+            request = {**who, **self._speech_request()}
         try:
-            call = voice_calls.place_call(self.actor(), {**who, **self._speech_request()}, via="ui")
+            call = await self.run(voice_calls.place_call, request, via="ui")
         except DomainError as error:
+            async with self:
+                self.placing = False
+            return error_toast(error)
+        async with self:
             self.placing = False
-            yield error_toast(error)
-            return
-        self.placing = False
-        yield rx.toast.success("Call queued.", duration=2000)
-        yield rx.redirect(f"/voice/{call.call_id}")
+        return [rx.toast.success("Call queued.", duration=2000), rx.redirect(f"/voice/{call.call_id}")]
 
 
 # ---------------------------------------------------------------- components

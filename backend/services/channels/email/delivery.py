@@ -1,9 +1,8 @@
 """Email's part of the outbox: turn a PENDING row into an SES send."""
 from __future__ import annotations
 
-from backend.adapters.channels.email_factory import email_provider
+from backend.adapters.channels import providers
 from backend.models.messaging import MessageModel
-from backend.services.messaging.outbox import register_delivery
 from backend.settings import get_settings
 
 
@@ -14,7 +13,7 @@ class EmailDelivery:
     def deliver(self, row: MessageModel) -> str:
         settings = get_settings()
         payload = row.payload
-        return email_provider().send(
+        return providers.EMAIL.get().send(
             to=row.address,
             from_address=row.sender,
             subject=payload["subject"],
@@ -26,5 +25,3 @@ class EmailDelivery:
             message_id=row.messageId,
         )
 
-
-register_delivery("email", EmailDelivery)

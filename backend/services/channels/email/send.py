@@ -13,8 +13,10 @@ from urllib.parse import quote
 
 from pydantic import Field
 
-from backend.errors import ConsentRequired, OptedOut, ValidationError
+from backend.errors import ValidationError
 from backend.models.base import utcnow
+from backend.services.channels import Channel
+from backend.services.channels.rules import check_send
 from backend.models.contact import ContactModel
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.api_model import ApiModel
@@ -41,27 +43,15 @@ class EmailSend(ApiModel):
     html: str | None = None
 
 
-def check_rules(contact: ContactModel) -> None:
-    """Suppressed or opted out (a bounce, a complaint, an unsubscribe): nothing. Otherwise optInEmail is needed."""
-    record = contact.consent.email if contact.consent is not None else None
-    if record is not None and not record.optedIn:
-        raise OptedOut(
-            f"contactId: {contact.name} opted out of email on {record.at:%d %b %Y %H:%M} UTC ({record.source}); "
-            "nothing can be sent until they opt in again",
-            field="contactId",
-        )
-    if not contact.optInEmail:
-        raise ConsentRequired(f"contactId: {contact.name} has not opted in to email (optInEmail)", field="contactId")
-
-
 def send_email(actor: Actor, data: EmailSend | dict, *, via: str = "api") -> Message:
     """Check the content and the rules, write the message PENDING and queue it."""
     require(actor, Operation.MESSAGES_SEND)
     request = parse_input(EmailSend, data)
     content = prepare_content(request.subject, request.text, request.html)
     contact = recipient_contact(request.contact_id, request.to, "email")
-    check_rules(contact)
-    return _queue(actor, contact, content, via=via, now=utcnow())
+    now = utcnow()
+    check_send(contact, Channel.EMAIL, now=now)
+    return _queue(actor, contact, content, via=via, now=now)
 
 
 def unsubscribe_headers(message_id: str, settings: Settings) -> dict[str, str]:

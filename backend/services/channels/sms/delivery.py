@@ -1,9 +1,8 @@
 """SMS's part of the outbox: turn a PENDING row into SendTextMessage and send it."""
 from __future__ import annotations
 
-from backend.adapters.channels.sms_factory import sms_provider
+from backend.adapters.channels import providers
 from backend.models.messaging import MessageModel
-from backend.services.messaging.outbox import register_delivery
 from backend.settings import get_settings
 
 
@@ -14,7 +13,7 @@ class SmsDelivery:
     def deliver(self, row: MessageModel) -> str:
         settings = get_settings()
         payload = row.payload or {}
-        return sms_provider().send_text(
+        return providers.SMS.get().send_text(
             row.address,
             payload["body"],
             origination=row.sender,
@@ -23,5 +22,3 @@ class SmsDelivery:
             message_id=row.messageId,
         )
 
-
-register_delivery("sms", SmsDelivery)

@@ -10,8 +10,9 @@ from datetime import datetime
 
 from pydantic import Field, field_validator
 
-from backend.errors import ConsentRequired, OptedOut
 from backend.models.base import utcnow
+from backend.services.channels import Channel
+from backend.services.channels.rules import check_send
 from backend.models.contact import ContactModel
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.api_model import ApiModel
@@ -40,26 +41,14 @@ class SmsSend(ApiModel):
         return body
 
 
-def check_rules(contact: ContactModel) -> None:
-    """Opted out (STOP): nothing. Otherwise the contact must have opted in to SMS."""
-    record = contact.consent.sms if contact.consent is not None else None
-    if record is not None and not record.optedIn:
-        raise OptedOut(
-            f"contactId: {contact.name} opted out of SMS on {record.at:%d %b %Y %H:%M} UTC ({record.source}); "
-            "nothing can be sent until they text START",
-            field="contactId",
-        )
-    if not contact.optInSms:
-        raise ConsentRequired(f"contactId: {contact.name} has not opted in to SMS (optInSms)", field="contactId")
-
-
 def send_sms(actor: Actor, data: SmsSend | dict, *, via: str = "api") -> Message:
     """Check the rules, write the message PENDING (with its segment count) and queue it."""
     require(actor, Operation.MESSAGES_SEND)
     request = parse_input(SmsSend, data)
     contact = recipient_contact(request.contact_id, request.to, "phone")
-    check_rules(contact)
-    return _queue(actor, contact, request.body, via=via, now=utcnow())
+    now = utcnow()
+    check_send(contact, Channel.SMS, now=now)
+    return _queue(actor, contact, request.body, via=via, now=now)
 
 
 def queue_system_sms(actor: Actor, contact: ContactModel, text: str, *, reason: str) -> Message:

@@ -15,8 +15,10 @@ from typing import Iterator, Literal
 from pydantic import Field, field_validator
 
 from backend.adapters.channels.voice import MESSAGE_BODY_MAX, VOICE_IDS
-from backend.errors import NotFound, OptedOut, ValidationError
+from backend.errors import NotFound, ValidationError
 from backend.models.base import utcnow
+from backend.services.channels import Channel
+from backend.services.channels.rules import check_send
 from backend.models.contact import ContactModel
 from backend.models.messaging import StatusChange
 from backend.models.voice import VoiceCallModel
@@ -125,20 +127,6 @@ def _duration(row: VoiceCallModel) -> int | None:
 # ---------------------------------------------------------------- placing a call
 
 
-def said_stop(contact: ContactModel) -> bool:
-    """An explicit SMS opt-out: the phone number's owner asked not to be contacted on it."""
-    record = contact.consent.sms if contact.consent is not None else None
-    return record is not None and not record.optedIn
-
-
-def check_rules(contact: ContactModel) -> None:
-    """The rule for calls: a number whose owner said STOP (an SMS opt-out) is not called."""
-    if said_stop(contact):
-        record = contact.consent.sms
-        raise OptedOut(f"contactId: {contact.name} opted out of SMS on {record.at:%d %b %Y %H:%M} UTC "
-                       f"({record.source}), which also means no calls", field="contactId")
-
-
 def _recipient(request: VoiceCallRequest) -> ContactModel:
     try:
         return recipient_contact(request.contact_id, request.to, "phone")
@@ -165,8 +153,8 @@ def place_call(actor: Actor, data: VoiceCallRequest | dict, *, via: str = "api")
         raise ValidationError(f"text: says {len(spoken)} characters; a call says at most {SPOKEN_MAX}", field="text")
     voice_id = request.voice_id or _default_voice()
     contact = _recipient(request)
-    check_rules(contact)
     now = utcnow()
+    check_send(contact, Channel.VOICE, now=now)
     message_id = new_message_id()
     call_id = call_id_for(message_id)
     settings = get_settings()

@@ -6,10 +6,9 @@ will not try again (a permanent error, or the last attempt), and reopens it when
 from __future__ import annotations
 
 from backend.adapters.channels.errors import classify_exception
-from backend.adapters.channels.voice_factory import voice_provider
+from backend.adapters.channels import providers
 from backend.models.base import utcnow
 from backend.models.messaging import MessageModel
-from backend.services.messaging.outbox import register_delivery
 from backend.services.channels.voice.events import note_provider_id, record_call_status, reopen_call
 from backend.settings import get_settings
 
@@ -24,7 +23,7 @@ class VoiceDelivery:
             reopen_call(call_id, "sent again from the dead-letter queue")
         settings = get_settings()
         try:
-            provider_id = voice_provider().send_voice(
+            provider_id = providers.VOICE.get().send_voice(
                 row.address, row.payload["text"], text_type=row.payload["textType"], voice_id=row.payload["voiceId"],
                 origination=row.sender, configuration_set=settings.voice_configuration_set, message_id=row.messageId,
             )
@@ -37,5 +36,3 @@ class VoiceDelivery:
         note_provider_id(call_id, provider_id)
         return provider_id
 
-
-register_delivery("voice", VoiceDelivery)

@@ -1,11 +1,10 @@
 """WhatsApp's part of the outbox: turn a PENDING row into the provider request and send it."""
 from __future__ import annotations
 
-from backend.adapters.channels.factory import media_store, whatsapp_provider
+from backend.adapters.channels import providers
 from backend.models.messaging import MessageModel
 from backend.services.channels.whatsapp import messages as whatsapp_messages
 from backend.services.media.files import media_row
-from backend.services.messaging.outbox import register_delivery
 
 
 class WhatsAppDelivery:
@@ -13,16 +12,14 @@ class WhatsAppDelivery:
         return row.sender
 
     def deliver(self, row: MessageModel) -> str:
-        provider = whatsapp_provider()
+        provider = providers.WHATSAPP.get()
         message = dict(row.payload["message"])
         file_id = row.payload.get("fileId")
         if file_id:
             kind = message["type"]
             stored = media_row(file_id)
-            media_id = provider.upload_media(media_store(), stored.storageKey, origination=row.sender)
+            media_id = provider.upload_media(providers.media_store(), stored.storageKey, origination=row.sender)
             message[kind] = {**message[kind], "id": media_id}
         request = whatsapp_messages.addressed(message, row.address, row.messageId)
         return provider.send(request, origination=row.sender, idempotency_key=row.messageId)
 
-
-register_delivery("whatsapp", WhatsAppDelivery)

@@ -41,6 +41,13 @@ class IngestReport:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.rejected.extend(other.rejected)
 
+    def counts(self) -> dict:
+        """The summary a door answers with (camelCase)."""
+        return {
+            "stored": self.stored, "duplicates": self.duplicates, "statusesApplied": self.statuses_applied,
+            "statusesIgnored": self.statuses_ignored, "consentChanges": self.consent_changes, "rejected": self.rejected,
+        }
+
 
 def ingest(events: ParsedEvents) -> IngestReport:
     report = IngestReport(rejected=list(events.rejected))

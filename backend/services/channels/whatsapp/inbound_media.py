@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from backend.adapters.channels.factory import media_store, whatsapp_provider
+from backend.adapters.channels import providers
 from backend.errors import ValidationError
 from backend.models.base import utcnow
 from backend.models.messaging import PENDING_MEDIA, MessageModel
@@ -25,9 +25,9 @@ def fetch_media(row: MessageModel) -> str:
     """Fetch the message's media; returns the media status afterwards (stored | pending | rejected | failed)."""
     media = row.media
     key = f"inbound/{row.messageId}/{media.providerMediaId}"
-    store = media_store()
+    store = providers.media_store()
     try:
-        fetched = whatsapp_provider().fetch_media(
+        fetched = providers.WHATSAPP.get().fetch_media(
             media.providerMediaId,
             origination=get_settings().whatsapp_phone_number_id,  # our number's id at AWS, not Meta's
             store=store,

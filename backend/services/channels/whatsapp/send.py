@@ -11,9 +11,11 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from backend.adapters.channels.errors import ProviderError
-from backend.adapters.channels.factory import whatsapp_provider
-from backend.errors import BadRequest, ConsentRequired, NotFound, OptedOut, TemplateRequired, ValidationError
+from backend.adapters.channels import providers
+from backend.errors import BadRequest, NotFound, ValidationError
 from backend.models.base import utcnow
+from backend.services.channels import Channel
+from backend.services.channels.rules import check_send
 from backend.models.contact import ContactModel
 from backend.models.messaging import MessageMedia, MessageModel
 from backend.services.channels.whatsapp import templates
@@ -23,7 +25,7 @@ from backend.services.platform.api_model import ApiModel
 from backend.services.media.files import media_row
 from backend.services.media.rules import check_media, kind_for_mime
 from backend.services.messaging.rows import outbound_row
-from backend.services.messaging.schemas import WINDOW, Message, to_message
+from backend.services.messaging.schemas import Message, to_message
 from backend.services.messaging.outbox import queue_for_contact
 from backend.services.contacts.recipients import recipient_contact
 from backend.services.platform.validation import parse_input
@@ -73,37 +75,6 @@ class WhatsAppSend(ApiModel):
 # ---------------------------------------------------------------- rules
 
 
-def is_opted_out(contact: ContactModel) -> bool:
-    record = contact.consent.whatsapp if contact.consent is not None else None
-    return record is not None and not record.optedIn
-
-
-def window_closes_at(contact: ContactModel) -> datetime | None:
-    return contact.lastInboundAt + WINDOW if contact.lastInboundAt else None
-
-
-def check_rules(contact: ContactModel, *, free_form: bool, now: datetime) -> None:
-    """Opted out: nothing. Free-form: only inside the 24-hour window. Templates: need optInWhatsApp."""
-    if is_opted_out(contact):
-        record = contact.consent.whatsapp
-        raise OptedOut(
-            f"contactId: {contact.name} opted out of WhatsApp on {record.at:%d %b %Y %H:%M} UTC ({record.source}); "
-            "nothing can be sent until they send START",
-            field="contactId",
-        )
-    if free_form:
-        closes = window_closes_at(contact)
-        if closes is None or closes <= now:
-            since = f"closed at {closes:%d %b %H:%M} UTC" if closes else "never opened (no message from the customer)"
-            raise TemplateRequired(
-                f"type: the 24-hour window {since}; send an approved template instead", field="type"
-            )
-    elif not contact.optInWhatsApp:
-        raise ConsentRequired(
-            f"contactId: {contact.name} has not opted in to WhatsApp; templates need optInWhatsApp", field="contactId"
-        )
-
-
 # ---------------------------------------------------------------- sending
 
 
@@ -128,7 +99,7 @@ def send_whatsapp(actor: Actor, data: WhatsAppSend | dict, *, via: str = "api") 
     if request.type == "read":
         return mark_read(actor, contact, request.message_id)
     now = utcnow()
-    check_rules(contact, free_form=request.type != "template", now=now)
+    check_send(contact, Channel.WHATSAPP, free_form=request.type != "template", now=now)
     reply_to = _conversation_message(contact, request.reply_to, "replyTo").providerMessageId if request.reply_to else None
     extra: dict = {}
     if request.type == "text":
@@ -191,7 +162,7 @@ def mark_read(actor: Actor, contact: ContactModel, message_id: str) -> Message:
     if row.direction != "inbound":
         raise ValidationError("messageId: only a customer's message can be marked as read", field="messageId")
     try:
-        whatsapp_provider().mark_read(row.providerMessageId, origination=get_settings().whatsapp_phone_number_id)
+        providers.WHATSAPP.get().mark_read(row.providerMessageId, origination=get_settings().whatsapp_phone_number_id)
     except ProviderError as error:
         raise BadRequest(f"WhatsApp did not take the read receipt: {error.message}", field="messageId") from None
     return to_message(row)

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from backend.adapters.channels.errors import ProviderError
-from backend.adapters.channels.factory import whatsapp_provider
+from backend.adapters.channels import providers
 from backend.errors import BadRequest, ValidationError
 from backend.models.base import utcnow
 from backend.services.platform import system_config
@@ -92,7 +92,7 @@ def _stored_catalogue() -> TemplateCatalogue | None:
 
 def _sync(actor: Actor) -> TemplateCatalogue:
     try:
-        items = whatsapp_provider().list_templates()
+        items = providers.WHATSAPP.get().list_templates()
     except ProviderError as error:
         raise BadRequest(f"Could not sync templates from WhatsApp: {error.message}", field="templates") from None
     now = utcnow()
@@ -132,7 +132,7 @@ def create_template(actor: Actor, data: TemplateCreate | dict) -> Template:
     _check_examples("header", request.header_text, request.header_examples)
     definition = _definition(request)
     try:
-        created = whatsapp_provider().create_template(definition)
+        created = providers.WHATSAPP.get().create_template(definition)
     except ProviderError as error:
         raise BadRequest(f"WhatsApp refused the template: {error.message}", field="name") from None
     work = UnitOfWork()

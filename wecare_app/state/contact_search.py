@@ -1,6 +1,9 @@
 """Finding a contact as you type (name prefix, phone or email, as /contacts searches), for the pages that pick
 recipients: the compose page's chips, /voice/new's callee and /voice's contact filter. `ContactSearch` is a
-state mixin (the page's state must also be a SessionState); `contact_matches_list` renders its matches."""
+state mixin (the page's state must also be a SessionState); `contact_matches_list` renders its matches.
+
+The search runs as a background event with the service call off the event loop; typing fires one search per
+pause, and only the newest one's matches are shown (an older answer that returns late is dropped)."""
 from __future__ import annotations
 
 import reflex as rx
@@ -9,7 +12,7 @@ from backend.errors import DomainError
 from backend.services.contacts import contacts
 from backend.services.contacts.schemas import Contact
 from wecare_app.components.controls import search_input
-from wecare_app.pages.inbox.display import initials
+from wecare_app.components.formatting import initials
 from wecare_app.state.feedback import error_toast
 
 MATCHES = 8
@@ -32,25 +35,35 @@ def contact_choice(contact: Contact) -> dict[str, str]:
 class ContactSearch(rx.State, mixin=True):
     contact_query: str = ""
     contact_matches: list[dict[str, str]] = []
+    _contact_search: int = 0  # the newest search's number: older answers are dropped
 
-    @rx.event
-    def search_contacts(self, value: str):
-        self.contact_query = value
-        query = value.strip()
-        if not query:
-            self.contact_matches = []
-            return None
+    @rx.event(background=True)
+    async def search_contacts(self, value: str):
+        async with self:
+            self.contact_query = value
+            self._contact_search += 1
+            ticket = self._contact_search
+            if not value.strip():
+                self.contact_matches = []
+                return None
         try:
-            page = contacts.search_contacts(self.actor(), query, limit=MATCHES)
+            page = await self.run(contacts.search_contacts, value.strip(), limit=MATCHES)
         except DomainError as error:
-            self.contact_matches = []
+            async with self:
+                if ticket != self._contact_search:
+                    return None
+                self.contact_matches = []
             return error_toast(error)
-        self.contact_matches = [contact_choice(c) for c in page.items]
+        async with self:
+            if ticket == self._contact_search:
+                self.contact_matches = [contact_choice(c) for c in page.items]
         return None
 
     def _clear_search(self) -> None:
+        """Under the lock: an empty box (a search still on its way is dropped)."""
         self.contact_query = ""
         self.contact_matches = []
+        self._contact_search += 1
 
 
 def contact_search_box(query, on_search, placeholder: str, *, box_id: str, **props) -> rx.Component:

@@ -6,16 +6,20 @@ from html import escape
 
 import reflex as rx
 
-from backend.adapters.channels.voice import MESSAGE_BODY_MAX, VOICE_IDS
+from backend.services.channels.voice.calls import MESSAGE_BODY_MAX, VOICE_IDS
 from backend.errors import ValidationError
 from backend.services.channels.voice import ssml
 from backend.services.channels.voice.calls import SPOKEN_MAX
 from backend.settings import get_settings
 from wecare_app.components.controls import segment_value
-from wecare_app.pages.voice.display import voice_label
 
 TEXT_TYPES = {"TEXT": "Plain text", "SSML": "SSML"}
 SSML_EXAMPLE = '<speak>Hello. <break time="500ms"/> Your appointment is <emphasis>tomorrow</emphasis> at ten.</speak>'
+
+
+def voice_label(voice_id: str | None) -> str:
+    """JOANNA -> Joanna."""
+    return (voice_id or "").title()
 
 
 def spoken_length(seconds: float) -> str:

@@ -1,0 +1,97 @@
+"""The send rules of every channel, written once: the customer's consent on a channel and WhatsApp's 24-hour
+window. The send services, reachability (the composer's list) and the views the UI reads all call these, so
+a page never works a rule out for itself and no door can skip one.
+
+- Opted out (the customer's STOP, a bounce, a complaint, an unsubscribe): nothing goes out on the channel
+  until the customer opts back in. Voice reads the phone number's SMS record: a number that said STOP is
+  not called.
+- Otherwise the channel's opt-in flag is needed, except for WhatsApp free-form replies, which need the
+  24-hour window open instead (a template needs optInWhatsApp).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from backend.errors import ConsentRequired, DomainError, OptedOut, TemplateRequired
+from backend.models.contact import ContactModel
+from backend.services.channels import Channel, channel_info
+
+WINDOW = timedelta(hours=24)  # WhatsApp's customer-service window after the customer's last message
+
+
+@dataclass(frozen=True)
+class ConsentState:
+    """The customer's consent on one channel, as the rules read it."""
+
+    opted_in: bool  # the contact's opt-in flag for the channel (True where the channel needs none)
+    opted_out: bool  # the customer opted out (their own word: STOP, bounce, complaint, unsubscribe)
+    at: datetime | None = None  # when the customer's last consent record was made
+    source: str | None = None  # how (stop_keyword, bounce, console, …)
+
+
+def consent_state(contact: ContactModel, channel: Channel | str) -> ConsentState:
+    policy = channel_info(channel).consent
+    record = getattr(contact.consent, policy.record, None) if contact.consent is not None else None
+    opted_in = bool(getattr(contact, policy.opt_in_field)) if policy.opt_in_field else True
+    return ConsentState(
+        opted_in=opted_in,
+        opted_out=record is not None and not record.optedIn,
+        at=record.at if record is not None else None,
+        source=record.source if record is not None else None,
+    )
+
+
+def window_closes_at(last_inbound_at: datetime | None) -> datetime | None:
+    """When the 24-hour window after the customer's last message closes (None: they never wrote)."""
+    return last_inbound_at + WINDOW if last_inbound_at else None
+
+
+def window_open(closes_at: datetime | None, now: datetime) -> bool:
+    """Whether a window closing at `closes_at` (see `window_closes_at`) is still open at `now`: pages keep the
+    closing time from the view and ask this on their clock tick."""
+    return closes_at is not None and closes_at > now
+
+
+def check_send(contact: ContactModel, channel: Channel | str, *, now: datetime, free_form: bool = True) -> None:
+    """Raise the refusal a send on `channel` to `contact` meets, or return. `free_form`: text or media rather
+    than a template (only WhatsApp distinguishes them)."""
+    info = channel_info(channel)
+    policy = info.consent
+    state = consent_state(contact, channel)
+    if state.opted_out:
+        record_label = channel_info(policy.record).label if policy.record != info.channel.value else info.label
+        note = f", {policy.opted_out_note}" if policy.opted_out_note else ""
+        raise OptedOut(
+            f"contactId: {contact.name} opted out of {record_label} on {state.at:%d %b %Y %H:%M} UTC "
+            f"({state.source}){note}; nothing can be sent until {policy.back_in}",
+            field="contactId",
+        )
+    if info.window and free_form:
+        closes = window_closes_at(contact.lastInboundAt)
+        if not window_open(closes, now):
+            since = f"closed at {closes:%d %b %H:%M} UTC" if closes else "never opened (no message from the customer)"
+            raise TemplateRequired(f"type: the 24-hour window {since}; send an approved template instead", field="type")
+        if not policy.opt_in_for_free_form:
+            return
+    if not state.opted_in:
+        what = "; templates need " if info.window else " ("
+        closing = policy.opt_in_field if info.window else f"{policy.opt_in_field})"
+        raise ConsentRequired(f"contactId: {contact.name} has not opted in to {info.label}{what}{closing}", field="contactId")
+
+
+def send_refusal(contact: ContactModel, channel: Channel | str, *, now: datetime, free_form: bool = True) -> DomainError | None:
+    """The refusal `check_send` would raise, or None: for views that say whether and why not."""
+    try:
+        check_send(contact, channel, now=now, free_form=free_form)
+    except DomainError as error:
+        return error
+    return None
+
+
+def reason_of(error: DomainError) -> str:
+    """A refusal's message without the "field: " prefix the services put in front, for a person to read."""
+    message = error.message
+    if error.field and message.startswith(f"{error.field}: "):
+        message = message[len(error.field) + 2:]
+    return message

@@ -1,0 +1,90 @@
+"""How dead letters read on screen: the filter choices, one table row per entry, the payload, and the summary
+of a replay or discard. Plain Python over the service's views: what may be done with an entry (and why not)
+comes from the view (`DeadLetter.can_replay`, `replay_blocked_reason`, ...), never from a rule of the page's own."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime
+
+import reflex as rx
+
+from backend.services.messaging.dlq import MAX_REPLAYS, QUEUES, DeadLetter, DlqResult
+from wecare_app.components.formatting import CHANNEL_COLORS, as_utc, shorten, utc_stamp, within_a_day
+
+ALL = "all"
+LIST_LIMIT = 200
+BULK_LIMIT = 500  # the most ids one replay or discard request takes
+ERROR_PREVIEW = 120  # characters of the error shown in the table (the dialog shows all of it)
+QUEUE_CHOICES = [ALL, *QUEUES]
+STATE_CHOICES = ["waiting", "replayed", "delivered", "discarded", ALL]
+AGE_CHOICES = {"any": ("Any age", None), "5m": ("Older than 5 min", 5), "1h": ("Older than 1 hour", 60), "1d": ("Older than 1 day", 1440)}
+DEFAULT_FILTERS = (ALL, "", "any", "waiting")  # queue, error code, age, state
+
+_STATE_COLORS = {"waiting": "amber", "replayed": "blue", "delivered": "green", "discarded": "gray"}
+_OUTCOME_LABELS = (("replayed", "replayed"), ("already_delivered", "already delivered"), ("discarded", "discarded"), ("refused", "refused"))
+
+
+def relative(moment: datetime, now: datetime) -> str:
+    seconds = max(0, int((as_utc(now) - as_utc(moment)).total_seconds()))
+    days = seconds // 86400
+    return within_a_day(seconds) or f"{days} day{'s' if days != 1 else ''} ago"
+
+
+def sentence(reason: str | None) -> str:
+    """A service's reason ('already discarded') as a tooltip reads it ('Already discarded')."""
+    return reason[:1].upper() + reason[1:] if reason else ""
+
+
+def dead_letter_row(entry: DeadLetter, now: datetime) -> dict[str, str]:
+    return {
+        "dlq_id": entry.dlq_id,
+        "queue": entry.queue,
+        "queue_color": CHANNEL_COLORS.get(entry.queue, "gray"),
+        "message_id": entry.message_id or "",
+        "contact_id": entry.contact_id or "",
+        "error": shorten(entry.error, ERROR_PREVIEW),
+        "error_full": entry.error,
+        "error_code": entry.error_code or "",
+        "attempts": str(entry.attempts),
+        "replays": f"{entry.replay_count}/{MAX_REPLAYS}",
+        "can_replay": "yes" if entry.can_replay else "",
+        "replay_blocked": sentence(entry.replay_blocked_reason),
+        "can_discard": "yes" if entry.can_discard else "",
+        "discard_blocked": sentence(entry.discard_blocked_reason),
+        "selectable": "yes" if entry.can_replay or entry.can_discard else "",
+        "state": entry.state,
+        "state_color": _STATE_COLORS.get(entry.state, "gray"),
+        "failed_rel": relative(entry.failed_at, now),
+        "failed_abs": utc_stamp(entry.failed_at),
+        "last_replay": f"{utc_stamp(entry.last_replay_at)} by {entry.last_replay_by or 'system'}" if entry.last_replay_at else "never",
+    }
+
+
+def payload_json(entry: DeadLetter) -> str:
+    return json.dumps(entry.payload, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def refusals(entries: list[DeadLetter]) -> str:
+    """Why some of `entries` would be refused a replay: 'replayed 5 times already; discard it'."""
+    return "; ".join(dict.fromkeys(e.replay_blocked_reason for e in entries if e.replay_blocked_reason))
+
+
+def outcome_summary(results: list[DlqResult]) -> str:
+    """'3 replayed, 1 already delivered, 1 refused: replayed 5 times already'."""
+    if not results:
+        return "Nothing to do: no entry was chosen or none is waiting."
+    counts = Counter(r.outcome for r in results)
+    parts = [f"{counts[key]} {label}" for key, label in _OUTCOME_LABELS if counts.get(key)]
+    text = ", ".join(parts)
+    reasons = list(dict.fromkeys(r.reason for r in results if r.outcome == "refused" and r.reason))
+    return text + (": " + "; ".join(reasons) if reasons else "")
+
+
+def summary_toast(results: list[DlqResult]):
+    text = outcome_summary(results)
+    if not results or all(r.outcome == "refused" for r in results):
+        return rx.toast.error(text, close_button=True)
+    if any(r.outcome == "refused" for r in results):
+        return rx.toast.warning(text, close_button=True)
+    return rx.toast.success(text)

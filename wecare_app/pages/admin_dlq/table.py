@@ -1,0 +1,256 @@
+"""The filters, the bar of bulk actions and the table of entries with their own actions."""
+from __future__ import annotations
+
+import reflex as rx
+
+from wecare_app.components.controls import (
+    clear_filters_button,
+    data_table,
+    filter_bar,
+    labelled,
+    no_matches,
+    results,
+    search_input,
+)
+from wecare_app.components.shell import empty_state
+from wecare_app.pages.admin_dlq.dialogs import discard_dialog
+from wecare_app.pages.admin_dlq.display import AGE_CHOICES, LIST_LIMIT, QUEUE_CHOICES, STATE_CHOICES
+from wecare_app.pages.admin_dlq.state import DeadLetterState
+
+# A disabled button gets no pointer events: let its wrapper take the hover, so the tooltip tells why.
+_HOVER_THROUGH = {"&:disabled": {"pointer_events": "none"}}
+
+
+def filters() -> rx.Component:
+    return filter_bar(
+        labelled("Queue", rx.select(QUEUE_CHOICES, value=DeadLetterState.queue, on_change=DeadLetterState.set_queue, id="dlq-queue")),
+        labelled(
+            "Error code",
+            search_input(
+                DeadLetterState.error_code,
+                DeadLetterState.set_error_code,
+                "Exact code, e.g. THROTTLED",
+                icon_size=14,
+                debounce_timeout=400,
+                id="dlq-error-code",
+            ),
+        ),
+        labelled(
+            "Age",
+            rx.select.root(
+                rx.select.trigger(),
+                rx.select.content(*[rx.select.item(label, value=key) for key, (label, _) in AGE_CHOICES.items()]),
+                value=DeadLetterState.age,
+                on_change=DeadLetterState.set_age,
+                id="dlq-age",
+            ),
+        ),
+        labelled(
+            "State",
+            rx.select(STATE_CHOICES, value=DeadLetterState.state_filter, on_change=DeadLetterState.set_state_filter, id="dlq-state"),
+        ),
+        clear_filters_button(DeadLetterState.filtered, DeadLetterState.clear_filters),
+    )
+
+
+def _status() -> rx.Component:
+    """What the bulk bar is about: the work running, or the selection."""
+    return rx.cond(
+        DeadLetterState.busy,
+        rx.hstack(
+            rx.spinner(size="1"),
+            rx.text(DeadLetterState.busy_label, size="2", weight="medium"),
+            align="center",
+            spacing="2",
+            id="dlq-busy",
+        ),
+        rx.text(
+            rx.cond(
+                DeadLetterState.selected_count == 0,
+                "Select waiting entries to act on them together",
+                DeadLetterState.selected_count.to(str) + " selected",
+            ),
+            size="2",
+            color=rx.color("gray", 10),
+        ),
+    )
+
+
+def bulk_bar() -> rx.Component:
+    nothing_selected = DeadLetterState.selected_count == 0
+    return rx.hstack(
+        _status(),
+        rx.spacer(),
+        rx.button(
+            rx.icon("rotate-ccw", size=16),
+            "Replay selected",
+            disabled=nothing_selected | DeadLetterState.busy,
+            on_click=DeadLetterState.replay_selected,
+            id="dlq-replay-selected",
+        ),
+        discard_dialog(
+            rx.button(
+                rx.icon("trash-2", size=16),
+                "Discard selected",
+                variant="soft",
+                color_scheme="red",
+                disabled=nothing_selected | DeadLetterState.busy,
+                id="dlq-discard-selected",
+            ),
+            "Discard the selected entries?",
+            "They are closed without sending; the messages stay failed. The audit trail records who discarded them.",
+            DeadLetterState.discard_selected,
+            confirm_id="dlq-discard-selected-confirm",
+        ),
+        rx.button(
+            rx.icon("list-restart", size=16),
+            "Replay all in filter",
+            variant="soft",
+            disabled=DeadLetterState.busy,
+            on_click=DeadLetterState.open_replay_all,
+            id="dlq-replay-all",
+        ),
+        align="center",
+        spacing="3",
+        width="100%",
+        wrap="wrap",
+    )
+
+
+def _explained(control: rx.Component, allowed: rx.Var, why_not: rx.Var, what: str) -> rx.Component:
+    """`control` with a tooltip: what it does, or (from the service's view) why it may not be done."""
+    return rx.tooltip(rx.box(control, display="inline-flex"), content=rx.cond(allowed, what, why_not))
+
+
+def _row_actions(row: rx.Var) -> rx.Component:
+    can_replay = row["can_replay"] != ""
+    can_discard = row["can_discard"] != ""
+    return rx.hstack(
+        rx.button(
+            rx.icon("eye", size=14),
+            "Inspect",
+            size="1",
+            variant="soft",
+            color_scheme="gray",
+            on_click=DeadLetterState.inspect(row["dlq_id"]),
+            class_name="dlq-inspect",
+        ),
+        _explained(
+            rx.button(
+                rx.icon("rotate-ccw", size=14),
+                "Replay",
+                size="1",
+                variant="soft",
+                disabled=~can_replay | DeadLetterState.busy,
+                on_click=DeadLetterState.replay_one(row["dlq_id"]),
+                class_name="dlq-replay",
+                style=_HOVER_THROUGH,
+            ),
+            can_replay,
+            row["replay_blocked"],
+            "Send it again",
+        ),
+        _explained(
+            discard_dialog(
+                rx.button(
+                    rx.icon("trash-2", size=14),
+                    "Discard",
+                    size="1",
+                    variant="soft",
+                    color_scheme="red",
+                    disabled=~can_discard | DeadLetterState.busy,
+                    class_name="dlq-discard",
+                    style=_HOVER_THROUGH,
+                ),
+                "Discard this entry?",
+                "It is closed without sending; the message stays failed. The audit trail records who discarded it.",
+                DeadLetterState.discard_one(row["dlq_id"]),
+            ),
+            can_discard,
+            row["discard_blocked"],
+            "Close it without sending",
+        ),
+        spacing="2",
+    )
+
+
+def _row(row: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(
+            rx.checkbox(
+                checked=DeadLetterState.selected.contains(row["dlq_id"]),
+                on_change=lambda checked: DeadLetterState.toggle(row["dlq_id"], checked),
+                disabled=row["selectable"] == "",
+                class_name="dlq-select",
+            )
+        ),
+        rx.table.cell(
+            rx.tooltip(rx.text(row["failed_rel"], size="2", white_space="nowrap"), content=row["failed_abs"]),
+        ),
+        rx.table.cell(rx.badge(row["queue"], color_scheme=row["queue_color"].to(str), variant="soft")),
+        rx.table.cell(
+            rx.vstack(
+                rx.cond(row["error_code"] != "", rx.code(row["error_code"], color_scheme="red", size="1"), rx.fragment()),
+                rx.text(row["error"], size="1", color=rx.color("gray", 11), title=row["error_full"]),
+                spacing="1",
+                align="start",
+            ),
+            max_width="360px",
+        ),
+        rx.table.cell(rx.text(row["attempts"], size="2")),
+        rx.table.cell(
+            rx.text(row["replays"], size="2", color=rx.cond(row["can_replay"] == "", rx.color("red", 11), rx.color("gray", 12))),
+        ),
+        rx.table.cell(rx.badge(row["state"], color_scheme=row["state_color"].to(str), variant="outline")),
+        rx.table.cell(_row_actions(row)),
+        class_name="dlq-row",
+        align="center",
+    )
+
+
+def _table() -> rx.Component:
+    select_all = rx.table.column_header_cell(
+        rx.checkbox(
+            checked=DeadLetterState.all_selected,
+            on_change=DeadLetterState.toggle_all,
+            disabled=DeadLetterState.selectable_count == 0,
+            id="dlq-select-all",
+        ),
+        width="36px",
+    )
+    headers = ("Failed", "Queue", "Error", "Attempts", "Replays", "State", "")
+    return data_table([select_all, *headers], DeadLetterState.rows, _row, size="1")
+
+
+def entries() -> rx.Component:
+    nothing = rx.cond(
+        DeadLetterState.filtered,
+        no_matches(
+            "Nothing matches these filters",
+            "No dead letter in this queue, state, error code and age. Error codes match exactly; try another state or clear the filters.",
+            DeadLetterState.clear_filters,
+        ),
+        empty_state(
+            "circle-check",
+            "The dead-letter queue is empty",
+            "A message lands here when its channel refused it or failed every retry (throttling, provider outages, "
+            "invalid numbers). Nothing is waiting for a decision. Entries are kept for 7 days.",
+        ),
+    )
+    return results(
+        DeadLetterState.loading,
+        DeadLetterState.rows,
+        rx.vstack(
+            _table(),
+            rx.text(
+                DeadLetterState.rows.length(),
+                " entries shown, newest first",
+                rx.cond(DeadLetterState.rows.length() >= LIST_LIMIT, f" (the first {LIST_LIMIT}; narrow the filters to see others)", ""),
+                size="2",
+                color=rx.color("gray", 10),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        nothing,
+    )
