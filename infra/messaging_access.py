@@ -32,7 +32,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from backend.services.channels import CHANNEL_NAMES as ALL_CHANNELS
+from backend.services.rules.channels import CHANNEL_NAMES as ALL_CHANNELS
 from infra.components.queues import SendQueues
 from infra.stage_config import StageConfig
 

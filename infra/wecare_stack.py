@@ -10,7 +10,7 @@ from constructs import Construct
 
 from backend.api.routes import ROUTES, Route
 from backend.settings import RuntimeEnv
-from backend.services.channels import CHANNEL_NAMES, channel_info
+from backend.services.rules.channels import CHANNEL_NAMES, channel_info
 from infra import asset_staging
 from infra.components.api import PlatformApi
 from infra.components.auth import UserDirectory

@@ -24,8 +24,9 @@ logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per run o
 async def local_runtime():
     """Start DynamoDB Local (if this process must), create tables, bootstrap the first admin, start the send
     workers, the schedule and the live feed; stop them on exit."""
-    # The pages' service calls run on the loop's default executor (SessionState.run): size it for many sessions'
-    # calls at once rather than asyncio's default of cores + 4, so a quick call does not queue behind slow ones.
+    # The pages' service calls run on the loop's default executor (SessionState.run), sized by a setting rather
+    # than by asyncio's cores + 4: enough threads that a quick call rarely queues behind slow ones, few enough
+    # that the loop itself does not wait long for the GIL (see Settings.ui_workers).
     asyncio.get_running_loop().set_default_executor(
         ThreadPoolExecutor(max_workers=get_settings().ui_workers, thread_name_prefix="ui")
     )

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from backend.api.lambda_door import handle_http
 from backend.api.queue_door import handle_queue, is_sqs_event
 from backend.errors import BadRequest
-from backend.services.channels import channel_info
+from backend.services.rules.channels import channel_info
 from backend.services.channels.registry import entry
 
 log = logging.getLogger(__name__)

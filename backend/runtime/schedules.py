@@ -2,7 +2,7 @@
 the same service runs from the dlq-replay Lambda on an EventBridge schedule."""
 from __future__ import annotations
 
-from backend.services.messaging.maintenance import run_dlq_schedule
+from backend.services.channels.maintenance import run_dlq_schedule
 
 INTERVAL_SECONDS = 60
 

@@ -1,6 +1,6 @@
 """dlq-replay: `GET /dlq`, `POST /dlq/replay` (API Gateway) and the schedule (EventBridge)."""
 from backend.api.lambda_door import handle_http, is_scheduled_event
-from backend.services.messaging.maintenance import run_dlq_schedule
+from backend.services.channels.maintenance import run_dlq_schedule
 
 
 def handler(event, context):

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from backend.api import channel_door
-from backend.services.channels import CHANNEL_NAMES, CHANNELS, Channel, channel_info
+from backend.services.rules.channels import CHANNEL_NAMES, CHANNELS, Channel, channel_info
 from backend.services.channels.registry import REGISTRY, delivery_for, entry
 
 

@@ -8,8 +8,8 @@ import pytest
 from backend.errors import ConsentRequired, OptedOut, TemplateRequired
 from backend.models.base import utcnow
 from backend.models.contact import ContactModel
-from backend.services.channels import CHANNEL_NAMES
-from backend.services.channels.rules import check_send, consent_state, window_closes_at, window_open
+from backend.services.rules.channels import CHANNEL_NAMES
+from backend.services.rules.consent import check_send, consent_state, window_closes_at, window_open
 from backend.services.contacts.contacts import get_contact, update_contact
 from backend.services.messaging.messages import inbox
 from tests.unit.people import contact, customer_writes

@@ -1,7 +1,8 @@
 import pytest
 
 from backend.errors import ValidationError
-from backend.services.contacts.fields import fold_name, looks_like_phone, normalise_email, normalise_name, normalise_phone, normalise_tags
+from backend.services.platform.validation import normalise_email
+from backend.services.contacts.fields import fold_name, looks_like_phone, normalise_name, normalise_phone, normalise_tags
 
 
 @pytest.mark.parametrize(

@@ -9,14 +9,15 @@ import time
 
 import pytest
 
-from backend.services.channels import Channel
+from backend.services.rules.channels import Channel
 from backend.services.channels.registry import REGISTRY
 from backend.errors import PermissionDenied, Unauthenticated, ValidationError
 from backend.models.messaging import MessageModel
 from backend.services.contacts.contacts import delete_contact, update_contact
-from backend.services.messaging import messages, send_many
+from backend.services.channels import send_many
+from backend.services.messaging import messages
 from backend.services.messaging.reachability import MAX_CONTACTS, reachability
-from backend.services.messaging.send_many import recipients, send_to_contacts
+from backend.services.channels.send_many import recipients, send_to_contacts
 from backend.services.platform.access import Actor
 from tests.unit.people import contact, customer_writes
 

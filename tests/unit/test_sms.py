@@ -36,7 +36,7 @@ from backend.services.platform.audit import resource_history
 from backend.services.contacts.contacts import create_contact, update_contact
 from backend.services.messaging.rows import inbound_message_id
 from backend.adapters.channels.sms_events import FAILED_EVENTS, InboundSms, SmsDeliveryEvent, parse_sms_sns_message
-from backend.services.channels.sms.segments import segment_info
+from backend.adapters.channels.sms_segments import segment_info
 from backend.services.channels.sms.send import send_sms
 from backend.adapters.channels.whatsapp_events import MalformedEvent
 from backend.settings import SendMode, Settings, get_settings
@@ -440,7 +440,7 @@ def test_poison_records_are_rejected_without_blocking_the_batch(operator, messag
 def test_an_unexpected_failure_asks_for_a_redelivery_after_the_rest(operator, messaging, monkeypatch):
     import dataclasses
 
-    from backend.services.channels import Channel
+    from backend.services.rules.channels import Channel
     from backend.services.channels.registry import REGISTRY
 
     real = REGISTRY[Channel.SMS].ingest

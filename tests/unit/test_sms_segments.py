@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.services.channels.sms.segments import GSM7_BASIC, GSM7_EXTENSION, SegmentInfo, segment_info
+from backend.adapters.channels.sms_segments import GSM7_BASIC, GSM7_EXTENSION, SegmentInfo, segment_info
 
 BASIC = "".join(sorted(GSM7_BASIC))
 EXTENSION = "^{}\\[~]|€\f"

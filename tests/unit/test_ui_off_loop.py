@@ -28,10 +28,10 @@ UI = ROOT / "wecare_app"
 
 # Pure helpers of the service layer (no I/O, microseconds): safe to call anywhere, e.g. in a computed var.
 PURE = {
-    "backend.services.channels.sms.segments.segment_info",
+    "backend.services.channels.sms.send.segment_info",
     "backend.services.channels.voice.ssml.validate_ssml",
     "backend.services.channels.voice.ssml.speech_estimate",
-    "backend.services.channels.rules.window_open",
+    "backend.services.rules.consent.window_open",
     "backend.services.channels.voice.ssml.spoken_text",
 }
 THREAD_HOPS = {"run", "offload", "to_thread", "run_in_thread"}

@@ -28,7 +28,7 @@ from backend.adapters.channels.voice import (
 )
 from backend.api.http import ApiRequest, invoke
 from backend.api.channel_door import handle_sns
-from backend.services.channels import Channel
+from backend.services.rules.channels import Channel
 from backend.services.channels.registry import REGISTRY
 from backend.api.voice_api import get_call, list_calls, place_call
 from backend.errors import NotFound, OptedOut, PermissionDenied, Unauthenticated, ValidationError

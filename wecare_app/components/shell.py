@@ -78,14 +78,17 @@ def sidebar(role: rx.Var, user_name: rx.Var, current_path: rx.Var, on_sign_out) 
         ),
         rx.divider(),
         rx.hstack(
-            rx.avatar(fallback=user_name.to(str)[:2].upper(), size="2", radius="full"),
+            rx.avatar(fallback=user_name.to(str)[:2].upper(), size="2", radius="full", flex_shrink="0"),
             rx.vstack(
-                rx.text(user_name, size="2", weight="medium", trim="both", id="signed-in-user"),
+                # a long address is cut with an ellipsis (its full text on hover) so the sign-out button stays in view
+                rx.text(user_name, size="2", weight="medium", trim="both", id="signed-in-user", title=user_name,
+                        white_space="nowrap", overflow="hidden", text_overflow="ellipsis", max_width="100%"),
                 rx.badge(role, size="1", variant="soft", id="signed-in-role"),
                 spacing="1",
                 align="start",
+                min_width="0",
+                flex="1",
             ),
-            rx.spacer(),
             rx.tooltip(
                 rx.icon_button(rx.icon("log-out", size=16), variant="ghost", on_click=on_sign_out, aria_label="Sign out"),
                 content="Sign out (ends your sessions on every device)",

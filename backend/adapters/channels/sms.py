@@ -35,7 +35,7 @@ from backend.adapters.channels.errors import (
     classify_sms_voice_exception,
 )
 from backend.adapters.channels.whatsapp_sandbox import FAILURE_CODES, SANDBOX_ACCOUNT_ID, EventSink
-from backend.services.channels.sms.segments import segment_info  # pure, no I/O: the parts AWS reports per message
+from backend.adapters.channels.sms_segments import segment_info  # the parts AWS reports per message
 from backend.settings import Settings, get_settings
 
 

@@ -1,7 +1,7 @@
 """What each channel runs, one entry per channel: its send service and request model, its delivery (the outbox
 hands it a claimed PENDING row), its provider slot, and its provider-event ingest (SNS in AWS, the sandbox's
 events locally). What each channel *is* (address kind, consent and window rules, queue, function) is its
-catalog entry in `backend/services/channels/__init__.py`.
+catalog entry in `backend/services/rules/channels.py`.
 
 Read by the doors and the runtime, never by the services below them: the REST routes and the composer send
 through `entry(channel).send`, the queue door delivers through `delivery_for`, the SNS door ingests through
@@ -17,7 +17,7 @@ from typing import Any
 from backend.adapters.channels import providers
 from backend.adapters.channels.provider_slot import ProviderSlot
 from backend.adapters.channels.whatsapp_events import parse_sns_message
-from backend.services.channels import CHANNELS, Channel, ChannelInfo
+from backend.services.rules.channels import CHANNELS, Channel, ChannelInfo
 from backend.services.channels.email import send as email_send
 from backend.services.channels.email.delivery import EmailDelivery
 from backend.services.channels.email.events import ingest_email_event

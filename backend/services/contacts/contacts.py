@@ -13,8 +13,8 @@ from datetime import datetime
 from backend.errors import Conflict, NotFound, ValidationError
 from backend.models.base import utcnow
 from backend.models.contact import LIVE_PARTITION, ChannelConsents, ConsentRecord, ContactModel, ContactUniqueKey
-from backend.services.channels import CHANNELS as CATALOG
-from backend.services.channels.rules import consent_state, reason_of, send_refusal, window_closes_at
+from backend.services.rules.channels import CHANNELS as CATALOG
+from backend.services.rules.consent import consent_state, reason_of, send_refusal, window_closes_at
 from backend.services.storage import page_tokens
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.audit import audit_row, resource_history
@@ -22,7 +22,6 @@ from backend.services.storage.batch_reads import rows_by_key
 from backend.services.contacts.fields import (
     fold_name,
     looks_like_phone,
-    normalise_email,
     normalise_name,
     normalise_phone,
     normalise_tags,
@@ -38,7 +37,7 @@ from backend.services.contacts.schemas import (
     ContactUpdate,
 )
 from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict
-from backend.services.platform.validation import parse_input
+from backend.services.platform.validation import normalise_email, parse_input
 from backend.settings import get_settings
 
 RESOURCE = "contact"

@@ -1,4 +1,4 @@
-"""Normalising and validating the fields of a contact: phone to E.164, email, name, tags."""
+"""Normalising and validating the fields of a contact: phone to E.164, name, tags (email: platform.validation)."""
 from __future__ import annotations
 
 import re
@@ -9,11 +9,9 @@ import phonenumbers
 from backend.errors import ValidationError
 
 NAME_MAX = 200
-EMAIL_MAX = 254
 TAG_MAX = 40
 TAGS_MAX = 50
 
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 _PHONE_LIKE = re.compile(r"^\+?[\d\s().-]{5,}$")
 
 
@@ -31,13 +29,6 @@ def normalise_phone(raw: str, default_region: str, field: str = "phone") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def normalise_email(raw: str, field: str = "email") -> str:
-    text = raw.strip().lower()
-    if len(text) > EMAIL_MAX:
-        raise ValidationError(f"Email is too long (at most {EMAIL_MAX} characters).", field=field)
-    if not _EMAIL.match(text):
-        raise ValidationError(f"'{raw.strip()}' is not a valid email address.", field=field)
-    return text
 
 
 def normalise_name(raw: str, field: str = "name") -> str:

@@ -19,7 +19,8 @@ from backend.models.base import utcnow
 from backend.models.contact import ContactModel, ContactUniqueKey
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.audit import audit_row
-from backend.services.contacts.fields import normalise_email, normalise_name, normalise_phone, normalise_tags
+from backend.services.platform.validation import normalise_email
+from backend.services.contacts.fields import normalise_name, normalise_phone, normalise_tags
 from backend.services.contacts.contacts import (
     ContactFields,
     claim_unique_keys,

@@ -5,7 +5,8 @@ import re
 
 from backend.errors import NotFound, ValidationError
 from backend.models.contact import ContactModel
-from backend.services.contacts.fields import normalise_email, normalise_phone
+from backend.services.platform.validation import normalise_email
+from backend.services.contacts.fields import normalise_phone
 from backend.services.contacts.contacts import live_contact_row, owner_of
 from backend.settings import get_settings
 

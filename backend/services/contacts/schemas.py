@@ -6,7 +6,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from pydantic.alias_generators import to_camel
 
-from backend.services.channels import CHANNELS as _CATALOG
+from backend.services.rules.channels import CHANNELS as _CATALOG
 from backend.services.platform.api_model import ApiModel as _Api
 
 # The consent records a contact carries and the opt-in flag of each (from the channel catalog).

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pydantic import Field, computed_field, model_validator
 
 from backend.errors import NotFound, ValidationError
-from backend.services.channels import CHANNEL_NAMES, Channel
+from backend.services.rules.channels import CHANNEL_NAMES, Channel
 from backend.models.base import utcnow
 from backend.models.messaging import PENDING_SEND, DLQMessageModel, MessageModel, StatusChange
 from backend.services.platform.access import Actor, Operation, require

@@ -14,7 +14,7 @@ from backend.services.storage import page_tokens
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.audit import audit_row
 from backend.services.storage.batch_reads import rows_by_key
-from backend.services.channels import CHANNEL_NAMES
+from backend.services.rules.channels import CHANNEL_NAMES
 from backend.services.contacts.contacts import live_contact_row
 from backend.services.messaging.schemas import Conversation, Message, Page, to_conversation, to_message
 from backend.services.storage.unit_of_work import UnitOfWork

@@ -12,8 +12,8 @@ from datetime import datetime
 from backend.errors import DomainError, NotFound, ValidationError
 from backend.models.base import utcnow
 from backend.models.contact import ContactModel
-from backend.services.channels import CHANNEL_NAMES, channel_info
-from backend.services.channels.rules import check_send, reason_of, window_closes_at
+from backend.services.rules.channels import CHANNEL_NAMES, channel_info
+from backend.services.rules.consent import check_send, reason_of, window_closes_at
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.api_model import ApiView
 from backend.services.contacts.recipients import recipient_contact

@@ -7,8 +7,8 @@ from pydantic import BaseModel
 
 from backend.models.contact import ContactModel
 from backend.models.messaging import MessageModel
-from backend.services.channels import Channel
-from backend.services.channels.rules import consent_state, window_closes_at
+from backend.services.rules.channels import Channel
+from backend.services.rules.consent import consent_state, window_closes_at
 from backend.services.platform.api_model import ApiView
 
 # Outbound statuses only move forward along this order. FAILED (a permanent error) ends a message; DEAD (retries

@@ -17,7 +17,7 @@ from backend.models.runtime_config import SystemConfigModel
 from backend.models.user import UserEmailKey, UserModel
 from backend.services.platform.access import Actor, Operation, Role, require
 from backend.services.platform.audit import audit_row
-from backend.services.contacts.fields import normalise_email
+from backend.services.platform.validation import normalise_email
 from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict
 from backend.settings import get_settings
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from backend.services.channels import CHANNEL_NAMES
+from backend.services.rules.channels import CHANNEL_NAMES
 from backend.errors import DomainError
-from backend.services.channels.sms.segments import segment_info
+from backend.services.channels.sms.send import segment_info
 from backend.services.messaging.reachability import Reach
-from backend.services.messaging.send_many import SendOutcome
+from backend.services.channels.send_many import SendOutcome
 from wecare_app.components.formatting import duration
 
 CHANNELS = CHANNEL_NAMES  # the channel catalog, in its order

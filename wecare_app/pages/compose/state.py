@@ -11,7 +11,7 @@ import reflex as rx
 
 from backend.errors import DomainError, ValidationError
 from backend.services.channels.email.content import prepare_content, sanitise_html
-from backend.services.messaging import send_many
+from backend.services.channels import send_many
 from backend.services.messaging.reachability import MAX_CONTACTS, reachability
 from wecare_app.components.controls import segment_value
 from wecare_app.pages.compose.display import CHANNELS, outcome_row, reach_row, refusal, sms_counter, without_field

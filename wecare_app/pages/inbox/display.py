@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from backend.services.channels.rules import window_open
+from backend.services.rules.consent import window_open
 from backend.services.messaging.schemas import Conversation, Message
 from wecare_app.components.formatting import CHANNEL_ICONS, CHANNEL_LABELS, initials, within_a_day
 

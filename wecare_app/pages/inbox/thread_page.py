@@ -11,7 +11,7 @@ from reflex.config import get_config
 from backend.errors import DomainError
 from backend.services.media import files as media_files
 from backend.services.messaging import messages
-from backend.services.channels import rules
+from backend.services.rules import consent as rules
 from backend.services.channels.whatsapp import send as whatsapp_send
 from backend.services.contacts.contacts import get_contact
 from wecare_app.components.shell import empty_state, loading_block

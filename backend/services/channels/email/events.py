@@ -19,7 +19,7 @@ from backend.errors import BadRequest, NotFound, ValidationError
 from backend.models.base import utcnow
 from backend.services.platform.access import Actor
 from backend.services.platform.audit import audit_row
-from backend.services.contacts.fields import normalise_email
+from backend.services.platform.validation import normalise_email
 from backend.services.contacts.contacts import live_contact_row, owner_of, set_consent
 from backend.services.messaging.statuses import ProviderStatus, apply_status
 from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict

@@ -15,8 +15,8 @@ from pydantic import Field
 
 from backend.errors import ValidationError
 from backend.models.base import utcnow
-from backend.services.channels import Channel
-from backend.services.channels.rules import check_send
+from backend.services.rules.channels import Channel
+from backend.services.rules.consent import check_send
 from backend.models.contact import ContactModel
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.api_model import ApiModel

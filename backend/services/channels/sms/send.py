@@ -11,8 +11,8 @@ from datetime import datetime
 from pydantic import Field, field_validator
 
 from backend.models.base import utcnow
-from backend.services.channels import Channel
-from backend.services.channels.rules import check_send
+from backend.services.rules.channels import Channel
+from backend.services.rules.consent import check_send
 from backend.models.contact import ContactModel
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.api_model import ApiModel
@@ -20,7 +20,7 @@ from backend.services.messaging.rows import outbound_row
 from backend.services.messaging.schemas import Message, to_message
 from backend.services.messaging.outbox import queue_for_contact
 from backend.services.contacts.recipients import recipient_contact
-from backend.services.channels.sms.segments import segment_info
+from backend.adapters.channels.sms_segments import segment_info  # how AWS bills a text; pages count with it too
 from backend.services.platform.validation import parse_input
 from backend.settings import get_settings
 

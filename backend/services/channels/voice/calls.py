@@ -17,8 +17,8 @@ from pydantic import Field, field_validator
 from backend.adapters.channels.voice import MESSAGE_BODY_MAX, VOICE_IDS
 from backend.errors import NotFound, ValidationError
 from backend.models.base import utcnow
-from backend.services.channels import Channel
-from backend.services.channels.rules import check_send
+from backend.services.rules.channels import Channel
+from backend.services.rules.consent import check_send
 from backend.models.contact import ContactModel
 from backend.models.messaging import StatusChange
 from backend.models.voice import VoiceCallModel

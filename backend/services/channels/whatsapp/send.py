@@ -14,8 +14,8 @@ from backend.adapters.channels.errors import ProviderError
 from backend.adapters.channels import providers
 from backend.errors import BadRequest, NotFound, ValidationError
 from backend.models.base import utcnow
-from backend.services.channels import Channel
-from backend.services.channels.rules import check_send
+from backend.services.rules.channels import Channel
+from backend.services.rules.consent import check_send
 from backend.models.contact import ContactModel
 from backend.models.messaging import MessageMedia, MessageModel
 from backend.services.channels.whatsapp import templates

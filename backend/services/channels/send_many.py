@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from backend.errors import BadRequest, DomainError, NotFound, ValidationError
-from backend.services.channels import CHANNEL_NAMES
+from backend.services.rules.channels import CHANNEL_NAMES
 from backend.services.channels.registry import entry
 from backend.services.contacts.contacts import get_contact
 from backend.services.contacts.schemas import Contact

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from backend.errors import ConsentRequired, DomainError, OptedOut, TemplateRequired
 from backend.models.contact import ContactModel
-from backend.services.channels import Channel, channel_info
+from backend.services.rules.channels import Channel, channel_info
 
 WINDOW = timedelta(hours=24)  # WhatsApp's customer-service window after the customer's last message
 
