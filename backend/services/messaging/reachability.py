@@ -13,7 +13,7 @@ from backend.errors import DomainError, NotFound, ValidationError
 from backend.models.base import utcnow
 from backend.models.contact import ContactModel
 from backend.services.rules.channels import CHANNEL_NAMES, channel_info
-from backend.services.rules.consent import check_send, reason_of, window_closes_at
+from backend.services.rules.consent import check_send, reason_of, window_closes_at, window_open
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.api_model import ApiView
 from backend.services.contacts.recipients import recipient_contact
@@ -57,7 +57,7 @@ def _reach(contact_id: str, channel: str, free_form: bool, now: datetime) -> Rea
     window: dict = {}
     if info.window:
         closes = window_closes_at(contact.lastInboundAt)
-        window = {"window_open": bool(closes and closes > now), "window_closes_at": closes}
+        window = {"window_open": window_open(closes, now), "window_closes_at": closes}
     address = contact.email if kind == "email" else contact.phone
     try:
         check_send(contact, channel, now=now, free_form=free_form)

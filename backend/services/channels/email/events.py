@@ -20,6 +20,7 @@ from backend.models.base import utcnow
 from backend.services.platform.access import Actor
 from backend.services.platform.audit import audit_row
 from backend.services.platform.validation import normalise_email
+from backend.services.rules.consent import consent_state
 from backend.services.contacts.contacts import live_contact_row, owner_of, set_consent
 from backend.services.messaging.statuses import ProviderStatus, apply_status
 from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict
@@ -190,8 +191,8 @@ def _suppress(address: str, reason: str, event: EmailEvent) -> str | None:
             contact = None
         if contact is None or contact.email != email:
             return None
-        record = contact.consent.email if contact.consent is not None else None
-        if record is not None and not record.optedIn and not contact.optInEmail:
+        state = consent_state(contact, "email")
+        if state.opted_out and not state.opted_in:
             return None  # already suppressed: a redelivered event changes nothing
         now = utcnow()
         set_consent(contact, CHANNEL, False, f"SES {reason}", event.at)
