@@ -43,8 +43,8 @@ class SessionSigner:
 
     def verify(self, token: str, now: float | None = None) -> SessionClaims | None:
         """The claims of a genuine, unexpired token; None for anything else."""
-        if not isinstance(token, str) or token.count(".") != 1 or len(token) > 1024:
-            return None
+        if not isinstance(token, str) or not token.isascii() or token.count(".") != 1 or len(token) > 1024:
+            return None  # our tokens are base64url: anything else (non-ASCII included) is simply not one
         payload, signature = token.split(".")
         if not hmac.compare_digest(signature, self._sign(payload)):
             return None
@@ -60,7 +60,13 @@ class SessionSigner:
         return self._sign(f"value:{text}")
 
     def text_signed(self, text: str, signature: str) -> bool:
-        return isinstance(signature, str) and hmac.compare_digest(signature, self.sign_text(text))
+        if not (isinstance(signature, str) and isinstance(text, str) and signature.isascii()):
+            return False
+        try:
+            expected = self.sign_text(text)
+        except UnicodeEncodeError:  # an unpaired surrogate in a caller's link
+            return False
+        return hmac.compare_digest(signature, expected)
 
     def _sign(self, payload: str) -> str:
         return _b64(hmac.new(self._secret, payload.encode(), hashlib.sha256).digest())
@@ -78,3 +84,16 @@ def load_or_create_secret(path: Path) -> bytes:
     finally:
         os.close(fd)
     return secret
+
+
+def same_text(given: str | bytes | None, expected: str | bytes) -> bool:
+    """A constant-time comparison that any caller-supplied text can go through: non-ASCII or malformed text
+    (an unpaired surrogate) is a mismatch, never a TypeError or UnicodeEncodeError."""
+    if given is None:
+        return False
+    try:
+        given_bytes = given.encode("utf-8") if isinstance(given, str) else bytes(given)
+        expected_bytes = expected.encode("utf-8") if isinstance(expected, str) else bytes(expected)
+    except UnicodeEncodeError:
+        return False
+    return hmac.compare_digest(given_bytes, expected_bytes)

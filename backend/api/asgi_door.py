@@ -10,11 +10,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route as StarletteRoute
 
-from backend.api.http import MAX_BODY_BYTES, ApiRequest, ApiResponse, invoke
+from backend.api.http import MAX_BODY_BYTES, ApiRequest, ApiResponse, error_response, invoke
 from backend.api.routes import ROUTES, Route
 from backend.api.whatsapp_webhook import MAX_WEBHOOK_BYTES, WebhookResponse, handle_verify_challenge, handle_webhook_post
 from backend.errors import DomainError
-from backend.services.platform.access import Actor
+from backend.services.platform.access import Actor, require
 from backend.services.media.files import open_media_link
 from backend.services.platform.users import actor_for_session
 from backend.settings import get_settings
@@ -31,23 +31,27 @@ def _actor_from_header(authorization: str | None) -> Actor:
 
 def _serve(route: Route):
     async def endpoint(request: Request) -> Response:
-        raw = await _read_body(request)
+        # Who is calling and whether they may, before the body is read or the query parsed.
+        actor = await asyncio.to_thread(_actor_from_header, request.headers.get("authorization"))
+        try:
+            require(actor, route.requires)
+        except DomainError as error:
+            return _json(error_response(error))
         api_request = ApiRequest(
             method=route.method,
             path_params=dict(request.path_params),
             query=dict(request.query_params),
-            raw_body=raw,
+            raw_body=await _read_body(request),
         )
-
-        def call() -> ApiResponse:
-            actor = _actor_from_header(request.headers.get("authorization"))
-            return invoke(route.endpoint, actor, api_request)
-
-        response = await asyncio.to_thread(call)  # service calls block on I/O; keep the event loop free
-        return Response(response.json_bytes(), status_code=response.status, media_type="application/json")
+        # service calls block on I/O: off the event loop
+        return _json(await asyncio.to_thread(invoke, route.endpoint, actor, api_request, route.requires))
 
     endpoint.__name__ = f"{route.function}_{route.method.lower()}"
     return endpoint
+
+
+def _json(response: ApiResponse) -> Response:
+    return Response(response.json_bytes(), status_code=response.status, media_type="application/json")
 
 
 async def _read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from backend.errors import BadRequest, DomainError, ValidationError
-from backend.services.platform.access import Actor
+from backend.services.platform.access import Actor, Operation, require
+from backend.services.platform.validation import parse_json
 
 log = logging.getLogger(__name__)
 
@@ -19,18 +20,17 @@ class ApiRequest:
     method: str
     path_params: dict[str, str] = field(default_factory=dict)
     query: dict[str, str] = field(default_factory=dict)
-    raw_body: bytes = b""
+    raw_body: bytes | None = b""  # None: the door could not decode it (bad base64 or UTF-8)
 
     def json(self) -> Any:
         """The JSON body; a clear 400 if it is missing, too large or not JSON."""
+        if self.raw_body is None:
+            raise BadRequest("Request body could not be decoded (base64 or UTF-8).", field="body")
         if len(self.raw_body) > MAX_BODY_BYTES:
             raise BadRequest(f"Request body is larger than {MAX_BODY_BYTES // 1024} KB.", field="body")
         if not self.raw_body.strip():
             raise BadRequest("Request body is empty; expected a JSON object.", field="body")
-        try:
-            return json.loads(self.raw_body)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise BadRequest(f"Request body is not valid JSON: {error}.", field="body") from None
+        return parse_json(self.raw_body)
 
     def int_param(self, name: str, default: int) -> int:
         raw = self.query.get(name)
@@ -58,9 +58,13 @@ def error_response(error: DomainError) -> ApiResponse:
     return ApiResponse(error.http_status, {"error": error.to_dict()})
 
 
-def invoke(endpoint: Endpoint, actor: Actor, request: ApiRequest) -> ApiResponse:
-    """Run an endpoint; domain errors become their status, anything else a logged 500 without internals."""
+def invoke(endpoint: Endpoint, actor: Actor, request: ApiRequest, requires: Operation | None = None) -> ApiResponse:
+    """Run an endpoint; domain errors become their status, anything else a logged 500 without internals. With
+    `requires`, the caller's role is checked first: an anonymous caller gets 401 and a role without the
+    operation 403, whatever the body and query hold."""
     try:
+        if requires is not None:
+            require(actor, requires)
         return endpoint(actor, request)
     except DomainError as error:
         return error_response(error)

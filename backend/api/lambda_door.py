@@ -34,14 +34,17 @@ def handle_http(function: str, event: dict) -> dict:
         return _to_lambda(response)
     claims = (((event.get("requestContext") or {}).get("authorizer") or {}).get("jwt") or {}).get("claims")
     body = event.get("body") or ""
-    raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
+    try:
+        raw = base64.b64decode(body, validate=True) if event.get("isBase64Encoded") else body.encode("utf-8")
+    except (ValueError, UnicodeEncodeError):
+        raw = None  # the endpoint answers 400, after the role check
     request = ApiRequest(
         method=route.method,
         path_params=dict(event.get("pathParameters") or {}),
         query=dict(event.get("queryStringParameters") or {}),
         raw_body=raw,
     )
-    return _to_lambda(invoke(route.endpoint, actor_from_claims(claims), request))
+    return _to_lambda(invoke(route.endpoint, actor_from_claims(claims), request, requires=route.requires))
 
 
 def _to_lambda(response: ApiResponse) -> dict:

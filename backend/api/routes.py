@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from backend.api import contacts_api, email_api, messaging_api, sms_api, voice_api
 from backend.api.http import Endpoint
+from backend.services.platform.access import Operation as Op
 
 
 @dataclass(frozen=True)
@@ -13,6 +14,7 @@ class Route:
     path: str  # API Gateway style: "/contacts/{contactId}"
     function: str  # the Lambda function (folder under lambdas/) that serves it in AWS
     endpoint: Endpoint
+    requires: Op  # checked by both doors before the body is read or the query parsed (the service checks again)
 
     @property
     def route_key(self) -> str:
@@ -20,22 +22,22 @@ class Route:
 
 
 ROUTES: tuple[Route, ...] = (
-    Route("POST", "/contacts", "contacts-create", contacts_api.create),
-    Route("GET", "/contacts/{contactId}", "contacts-read", contacts_api.read),
-    Route("PUT", "/contacts/{contactId}", "contacts-update", contacts_api.update),
-    Route("DELETE", "/contacts/{contactId}", "contacts-delete", contacts_api.delete),
-    Route("GET", "/contacts", "contacts-search", contacts_api.search),
-    Route("POST", "/whatsapp/send", "outbound-whatsapp", messaging_api.send_whatsapp),
-    Route("POST", "/sms/send", "outbound-sms", sms_api.send_sms),
-    Route("POST", "/email/send", "outbound-email", email_api.send_email),
-    Route("POST", "/voice/call", "outbound-voice", voice_api.place_call),
-    Route("GET", "/voice/calls", "voice-calls-read", voice_api.list_calls),
-    Route("GET", "/voice/calls/{callId}", "voice-calls-read", voice_api.get_call),
-    Route("GET", "/messages", "messages-read", messaging_api.list_messages),
-    Route("GET", "/messages/{messageId}", "messages-read", messaging_api.read_message),
-    Route("DELETE", "/messages/{messageId}", "messages-delete", messaging_api.delete_message),
-    Route("GET", "/dlq", "dlq-replay", messaging_api.list_dlq),
-    Route("POST", "/dlq/replay", "dlq-replay", messaging_api.replay_dlq),
+    Route("POST", "/contacts", "contacts-create", contacts_api.create, Op.CONTACTS_WRITE),
+    Route("GET", "/contacts/{contactId}", "contacts-read", contacts_api.read, Op.CONTACTS_READ),
+    Route("PUT", "/contacts/{contactId}", "contacts-update", contacts_api.update, Op.CONTACTS_WRITE),
+    Route("DELETE", "/contacts/{contactId}", "contacts-delete", contacts_api.delete, Op.CONTACTS_DELETE),
+    Route("GET", "/contacts", "contacts-search", contacts_api.search, Op.CONTACTS_READ),
+    Route("POST", "/whatsapp/send", "outbound-whatsapp", messaging_api.send_whatsapp, Op.MESSAGES_SEND),
+    Route("POST", "/sms/send", "outbound-sms", sms_api.send_sms, Op.MESSAGES_SEND),
+    Route("POST", "/email/send", "outbound-email", email_api.send_email, Op.MESSAGES_SEND),
+    Route("POST", "/voice/call", "outbound-voice", voice_api.place_call, Op.MESSAGES_SEND),
+    Route("GET", "/voice/calls", "voice-calls-read", voice_api.list_calls, Op.VOICE_READ),
+    Route("GET", "/voice/calls/{callId}", "voice-calls-read", voice_api.get_call, Op.VOICE_READ),
+    Route("GET", "/messages", "messages-read", messaging_api.list_messages, Op.MESSAGES_READ),
+    Route("GET", "/messages/{messageId}", "messages-read", messaging_api.read_message, Op.MESSAGES_READ),
+    Route("DELETE", "/messages/{messageId}", "messages-delete", messaging_api.delete_message, Op.MESSAGES_DELETE),
+    Route("GET", "/dlq", "dlq-replay", messaging_api.list_dlq, Op.DLQ_MANAGE),
+    Route("POST", "/dlq/replay", "dlq-replay", messaging_api.replay_dlq, Op.DLQ_MANAGE),
 )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from dataclasses import dataclass
 
@@ -12,6 +11,8 @@ from backend.api.channel_door import handle_sns
 from backend.errors import BadRequest, DomainError, Unauthenticated
 from backend.services.channels.whatsapp.inbound import ingest
 from backend.adapters.channels.whatsapp_events import parse_meta_webhook, parse_sns_message
+from backend.adapters.session_tokens import same_text
+from backend.services.platform.validation import parse_json
 from backend.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ def _secret(value) -> bytes | None:
 
 def _signature_matches(secret: bytes, body: bytes, header: str | None) -> bool:
     expected = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
-    return header is not None and hmac.compare_digest(expected, header.strip())
+    return header is not None and same_text(header.strip(), expected)
 
 
 def verify_webhook(headers: dict[str, str], body: bytes) -> str:
@@ -53,7 +54,7 @@ def verify_webhook(headers: dict[str, str], body: bytes) -> str:
             return "envelope"
         raise Unauthenticated("X-Wecare-Signature-256 does not match the body.", field=SIGNATURE_HEADER)
     given = headers.get(SECRET_HEADER)
-    if given is not None and hmac.compare_digest(given.encode(), secret):
+    if given is not None and same_text(given, secret):
         return "envelope"
     raise Unauthenticated("Unsigned webhook: send X-Wecare-Webhook-Secret or X-Wecare-Signature-256.", field=SECRET_HEADER)
 
@@ -63,10 +64,7 @@ def handle_webhook_post(headers: dict[str, str], body: bytes) -> WebhookResponse
         if len(body) > MAX_WEBHOOK_BYTES:
             raise BadRequest(f"body: larger than {MAX_WEBHOOK_BYTES // 1024} KB", field="body")
         kind = verify_webhook({k.lower(): v for k, v in headers.items()}, body)
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            raise BadRequest("body: not valid JSON", field="body") from None
+        payload = parse_json(body)
         if kind == "meta":
             report = ingest(parse_meta_webhook(payload))
         elif isinstance(payload, dict) and "Records" in payload:
@@ -82,7 +80,7 @@ def handle_webhook_post(headers: dict[str, str], body: bytes) -> WebhookResponse
 def handle_verify_challenge(params: dict[str, str]) -> WebhookResponse:
     """Meta's GET: echo hub.challenge when hub.verify_token matches ours."""
     token = _secret(get_settings().meta_verify_token)
-    given = (params.get("hub.verify_token") or "").encode()
-    if params.get("hub.mode") == "subscribe" and token and hmac.compare_digest(given, token):
+    given = params.get("hub.verify_token") or ""
+    if params.get("hub.mode") == "subscribe" and token and same_text(given, token):
         return WebhookResponse(200, params.get("hub.challenge") or "")
     return WebhookResponse(403, {"error": {"code": "PERMISSION_DENIED", "message": "Verify token does not match."}})

@@ -36,7 +36,7 @@ def test_every_queue_topic_or_schedule_function_has_a_handler_to_stage():
 
 
 def test_routes_of_a_function_without_a_folder_are_left_out():
-    ghost = Route("GET", "/ghosts", "no-such-function", ROUTES[0].endpoint)
+    ghost = Route("GET", "/ghosts", "no-such-function", ROUTES[0].endpoint, ROUTES[0].requires)
     routes, missing = deployable_routes((*ROUTES, ghost))
     assert missing == ["no-such-function"]
     assert ghost not in routes and len(routes) == len(ROUTES)

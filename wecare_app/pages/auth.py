@@ -1,6 +1,8 @@
 """Auth module: /login, /auth/callback, /profile."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import reflex as rx
 
 from backend.errors import DomainError
@@ -11,10 +13,14 @@ from wecare_app.state.session_state import SessionState
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths: `next=//evil.example` or absolute URLs fall back to the home page."""
+    """Only a path on this site; anything else falls back to the home page. Browsers read `\\` as `/` and drop
+    tabs and newlines, so `/\\evil.example` or `/<tab>/evil.example` would leave the site like `//evil.example`."""
     if not target or not target.startswith("/") or target.startswith("//"):
         return "/"
-    return target
+    if "\\" in target or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return "/"
+    parts = urlsplit(target)
+    return "/" if parts.scheme or parts.netloc else target
 
 
 class LoginState(SessionState):

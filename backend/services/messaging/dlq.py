@@ -112,6 +112,9 @@ def list_dead_letters(
         raise ValidationError(f"queue: one of {', '.join(QUEUES)}", field="queue")
     if not 1 <= limit <= 500:
         raise ValidationError("limit: must be between 1 and 500", field="limit")
+    kept_minutes = int(DLQMessageModel.retention.total_seconds() // 60)
+    if older_than_minutes is not None and not 0 <= older_than_minutes <= kept_minutes:
+        raise ValidationError(f"olderThanMinutes: from 0 to {kept_minutes} (dead letters are kept 7 days)", field="olderThanMinutes")
     now = utcnow()
     before = now - timedelta(minutes=older_than_minutes) if older_than_minutes else None
     items: list[DeadLetter] = []

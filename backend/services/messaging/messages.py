@@ -11,6 +11,7 @@ from backend.models.base import utcnow
 from backend.models.contact import INBOX_PARTITION, ContactModel
 from backend.models.messaging import MessageModel
 from backend.services.storage import page_tokens
+from backend.services.platform.validation import check_day
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.audit import audit_row
 from backend.services.storage.batch_reads import rows_by_key
@@ -172,6 +173,7 @@ def message_log(
     _check_limit(limit)
     _check_choice("channel", channel, CHANNEL_NAMES)
     _check_choice("direction", direction, ("inbound", "outbound"))
+    day = check_day(day, days_back=LOG_DAYS_BACK, today=utcnow().date())
     query_tag = "|".join(str(x) for x in (day, channel, direction, status, q))
     keys = ("messageId", "day", "createdAt")
     start = page_tokens.decode(next_token, query_tag, keys) if next_token else None

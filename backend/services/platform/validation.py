@@ -2,12 +2,14 @@
 reason) once, and email addresses (users' and contacts' alike) normalised one way."""
 from __future__ import annotations
 
+import json
 import re
-from typing import TypeVar
+from datetime import date, timedelta
+from typing import Any, TypeVar
 
 import pydantic
 
-from backend.errors import ValidationError
+from backend.errors import BadRequest, ValidationError
 
 Input = TypeVar("Input", bound=pydantic.BaseModel)
 EMAIL_MAX = 254
@@ -43,4 +45,52 @@ def normalise_email(raw: str, field: str = "email") -> str:
         raise ValidationError(f"Email is too long (at most {EMAIL_MAX} characters).", field=field)
     if not _EMAIL.match(text):
         raise ValidationError(f"'{raw.strip()}' is not a valid email address.", field=field)
+    return text
+
+
+def check_day(day: date | None, *, days_back: int, today: date, field: str = "day") -> date | None:
+    """A day to list: from `days_back` days ago (what the table keeps) to tomorrow (a caller ahead of UTC)."""
+    if day is None:
+        return None
+    oldest, newest = today - timedelta(days=days_back), today + timedelta(days=1)
+    if not oldest <= day <= newest:
+        raise ValidationError(f"{field}: a day from {oldest.isoformat()} to {newest.isoformat()}", field=field)
+    return day
+
+
+MAX_JSON_DEPTH = 32  # objects and arrays inside each other; real requests use three or four
+
+
+def parse_json(raw: bytes | str, field: str = "body") -> Any:
+    """JSON from a caller, refused with a clear error (never a crash) when it is not JSON, is nested more than
+    MAX_JSON_DEPTH levels deep, or holds text Python cannot encode (an unpaired UTF-16 surrogate)."""
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise BadRequest(f"{field}: nested more than {MAX_JSON_DEPTH} levels deep", field=field) from None
+    except (ValueError, UnicodeDecodeError) as error:
+        raise BadRequest(f"{field}: not valid JSON ({error})", field=field) from None
+    stack: list[tuple[Any, int, str]] = [(value, 1, "")]
+    while stack:
+        item, depth, path = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                raise BadRequest(f"{field}: nested more than {MAX_JSON_DEPTH} levels deep", field=field)
+            children = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, child in children:
+                where = f"{path}.{key}" if path and isinstance(key, str) else f"{path}[{key}]" if path or not isinstance(key, str) else key
+                if isinstance(key, str):
+                    check_text(key, where)
+                stack.append((child, depth + 1, where))
+        elif isinstance(item, str):
+            check_text(item, path or field)
+    return value
+
+
+def check_text(text: str, field: str) -> str:
+    """Text that can be stored and sent: no unpaired UTF-16 surrogate (JSON's "\\ud800" escape makes one)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(f"{field}: contains an unpaired surrogate character", field=field) from None
     return text

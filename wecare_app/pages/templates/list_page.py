@@ -234,13 +234,15 @@ def templates_page() -> rx.Component:
         "Templates",
         _catalogue(),
         actions=rx.hstack(
-            rx.button(
-                rx.icon("refresh-cw", size=16),
-                "Sync with WhatsApp",
-                variant="soft",
-                loading=TemplateCatalogueState.syncing,
-                on_click=TemplateCatalogueState.sync,
-                id="templates-sync",
+            writers_only(
+                rx.button(
+                    rx.icon("refresh-cw", size=16),
+                    "Sync with WhatsApp",
+                    variant="soft",
+                    loading=TemplateCatalogueState.syncing,
+                    on_click=TemplateCatalogueState.sync,
+                    id="templates-sync",
+                )
             ),
             writers_only(rx.link(rx.button(rx.icon("plus", size=16), "New template", id="new-template-button"), href="/templates/new")),
             spacing="3",

@@ -33,7 +33,7 @@ from backend.services.messaging.schemas import Page, StatusStep
 from backend.services.messaging.outbox import queue_for_contact
 from backend.services.contacts.recipients import recipient_contact
 from backend.services.storage.unit_of_work import UnitOfWork
-from backend.services.platform.validation import parse_input
+from backend.services.platform.validation import check_day, parse_input
 from backend.services.channels.voice.events import CALL_STATUSES, call_id_for
 from backend.settings import get_settings
 
@@ -218,7 +218,7 @@ def list_calls(
         raise ValidationError(f"limit: must be between 1 and {PAGE_MAX}", field="limit")
     if status is not None and status not in CALL_STATUSES:
         raise ValidationError(f"status: one of {', '.join(CALL_STATUSES)}", field="status")
-    day = _day(day)
+    day = check_day(_day(day), days_back=LOG_DAYS_BACK, today=utcnow().date())
     query_tag = "|".join(str(x) for x in (contact_id, status, day))
     if contact_id:
         live_contact_row(contact_id)

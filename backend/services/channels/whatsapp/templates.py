@@ -101,10 +101,15 @@ def _sync(actor: Actor) -> TemplateCatalogue:
 
 
 def list_templates(actor: Actor, *, refresh: bool = False) -> TemplateCatalogue:
-    """The catalogue as last synced; synced from the provider on first use or when asked."""
-    require(actor, Operation.TEMPLATES_READ)
+    """The catalogue as last synced; synced from the provider when asked, or on first use by someone who may
+    sync (a sync is a provider call and a config write: Operators and Admins, never a Viewer)."""
+    require(actor, Operation.TEMPLATES_WRITE if refresh else Operation.TEMPLATES_READ)
     catalogue = None if refresh else _stored_catalogue()
-    return catalogue or _sync(actor)
+    if catalogue is not None:
+        return catalogue
+    if not actor.can(Operation.TEMPLATES_WRITE):
+        return TemplateCatalogue(items=[], synced_at=None)  # nothing synced yet; a Viewer cannot start one
+    return _sync(actor)
 
 
 def approved_template(name: str, language: str) -> Template:
