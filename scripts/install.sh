@@ -20,9 +20,10 @@ apt_install() {
 }
 
 # Java 17 runs the embedded DynamoDB Local.
-if ! command -v java >/dev/null 2>&1; then
-  echo "==> installing Java 17 (openjdk-17-jre-headless)"
-  apt_install openjdk-17-jre-headless
+# The JDK rather than the JRE: the launcher that keeps DynamoDB Local on 127.0.0.1 is compiled on first start.
+if ! command -v java >/dev/null 2>&1 || ! command -v javac >/dev/null 2>&1; then
+  echo "==> installing Java 17 (openjdk-17-jdk-headless)"
+  apt_install openjdk-17-jdk-headless
 fi
 
 # Chromium drives the browser tests.

@@ -2,7 +2,9 @@
 
 `ensure_running` starts it only when nothing answers on the port (a file lock stops two processes
 racing), ties its life to the starting process (Linux parent-death signal: no orphan), and waits
-until it answers.
+until it answers. It listens on 127.0.0.1 only: the engine itself would listen on every interface, so it
+is started through a small launcher (`LoopbackDynamoDB.java`, compiled once) that binds its server to
+the loopback address.
 """
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ from pathlib import Path
 from backend.settings import Settings, get_settings
 
 DEFAULT_JAR = Path(".tools/dynamodb-local/emulator/DynamoDBLocal.jar")
+LAUNCHER_SOURCE = Path(__file__).with_name("LoopbackDynamoDB.java")
+LAUNCHER_CLASS = "LoopbackDynamoDB"
 _PR_SET_PDEATHSIG = 1
 
 
@@ -65,11 +69,12 @@ class DynamoDBLocal:
         if java is None:
             raise DynamoDBLocalError(
                 "Java is needed for the embedded DynamoDB Local but was not found. Install it with "
-                "`sudo apt-get install -y openjdk-17-jre-headless` (or run `make run`, which does)."
+                "`sudo apt-get install -y openjdk-17-jdk-headless` (or run `make run`, which does)."
             )
         jar = self.jar.resolve()
         if not jar.exists():
             raise DynamoDBLocalError(f"DynamoDB Local is not installed at {jar}; run `make install` first.")
+        launcher = _compiled_launcher(jar)
         if _port_taken(self.port):
             raise DynamoDBLocalError(f"Port {self.port} is in use by something that is not DynamoDB Local.")
         storage = ["-inMemory"] if self.db_dir is None else ["-dbPath", str(Path(self.db_dir).resolve())]
@@ -79,8 +84,9 @@ class DynamoDBLocal:
             java,
             "-Xms256m",
             f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
-            "-jar",
-            str(jar),
+            "-cp",
+            _classpath(launcher, jar),
+            LAUNCHER_CLASS,
             "-sharedDb",
             *storage,
             "-port",
@@ -118,6 +124,36 @@ class DynamoDBLocal:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def _classpath(launcher: Path, jar: Path) -> str:
+    return ":".join((str(launcher), str(jar), str(jar.parent / "DynamoDBLocal_lib" / "*")))
+
+
+def _compiled_launcher(jar: Path) -> Path:
+    """The folder holding LoopbackDynamoDB.class, compiled from its source when missing or older (once, under a
+    lock, beside the engine's files)."""
+    target = jar.parent.parent / "launcher"
+    compiled = target / f"{LAUNCHER_CLASS}.class"
+    target.mkdir(parents=True, exist_ok=True)
+    with open(target / ".compile.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if compiled.exists() and compiled.stat().st_mtime >= LAUNCHER_SOURCE.stat().st_mtime:
+            return target
+        javac = shutil.which("javac")
+        if javac is None:
+            raise DynamoDBLocalError(
+                "The embedded DynamoDB Local is started through a small launcher that keeps it on 127.0.0.1, and "
+                "compiling it needs the JDK: `sudo apt-get install -y openjdk-17-jdk-headless` (or run `make run`, "
+                "which does)."
+            )
+        result = subprocess.run(
+            [javac, "-nowarn", "-cp", _classpath(target, jar), "-d", str(target), str(LAUNCHER_SOURCE)],
+            capture_output=True, text=True,
+        )
+        if result.returncode != 0:
+            raise DynamoDBLocalError(f"Could not compile the DynamoDB Local launcher: {result.stderr.strip()[-500:]}")
+    return target
 
 
 def _die_with_parent() -> None:

@@ -49,8 +49,8 @@ def missing_prerequisites() -> list[str]:
         missing.append("the playwright Python package (pip install playwright)")
     if not CHROMIUM.exists():
         missing.append(f"Chromium at {CHROMIUM} (apt-get install chromium, or set WECARE_E2E_CHROMIUM)")
-    if shutil.which("java") is None:
-        missing.append("Java (apt-get install openjdk-17-jre-headless)")
+    if shutil.which("java") is None or shutil.which("javac") is None:
+        missing.append("the Java 17 JDK (apt-get install openjdk-17-jdk-headless)")
     if not JAR.exists():
         missing.append(f"DynamoDB Local at {JAR} (make install)")
     if shutil.which("bun", path=_path_with_tools()) is None:

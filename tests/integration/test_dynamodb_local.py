@@ -105,10 +105,21 @@ def test_dynamodb_local_is_never_started_twice(dynamodb_local):
     assert second.process is None
 
 
+def test_it_listens_on_the_loopback_address_only(dynamodb_local):
+    """The engine would listen on every interface, with no credentials; the launcher keeps it on 127.0.0.1."""
+    import psutil
+
+    listening = [c.laddr for c in psutil.Process(dynamodb_local.process.pid).net_connections(kind="inet")
+                 if c.status == psutil.CONN_LISTEN]
+    assert listening, "DynamoDB Local has no listening socket"
+    assert {address.ip for address in listening} <= {"127.0.0.1", "::ffff:127.0.0.1"}, listening
+    assert {address.port for address in listening} == {dynamodb_local.port}
+
+
 def test_missing_java_gives_an_install_hint(monkeypatch, tmp_path):
     import backend.runtime.dynamodb_local as module
 
     monkeypatch.setattr(module.shutil, "which", lambda name: None)
     local = DynamoDBLocal(port=1, db_dir=tmp_path)
-    with pytest.raises(module.DynamoDBLocalError, match="apt-get install -y openjdk-17-jre-headless"):
+    with pytest.raises(module.DynamoDBLocalError, match="apt-get install -y openjdk-17-jdk-headless"):
         local._start()
