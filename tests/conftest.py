@@ -10,7 +10,7 @@ os.environ.update(
     {
         "WECARE_DATA_DIR": _DATA_DIR,
         "WECARE_DEFAULT_REGION": "GB",
-        "WECARE_SESSION_SECRET": "test-secret-not-for-production",
+        "WECARE_SESSION_SECRET": "test-secret-not-for-production-0123456789",
         "WECARE_TABLE_PREFIX": "test-",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",

@@ -72,18 +72,39 @@ class SessionSigner:
         return _b64(hmac.new(self._secret, payload.encode(), hashlib.sha256).digest())
 
 
-def load_or_create_secret(path: Path) -> bytes:
-    """The local signing secret, created once (0600) under the data dir so sessions survive restarts."""
-    if path.exists():
-        return path.read_bytes()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_bytes(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, secret)
-    finally:
-        os.close(fd)
+MIN_SECRET_BYTES = 32
+
+
+class WeakSecret(ValueError):
+    """A signing secret too short to be safe."""
+
+
+def checked_secret(secret: bytes, where: str) -> bytes:
+    if len(secret) < MIN_SECRET_BYTES:
+        raise WeakSecret(f"{where} holds {len(secret)} bytes; a session signing secret needs at least {MIN_SECRET_BYTES}")
     return secret
+
+
+def load_or_create_secret(path: Path) -> bytes:
+    """The local signing secret, created once (0600) under the data dir so sessions survive restarts. It is
+    written whole to a temporary file and linked into place, so a crash never leaves a short key behind and two
+    processes starting at once end up with the same one."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, secrets.token_bytes(MIN_SECRET_BYTES))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(temporary, path)  # fails if another process linked its key first: theirs wins
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temporary)
+    return checked_secret(path.read_bytes(), str(path))
 
 
 def same_text(given: str | bytes | None, expected: str | bytes) -> bool:

@@ -141,3 +141,24 @@ def test_a_viewer_cannot_start_a_template_sync(viewer, operator, messaging):
     assert templates.list_templates(viewer).items  # and then everyone reads the stored catalogue
     if before is not None:
         assert len(messaging.provider.template_requests) == before + 1
+
+
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [(b'name,phone\n"Ann,+447700900001\nBob,+447700900002\n', 3), (b'name,phone\n"Ann"x,+447700900001\n', 2)],
+)
+def test_an_unbalanced_quote_in_an_import_is_a_clear_error_naming_its_line(operator, content, line):
+    from backend.errors import ValidationError
+    from backend.services.contacts import importer
+
+    with pytest.raises(ValidationError, match=f"line {line}") as error:
+        importer.plan_import(operator, content)
+    assert error.value.field == "file"
+
+
+def test_export_defuses_every_cell_a_spreadsheet_would_run():
+    from backend.services.messaging.messages import _csv_cell
+
+    for risky in ("=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"):
+        assert _csv_cell(risky) == "'" + risky
+    assert _csv_cell("hello =1") == "hello =1" and _csv_cell(None) == ""

@@ -262,3 +262,21 @@ def test_the_view_follows_the_entry_through_replays_and_discard(operator, admin,
     assert (again.outcome, again.reason) == ("refused", closed.discard_blocked_reason) == ("refused", "already discarded")
     [replay_closed] = dlq.replay(admin, {"dlqIds": [closed.dlq_id]})
     assert (replay_closed.outcome, replay_closed.reason) == ("refused", closed.replay_blocked_reason)
+
+
+def test_a_send_whose_answer_was_lost_is_dead_lettered_as_outcome_unknown_not_retried(operator, contact, messaging):
+    from botocore.exceptions import ReadTimeoutError
+
+    calls = []
+
+    def lost(*args, **kwargs):
+        calls.append(1)
+        raise ReadTimeoutError(endpoint_url="https://social-messaging.us-east-1.amazonaws.com")
+
+    messaging.provider.send = lost
+    message = send_template(operator, contact)
+    messaging.queue.run_due()
+    messaging.queue.run_due()
+    row = MessageModel.get(message.message_id)
+    assert row.status == "DEAD" and row.errorCode == "OUTCOME_UNKNOWN" and len(calls) == 1
+    assert [d.errorCode for d in DLQMessageModel.scan() if d.messageId == message.message_id] == ["OUTCOME_UNKNOWN"]

@@ -35,3 +35,32 @@ def test_malformed_page_tokens_are_a_validation_error(bad):
     with pytest.raises(ValidationError) as raised:
         page_tokens.decode(bad, "", ("contactId",))
     assert raised.value.field == "nextToken"
+
+
+def test_the_local_signing_key_is_written_whole_once_and_a_short_one_is_refused(tmp_path, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from backend.adapters.session_tokens import MIN_SECRET_BYTES, WeakSecret, load_or_create_secret
+    from backend.services.platform import users
+    from backend.settings import reset_settings_cache
+
+    key = tmp_path / "session.key"
+    with ThreadPoolExecutor(8) as pool:  # processes starting together agree on one key
+        keys = set(pool.map(lambda _: load_or_create_secret(key), range(16)))
+    assert len(keys) == 1 and len(next(iter(keys))) == MIN_SECRET_BYTES
+    assert oct(key.stat().st_mode & 0o777) == "0o600" and [p.name for p in tmp_path.iterdir()] == ["session.key"]
+
+    key.write_bytes(b"short")  # e.g. left by an older version that crashed mid-write
+    with pytest.raises(WeakSecret, match="at least 32"):
+        load_or_create_secret(key)
+
+    monkeypatch.setenv("WECARE_SESSION_SECRET", "too-short")
+    reset_settings_cache()
+    users.reset_session_signer()
+    try:
+        with pytest.raises(WeakSecret, match="WECARE_SESSION_SECRET"):
+            users.actor_for_session("x.y")
+    finally:
+        monkeypatch.undo()
+        reset_settings_cache()
+        users.reset_session_signer()

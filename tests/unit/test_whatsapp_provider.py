@@ -7,7 +7,7 @@ import threading
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import ClientError, ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
 
 from backend.adapters.channels import providers
@@ -184,15 +184,29 @@ def test_aws_errors_become_classified_provider_errors(aws, aws_code, status, tex
     assert aws_code in raised.value.message
 
 
-def test_unknown_5xx_and_connection_failures_are_retryable():
+def test_unknown_5xx_and_failures_to_connect_are_retryable_but_a_lost_answer_is_not():
     odd = ClientError({"Error": {"Code": "SomethingNew", "Message": "?"},
                        "ResponseMetadata": {"HTTPStatusCode": 503}}, "SendWhatsAppMessage")
     assert classify_client_error(odd).retryable
-    for exc in (EndpointConnectionError(endpoint_url="https://social-messaging.us-east-1.amazonaws.com"),
-                ReadTimeoutError(endpoint_url="https://social-messaging.us-east-1.amazonaws.com")):
+    url = "https://social-messaging.us-east-1.amazonaws.com"
+    for exc in (EndpointConnectionError(endpoint_url=url), ConnectTimeoutError(endpoint_url=url), ConnectionRefusedError()):
         error = classify_exception(exc)
-        assert (error.code, error.retryable) == ("PROVIDER_UNAVAILABLE", True)
+        assert (error.code, error.retryable) == ("PROVIDER_UNAVAILABLE", True)  # nothing reached the provider
+    for exc in (ReadTimeoutError(endpoint_url=url), ConnectionClosedError(endpoint_url=url), ConnectionResetError(), TimeoutError()):
+        error = classify_exception(exc)
+        assert (error.code, error.retryable) == ("OUTCOME_UNKNOWN", False)  # it may have: never resent blindly
     assert classify_exception(RuntimeError("bug")).retryable is False
+
+
+def test_provider_clients_never_retry_on_their_own():
+    from backend.adapters.channels.email import AwsEmailProvider
+    from backend.adapters.channels.sms import AwsSmsProvider
+    from backend.adapters.channels.voice import AwsVoiceProvider
+
+    for provider in (AwsWhatsAppProvider(settings=Settings()), AwsSmsProvider(settings=Settings()),
+                     AwsVoiceProvider(settings=Settings()), AwsEmailProvider(settings=Settings())):
+        assert provider.client.meta.config.retries["total_max_attempts"] == 1
+
 
 
 # --- dry run -------------------------------------------------------------------------------------------

@@ -25,12 +25,11 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from backend.adapters.channels.dry_run import DryRunRecorder
 from backend.adapters.channels.sandbox_events import DelayedEvents, EventSink
-from backend.adapters.channels.errors import INVALID_REQUEST, ProviderError, classify_exception
+from backend.adapters.channels.errors import PROVIDER_CLIENT_CONFIG, INVALID_REQUEST, ProviderError, classify_exception
 from backend.settings import Settings, get_settings
 
 
@@ -77,7 +76,7 @@ class AwsEmailProvider:
         self.client = client or boto3.client(
             "sesv2",
             region_name=self.settings.aws_region,
-            config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30),
+            config=PROVIDER_CLIENT_CONFIG,
         )
 
     def send(self, **message: Any) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from botocore.config import Config
 from botocore.exceptions import (
     ClientError,
     ConnectionClosedError,
@@ -26,6 +27,7 @@ INVALID_REQUEST = "INVALID_REQUEST"
 ACCESS_DENIED = "ACCESS_DENIED"
 NOT_FOUND = "NOT_FOUND"
 UNEXPECTED_ERROR = "UNEXPECTED_ERROR"
+OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"  # the request may have reached the provider: never resent blindly
 MESSAGE_REJECTED = "MESSAGE_REJECTED"  # SES refused this message (e.g. a virus, an unverified address)
 SENDING_DISABLED = "SENDING_DISABLED"  # SES will send nothing from us until someone acts (account, domain)
 
@@ -137,8 +139,14 @@ def classify_client_error(error: ClientError) -> ProviderError:
     return ProviderError(PROVIDER_UNAVAILABLE, message, retryable=True)
 
 
-_TRANSIENT = (EndpointConnectionError, ConnectionClosedError, ReadTimeoutError, ConnectTimeoutError,
-              ConnectionError, TimeoutError)
+# Never connected: nothing reached the provider, so a retry cannot send twice.
+_NOT_SENT = (EndpointConnectionError, ConnectTimeoutError, ConnectionRefusedError)
+# Connected, then lost: the provider may have the request. Resending could send the message twice.
+_MAYBE_SENT = (ReadTimeoutError, ConnectionClosedError, ConnectionError, TimeoutError)
+
+# Provider clients never retry on their own: botocore would resend a request whose answer timed out. The outbox
+# retries what certainly did not go out, and dead-letters what may have (OUTCOME_UNKNOWN) for a checked replay.
+PROVIDER_CLIENT_CONFIG = Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=30)
 
 
 _PARAMETER_NAME = re.compile(r"for parameter ([\w.\[\]]+)")
@@ -150,8 +158,11 @@ def classify_exception(exc: BaseException) -> ProviderError:
         return exc
     if isinstance(exc, ClientError):
         return classify_client_error(exc)
-    if isinstance(exc, _TRANSIENT):
+    if isinstance(exc, _NOT_SENT):
         return ProviderError(PROVIDER_UNAVAILABLE, f"Provider unreachable ({type(exc).__name__})", retryable=True)
+    if isinstance(exc, _MAYBE_SENT):
+        return ProviderError(OUTCOME_UNKNOWN, f"No answer from the provider ({type(exc).__name__}); it may have the "
+                             "message", retryable=False)
     if isinstance(exc, ParamValidationError):
         # botocore's own text can echo parameter values; name the parameters only.
         names = sorted(set(_PARAMETER_NAME.findall(str(exc))))

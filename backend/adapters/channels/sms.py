@@ -23,12 +23,12 @@ from typing import Any, Protocol, runtime_checkable
 
 import boto3
 import phonenumbers
-from botocore.config import Config
 
 from backend.adapters.channels.dry_run import DryRunRecorder
 from backend.adapters.channels.sandbox_events import DelayedEvents
 from backend.adapters.channels.sandbox_failures import InjectedFailures
 from backend.adapters.channels.errors import (
+    PROVIDER_CLIENT_CONFIG,
     INVALID_NUMBER,
     INVALID_REQUEST,
     ProviderError,
@@ -85,7 +85,7 @@ class AwsSmsProvider:
         self.client = client or boto3.client(
             "pinpoint-sms-voice-v2",
             region_name=self.settings.aws_region,
-            config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=15),
+            config=PROVIDER_CLIENT_CONFIG,
         )
 
     def send_text(self, to: str, body: str, *, origination: str, message_type: str,

@@ -29,12 +29,12 @@ from typing import Any, Protocol, runtime_checkable
 import boto3
 import botocore.session
 import phonenumbers
-from botocore.config import Config
 
 from backend.adapters.channels.dry_run import DryRunRecorder
 from backend.adapters.channels.sandbox_events import DelayedEvents, EventSink
 from backend.adapters.channels.sandbox_failures import InjectedFailures
 from backend.adapters.channels.errors import (
+    PROVIDER_CLIENT_CONFIG,
     INVALID_NUMBER,
     INVALID_REQUEST,
     ProviderError,
@@ -87,7 +87,7 @@ class AwsVoiceProvider:
         self.client = client or boto3.client(
             SERVICE,
             region_name=self.settings.aws_region,
-            config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30),
+            config=PROVIDER_CLIENT_CONFIG,
         )
 
     def send_voice(self, to: str, body: str, *, text_type: str, voice_id: str, origination: str,

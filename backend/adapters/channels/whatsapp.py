@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import boto3
-from botocore.config import Config
 
 from backend.adapters.channels.dry_run import DryRunRecorder
-from backend.adapters.channels.errors import NOT_FOUND, PROVIDER_UNAVAILABLE, ProviderError, classify_exception
+from backend.adapters.channels.errors import PROVIDER_CLIENT_CONFIG, NOT_FOUND, PROVIDER_UNAVAILABLE, ProviderError, classify_exception
 from backend.adapters.media_store import MediaStore, S3MediaStore, validate_key
 from backend.settings import Settings, get_settings
 
@@ -211,7 +210,7 @@ class AwsWhatsAppProvider(_SocialMessagingProvider):
         self.client = client or boto3.client(
             "socialmessaging",
             region_name=self.settings.aws_region,
-            config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30),
+            config=PROVIDER_CLIENT_CONFIG,
         )
 
     def _call(self, operation: str, params: dict) -> dict:

@@ -128,7 +128,17 @@ def read_csv(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], dict[str, s
         delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         delimiter = ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: an unbalanced quote is an error naming its line, not the rest of the file read as one cell
+    reader = csv.reader(io.StringIO(text.replace("\x00", ""), newline=""), delimiter=delimiter, strict=True)
+    try:
+        return _read_rows(reader, delimiter)
+    except csv.Error as error:
+        raise ValidationError(
+            f"file: line {reader.line_num}: {error} (a quote that is opened but never closed?)", field="file"
+        ) from None
+
+
+def _read_rows(reader, delimiter: str) -> tuple[list[tuple[int, dict[str, str]]], dict[str, str], list[str], str]:
     header: list[str] | None = None
     for row in reader:
         if any(cell.strip() for cell in row):

@@ -89,6 +89,7 @@ def mark_conversation_read(actor: Actor, contact_id: str) -> None:
     row = live_contact_row(contact_id)
     if row.unreadCount:
         row.update(actions=[ContactModel.unreadCount.set(0)], add_version_condition=False)
+        audit_row(actor, "conversation.read", "contact", contact_id, ["unreadCount"]).save()
 
 
 # ---------------------------------------------------------------- one conversation
@@ -237,12 +238,17 @@ def export_csv(actor: Actor, **filters) -> tuple[str, int]:
         token = page.next_token
         if not token:
             break
+    shown = {k: str(v) for k, v in filters.items() if v not in (None, "")}
+    audit_row(actor, "messages.export", "messages", "log", (), {"rows": count, "filters": shown}).save()
     return out.getvalue(), count
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as the start of a formula
+
+
 def _csv_cell(value) -> str:
-    """Cells starting with = + - @ are prefixed so spreadsheets do not run them as formulas."""
+    """Cells a spreadsheet would run as a formula are prefixed with a quote (OWASP's CSV injection advice)."""
     text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 

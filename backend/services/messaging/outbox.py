@@ -15,7 +15,7 @@ from typing import Callable, Protocol
 
 from pynamodb.exceptions import UpdateError
 
-from backend.adapters.channels.errors import ProviderError, classify_exception
+from backend.adapters.channels.errors import OUTCOME_UNKNOWN, ProviderError, classify_exception
 from backend.adapters.send_queue import send_queue
 from backend.models.base import utcnow
 from backend.models.contact import ContactModel
@@ -166,6 +166,9 @@ def backoff_seconds(attempt: int, base: float | None = None) -> float:
 
 def _after_failure(row: MessageModel, error: ProviderError) -> Outcome:
     attempts = int(row.attempts)
+    if error.code == OUTCOME_UNKNOWN:  # the provider may have it: never resent blindly, a replay checks first
+        dead_letter(row, OUTCOME_UNKNOWN, error.message)
+        return Outcome("dead", OUTCOME_UNKNOWN)
     if not error.retryable:
         _finish(row, "FAILED", error.code, error.message, f"permanent error: {error.code}")
         return Outcome("failed", error.code)
@@ -257,6 +260,6 @@ def sweep_stale(now: datetime | None = None) -> SweepReport:
             enqueue(row.channel, row.messageId)
             report.requeued += 1
         elif row.status == "SENDING":
-            dead_letter(row, "OUTCOME_UNKNOWN", "The send was interrupted; the provider may or may not have it.")
+            dead_letter(row, OUTCOME_UNKNOWN, "The send was interrupted; the provider may or may not have it.")
             report.dead_lettered += 1
     return report

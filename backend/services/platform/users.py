@@ -10,7 +10,7 @@ from functools import lru_cache
 from pydantic import BaseModel
 
 from backend.adapters.passwords import hash_password, verify_password
-from backend.adapters.session_tokens import SessionSigner, load_or_create_secret
+from backend.adapters.session_tokens import SessionSigner, checked_secret, load_or_create_secret
 from backend.errors import Conflict, NotFound, Unauthenticated, ValidationError
 from backend.models.base import utcnow
 from backend.models.runtime_config import SystemConfigModel
@@ -59,7 +59,7 @@ def _to_user(row: UserModel) -> User:
 def _signer() -> SessionSigner:
     settings = get_settings()
     if settings.session_secret is not None:
-        secret = settings.session_secret.get_secret_value().encode()
+        secret = checked_secret(settings.session_secret.get_secret_value().encode(), "WECARE_SESSION_SECRET")
     else:
         secret = load_or_create_secret(settings.data_dir / "session.key")
     return SessionSigner(secret, settings.session_hours * 3600)
@@ -138,9 +138,21 @@ def sign_in(email: str, password: str) -> SignedIn:
         raise Unauthenticated(_BAD_CREDENTIALS, field="email") from None
     row = _user_by_email(address)
     if not verify_password(row.passwordHash if row else None, password or "") or not row or not row.active:
+        reason = "unknown email" if row is None else "inactive account" if not row.active else "wrong password"
+        _audit_sign_in(Actor.system("sign-in"), "user.sign_in_failed", row.userId if row else "unknown",
+                       {"email": address, "reason": reason})
         raise Unauthenticated(_BAD_CREDENTIALS, field="email")
-    row.update(actions=[UserModel.lastLoginAt.set(utcnow())], add_version_condition=False)
-    return SignedIn(token=_signer().issue(row.userId, row.sessionEpoch), user=_to_user(row))
+    now = utcnow()
+    row.update(actions=[UserModel.lastLoginAt.set(now)], add_version_condition=False)
+    signed_in = SignedIn(token=_signer().issue(row.userId, row.sessionEpoch), user=_to_user(row))
+    _audit_sign_in(Actor(user_id=row.userId, email=row.email, role=Role(row.role)), "user.sign_in", row.userId,
+                   {"via": "local"}, at=now)
+    return signed_in
+
+
+def _audit_sign_in(actor: Actor, action: str, user_id: str, details: dict, at=None) -> None:
+    """Sign-ins and sign-outs change no row the audit trail would otherwise show: their rows are written alone."""
+    audit_row(actor, action, RESOURCE, user_id, (), details, at=at).save()
 
 
 def actor_for_session(token: str | None) -> Actor:
@@ -149,7 +161,7 @@ def actor_for_session(token: str | None) -> Actor:
     if claims is None:
         return Actor.anonymous()
     try:
-        row = UserModel.get(claims.user_id)
+        row = UserModel.get(claims.user_id, consistent_read=True)  # a sign-out elsewhere counts at once
     except UserModel.DoesNotExist:
         return Actor.anonymous()
     if not row.active or row.sessionEpoch != claims.epoch:
@@ -176,6 +188,7 @@ def sign_out(actor: Actor) -> None:
     except UserModel.DoesNotExist:
         return
     row.update(actions=[UserModel.sessionEpoch.set(secrets.token_hex(4))], add_version_condition=False)
+    _audit_sign_in(actor, "user.sign_out", row.userId, {"sessions": "all ended"})
 
 
 def change_own_password(actor: Actor, current_password: str, new_password: str) -> SignedIn:

@@ -3,6 +3,7 @@ with a progress bar, read the summary. Reading and writing run in background eve
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import reflex as rx
 
@@ -13,6 +14,7 @@ from wecare_app.pages.layout import signed_in_page
 from wecare_app.state.feedback import error_toast
 from wecare_app.state.session_state import SessionState
 
+log = logging.getLogger(__name__)
 PREVIEW_ROWS = 50
 PROBLEM_ROWS = 200
 UPLOAD_ID = "contacts-csv"
@@ -100,7 +102,15 @@ class ContactImportState(SessionState):
         except DomainError as error:
             async with self:
                 self.stage = "upload"
+                self._upload = b""
             yield error_toast(error)
+            return
+        except Exception:  # noqa: BLE001 - never leave the page stuck on "reading"
+            log.exception("reading an import file failed")
+            async with self:
+                self.stage = "upload"
+                self._upload = b""
+            yield rx.toast.error("The file could not be read; nothing was imported. Check it is a CSV file.", close_button=True)
             return
         async with self:
             self._plan = plan

@@ -20,6 +20,7 @@ from backend.models.contact import ContactModel
 from backend.models.messaging import MessageMedia, MessageModel
 from backend.services.channels.whatsapp import templates
 from backend.services.channels.whatsapp import messages as whatsapp_messages
+from backend.services.platform.audit import audit_row
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.api_model import ApiModel
 from backend.services.media.files import media_row
@@ -165,4 +166,5 @@ def mark_read(actor: Actor, contact: ContactModel, message_id: str) -> Message:
         providers.WHATSAPP.get().mark_read(row.providerMessageId, origination=get_settings().whatsapp_phone_number_id)
     except ProviderError as error:
         raise BadRequest(f"WhatsApp did not take the read receipt: {error.message}", field="messageId") from None
+    audit_row(actor, "message.read_receipt", "message", row.messageId, (), {"channel": "whatsapp"}).save()
     return to_message(row)

@@ -97,6 +97,7 @@ def _sync(actor: Actor) -> TemplateCatalogue:
         raise BadRequest(f"Could not sync templates from WhatsApp: {error.message}", field="templates") from None
     now = utcnow()
     system_config.write(CATALOGUE_KEY, {"items": items, "syncedAt": now.isoformat()}, updated_by=actor.user_id or "system")
+    audit_row(actor, "templates.sync", "templates", "catalogue", ["items"], {"count": len(items)}, at=now).save()
     return TemplateCatalogue(items=[to_template(i) for i in items], synced_at=now)
 
 
