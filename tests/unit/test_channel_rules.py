@@ -68,3 +68,62 @@ def test_the_window_is_24_hours_after_the_last_inbound():
     assert window_closes_at(None) is None and not window_open(None, now)
     assert window_open(window_closes_at(now - timedelta(hours=23, minutes=59)), now)
     assert not window_open(window_closes_at(now - timedelta(hours=24)), now)
+
+
+# ---------------------------------------------------------------- consent is the customer's
+
+
+def test_only_the_customer_lifts_their_own_opt_out(operator, messaging):
+    import json as jsonlib
+
+    from backend.api.http import ApiRequest, invoke
+    from backend.api import contacts_api
+    from backend.errors import OptedOut
+    from backend.services.contacts import importer
+    from tests.unit.test_sms import ingest, inbound_text
+
+    stopped = contact(operator, "Sol Stopper", optInSms=True)
+    ingest(inbound_text(stopped.phone, "STOP"))  # the customer's own word
+    assert not get_contact(operator, stopped.contact_id).opt_in_sms
+
+    with pytest.raises(OptedOut, match="opted out of SMS themselves .* only they can opt back in") as refused:
+        update_contact(operator, stopped.contact_id, {"optInSms": True})
+    assert refused.value.field == "optInSms"
+
+    put = invoke(contacts_api.update, operator, ApiRequest("PUT", {"contactId": stopped.contact_id},
+                                                           raw_body=jsonlib.dumps({"optInSms": True}).encode()))
+    assert put.status == 422 and put.body["error"]["code"] == "OPTED_OUT"
+
+    plan = importer.plan_import(operator, f"name,phone,sms_opt_in\nSol Stopper,{stopped.phone},yes\n".encode())
+    summary = importer.run_import(operator, plan, importer.DuplicatePolicy.UPDATE)
+    assert [f["line"] for f in summary.failed] == [2] and "only they can opt back in" in summary.failed[0]["reason"]
+    assert not get_contact(operator, stopped.contact_id).opt_in_sms
+
+    ingest(inbound_text(stopped.phone, "START", inbound_id="start-1"))  # the customer opts back in themselves
+    assert get_contact(operator, stopped.contact_id).opt_in_sms
+
+
+def test_the_business_may_switch_back_on_what_the_business_switched_off(operator, messaging):
+    paused = contact(operator, "Pat Paused", optInSms=True)
+    update_contact(operator, paused.contact_id, {"optInSms": False})
+    assert update_contact(operator, paused.contact_id, {"optInSms": True}).opt_in_sms
+
+
+def test_consent_sources_are_the_systems_words_not_the_callers(operator, messaging):
+    from backend.errors import ValidationError
+
+    with pytest.raises(ValidationError):
+        update_contact(operator, contact(operator, "Quin").contact_id, {"optInSms": True, "consentSource": "customer: SMS keyword START"})
+
+
+def test_consent_follows_the_customers_words_in_the_order_they_said_them(operator, messaging):
+    import time
+
+    late = contact(operator, "Lee Late", optInWhatsApp=True)
+    now = int(time.time())
+    customer_writes(late.phone, "STOP", ts=now)
+    customer_writes(late.phone, "START", ts=now - 60)  # said before the STOP, delivered after it
+    view = get_contact(operator, late.contact_id)
+    assert view.channels["whatsapp"].opted_out and not view.opt_in_whatsapp
+    customer_writes(late.phone, "START", ts=now + 1)  # said after it: they are back
+    assert get_contact(operator, late.contact_id).opt_in_whatsapp

@@ -14,7 +14,7 @@ from backend.errors import Conflict, NotFound, ValidationError
 from backend.models.base import utcnow
 from backend.models.contact import LIVE_PARTITION, ChannelConsents, ConsentRecord, ContactModel, ContactUniqueKey
 from backend.services.rules.channels import CHANNELS as CATALOG
-from backend.services.rules.consent import consent_state, reason_of, send_refusal, window_closes_at
+from backend.services.rules.consent import check_business_opt_in, consent_state, reason_of, send_refusal, window_closes_at
 from backend.services.storage import page_tokens
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.audit import audit_row, resource_history
@@ -221,7 +221,7 @@ def create_contact(actor: Actor, data: ContactCreate | dict, *, via: str = "api"
     request = parse_input(ContactCreate, data)
     fields = clean_create(request)
     now = utcnow()
-    row = new_contact_row(actor, fields, via, request.consent_source or via, now)
+    row = new_contact_row(actor, fields, via, via, now)  # consent sources are the system's words, not the caller's
     work = UnitOfWork()
     work.save(row, ContactModel.contactId.does_not_exist())
     claim_unique_keys(work, row)
@@ -312,13 +312,15 @@ def _apply_update(row: ContactModel, request: ContactUpdate, work: UnitOfWork, v
         changed.append(kind)
     if not row.phone and not row.email:
         raise ValidationError("phone: a contact needs a phone number or an email address", field="phone")
-    source = request.consent_source or via
+    source = via  # consent sources are the system's words, not the caller's
     for channel, attr in CONSENT_FIELDS.items():
         wanted = getattr(request, f"opt_in_{channel}")
         if wanted is None or bool(getattr(row, attr)) == wanted:
             continue
         if wanted and not _reachable(channel, row.phone, row.email):
             raise ValidationError(f"{attr}: needs a{'n email' if channel == 'email' else ' phone'}", field=attr)
+        if wanted:
+            check_business_opt_in(row, channel)  # the customer's own opt-out is theirs to lift
         set_consent(row, channel, wanted, source, now)
         changed.append(attr)
     for channel, attr in CONSENT_FIELDS.items():

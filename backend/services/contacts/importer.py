@@ -14,12 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
 
-from backend.errors import ValidationError
+from backend.errors import OptedOut, ValidationError
 from backend.models.base import utcnow
 from backend.models.contact import ContactModel, ContactUniqueKey
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.audit import audit_row
 from backend.services.platform.validation import normalise_email
+from backend.services.rules.consent import check_business_opt_in, reason_of
 from backend.services.contacts.fields import normalise_name, normalise_phone, normalise_tags
 from backend.services.contacts.contacts import (
     ContactFields,
@@ -383,10 +384,12 @@ def _update_chunk(actor: Actor, import_id: str, chunk: list[ImportRow], summary:
             continue
         if contact_id in touched:
             continue
-        if _apply_row(contact, row, work, import_id, now):
+        refused: list[str] = []
+        if _apply_row(contact, row, work, import_id, now, refused):
             contact.updatedAt = now
             work.save(contact)
             touched.append(contact_id)
+        summary.failed.extend({"line": row.line, "reason": reason} for reason in refused)
     if not touched:
         return 0
     work.save(audit_row(actor, "contact.import_batch", RESOURCE, import_id, ["contacts"], {"updated": touched}, at=now))
@@ -408,7 +411,8 @@ def _owner_of_row(row: ImportRow) -> str | None:
     return None
 
 
-def _apply_row(contact: ContactModel, row: ImportRow, work: UnitOfWork, import_id: str, now) -> bool:
+def _apply_row(contact: ContactModel, row: ImportRow, work: UnitOfWork, import_id: str, now, refused: list[str]) -> bool:
+    """Update the contact from the row; a consent the customer withdrew themselves stays withdrawn (in `refused`)."""
     changed = False
     fields = row.fields
     if fields.name != contact.name:
@@ -427,6 +431,12 @@ def _apply_row(contact: ContactModel, row: ImportRow, work: UnitOfWork, import_i
             changed = True
     for channel, wanted in row.consent_given.items():
         if bool(getattr(contact, CONSENT_FIELDS[channel])) != wanted:
+            if wanted:
+                try:
+                    check_business_opt_in(contact, channel)
+                except OptedOut as error:
+                    refused.append(reason_of(error))
+                    continue
             set_consent(contact, channel, wanted, f"import:{import_id}", now)
             changed = True
     return changed

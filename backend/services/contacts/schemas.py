@@ -21,7 +21,6 @@ class ContactCreate(_Api):
     opt_in_whatsapp: StrictBool = Field(default=False, alias="optInWhatsApp")
     opt_in_sms: StrictBool = False
     opt_in_email: StrictBool = False
-    consent_source: str | None = Field(default=None, max_length=100)
     tags: list[str] = Field(default_factory=list, max_length=200)
 
 
@@ -34,7 +33,6 @@ class ContactUpdate(_Api):
     opt_in_whatsapp: StrictBool | None = Field(default=None, alias="optInWhatsApp")
     opt_in_sms: StrictBool | None = None
     opt_in_email: StrictBool | None = None
-    consent_source: str | None = Field(default=None, max_length=100)
     tags: list[str] | None = Field(default=None, max_length=200)
 
 

@@ -9,6 +9,8 @@ from backend.models.contact import ContactModel
 from backend.models.messaging import MessageModel
 from backend.services.platform.access import Actor
 from backend.services.platform.audit import audit_row
+from backend.services.rules.channels import channel_info
+from backend.services.rules.consent import customer_source, is_customers_word
 from backend.services.contacts.schemas import CONSENT_FIELDS
 from backend.services.contacts.contacts import set_consent
 from backend.services.storage.expiring_map import ExpiringMap
@@ -71,11 +73,19 @@ def store_with_consent_change(
         row = row_for(contact.contactId)
         work = UnitOfWork()
         work.save(row, MessageModel.messageId.does_not_exist(), label="message")
-        set_consent(contact, channel, opted_in, f"{_label(channel)} keyword {word}", at)
+        # Consent follows the customer's words in the order they said them, not the order they arrived: a START
+        # sent before a STOP that was already applied changes nothing. (Against the business's records the
+        # customer's word always applies: a STOP is honoured whenever it arrives.)
+        current = getattr(contact.consent, channel, None) if contact.consent is not None else None
+        in_order = current is None or current.at is None or not is_customers_word(current.source) or current.at <= at
+        if in_order:
+            set_consent(contact, channel, opted_in, customer_source(f"{channel_info(channel).label} keyword {word}"), at)
         apply_activity(contact, at=at, preview=preview, channel=channel, direction="inbound")
         contact.updatedAt = at
         work.save(contact)  # versioned: a concurrent edit makes this retry on a fresh row
         details = {"channel": channel, "optedIn": opted_in, "keyword": word, "messageId": row.messageId}
+        if not in_order:
+            details["applied"] = f"no: an earlier word than the consent recorded at {current.at.isoformat()}"
         work.save(audit_row(actor, "contact.consent", "contact", contact.contactId, [CONSENT_FIELDS[channel]], details))
         try:
             work.commit()
@@ -87,6 +97,3 @@ def store_with_consent_change(
         return contact
     raise RuntimeError(f"could not store inbound {channel} keyword message after 5 attempts")
 
-
-def _label(channel: str) -> str:
-    return {"whatsapp": "WhatsApp", "sms": "SMS"}.get(channel, channel)

@@ -20,12 +20,30 @@ from backend.services.rules.channels import Channel, channel_info
 WINDOW = timedelta(hours=24)  # WhatsApp's customer-service window after the customer's last message
 
 
+# Who made a consent record: the customer's own word is written by the system as "<channel> keyword <WORD>"
+# (a STOP or START) or "SES <bounce|complaint>"; the business's as its door ("console", "api", "import:<id>").
+# Callers cannot name a source, so these cannot be forged. Only the customer lifts their own opt-out.
+
+
+def customer_source(detail: str) -> str:
+    """The source of a consent record the customer made: "SMS keyword STOP", "SES bounce"."""
+    if not is_customers_word(detail):
+        raise ValueError(f"not a customer's consent source: {detail!r}")
+    return detail
+
+
+def is_customers_word(source: str | None) -> bool:
+    """Whether a consent record came from the customer rather than from the business."""
+    text = source or ""
+    return " keyword " in text or text.startswith("SES ")
+
+
 @dataclass(frozen=True)
 class ConsentState:
     """The customer's consent on one channel, as the rules read it."""
 
     opted_in: bool  # the contact's opt-in flag for the channel (True where the channel needs none)
-    opted_out: bool  # the customer opted out (their own word: STOP, bounce, complaint, unsubscribe)
+    opted_out: bool  # the last record says no: an opt-out, or consent withdrawn by the business
     at: datetime | None = None  # when the customer's last consent record was made
     source: str | None = None  # how (stop_keyword, bounce, console, …)
 
@@ -40,6 +58,20 @@ def consent_state(contact: ContactModel, channel: Channel | str) -> ConsentState
         at=record.at if record is not None else None,
         source=record.source if record is not None else None,
     )
+
+
+def check_business_opt_in(contact: ContactModel, channel: Channel | str) -> None:
+    """The business (an operator's edit, the API, an import) may switch a channel's consent on, unless the
+    customer opted out themselves: then only the customer can opt back in, and the refusal says when and how."""
+    info = channel_info(channel)
+    state = consent_state(contact, channel)
+    if state.opted_out and is_customers_word(state.source):
+        field = info.consent.opt_in_field or "consent"
+        raise OptedOut(
+            f"{field}: {contact.name} opted out of {info.label} themselves on {state.at:%d %b %Y %H:%M} UTC "
+            f"({state.source}); only they can opt back in ({info.consent.back_in})",
+            field=field,
+        )
 
 
 def window_closes_at(last_inbound_at: datetime | None) -> datetime | None:

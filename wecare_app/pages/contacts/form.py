@@ -71,7 +71,6 @@ class ContactFormState(SessionState):
             "optInWhatsApp": self.form_whatsapp,
             "optInSms": self.form_sms,
             "optInEmail": self.form_email_consent,
-            "consentSource": "console",
         }
 
     def _show_errors(self, error: DomainError) -> None:

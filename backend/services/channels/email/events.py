@@ -20,7 +20,7 @@ from backend.models.base import utcnow
 from backend.services.platform.access import Actor
 from backend.services.platform.audit import audit_row
 from backend.services.platform.validation import normalise_email
-from backend.services.rules.consent import consent_state
+from backend.services.rules.consent import consent_state, customer_source
 from backend.services.contacts.contacts import live_contact_row, owner_of, set_consent
 from backend.services.messaging.statuses import ProviderStatus, apply_status
 from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict
@@ -195,7 +195,7 @@ def _suppress(address: str, reason: str, event: EmailEvent) -> str | None:
         if state.opted_out and not state.opted_in:
             return None  # already suppressed: a redelivered event changes nothing
         now = utcnow()
-        set_consent(contact, CHANNEL, False, f"SES {reason}", event.at)
+        set_consent(contact, CHANNEL, False, customer_source(f"SES {reason}"), event.at)
         contact.updatedAt = now
         work = UnitOfWork()
         work.save(contact)  # versioned: a concurrent edit makes this retry on a fresh row
