@@ -27,6 +27,8 @@ class RateLimitTrackerModel(ExpiringModel):
     class Meta(ExpiringModel.Meta):
         pass
 
-    limiterKey = UnicodeAttribute(hash_key=True)  # "<channel>#<sender>"
-    tokens = NumberAttribute()
-    refilledAt = NumberAttribute()  # epoch seconds with fractions
+    limiterKey = UnicodeAttribute(hash_key=True)  # "<channel>#<sender>", or "signin#<account|client>#<who>"
+    tokens = NumberAttribute(null=True)  # send buckets
+    refilledAt = NumberAttribute(null=True)  # send buckets: epoch seconds with fractions
+    failures = NumberAttribute(null=True)  # sign-in guards: failed attempts in a row
+    lockedUntil = NumberAttribute(null=True)  # sign-in guards: epoch seconds

@@ -127,3 +127,12 @@ def test_consent_follows_the_customers_words_in_the_order_they_said_them(operato
     assert view.channels["whatsapp"].opted_out and not view.opt_in_whatsapp
     customer_writes(late.phone, "START", ts=now + 1)  # said after it: they are back
     assert get_contact(operator, late.contact_id).opt_in_whatsapp
+
+
+def test_a_whatsapp_timestamp_in_the_future_cannot_hold_the_window_open(operator, messaging):
+    import time
+
+    ahead = contact(operator, "Fay Future")
+    customer_writes(ahead.phone, "hello from next week", ts=int(time.time()) + 7 * 24 * 3600)
+    closes = get_contact(operator, ahead.contact_id).window_closes_at
+    assert closes is not None and closes <= utcnow() + timedelta(hours=24, seconds=5)

@@ -42,7 +42,8 @@ class LoginState(SessionState):
             self.busy = True
         try:
             # argon2 takes ~64 MiB and tens of milliseconds: always on a worker thread
-            signed_in = await self.offload(users.sign_in, form.get("email", ""), form.get("password", ""))
+            client = self.router.session.client_ip or self.router.session.client_token
+            signed_in = await self.offload(users.sign_in, form.get("email", ""), form.get("password", ""), client=client)
         except DomainError as error:
             async with self:
                 self.error = error.message

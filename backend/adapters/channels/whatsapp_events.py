@@ -406,7 +406,8 @@ def _plus(value: object) -> str | None:
 
 
 def _epoch(value: object) -> datetime:
-    """Meta's timestamps: epoch seconds as a string (an integer is tolerated), as tz-aware UTC."""
+    """Meta's timestamps: epoch seconds as a string (an integer is tolerated), as tz-aware UTC, never later
+    than now."""
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if value is None:
@@ -414,9 +415,11 @@ def _epoch(value: object) -> datetime:
     if not isinstance(value, str) or not _EPOCH.match(value.strip()):
         raise _Rejected(f"timestamp: not epoch seconds ({str(value)[:32]!r})")
     try:
-        return datetime.fromtimestamp(int(value), tz=timezone.utc)
+        moment = datetime.fromtimestamp(int(value), tz=timezone.utc)
     except (OverflowError, OSError, ValueError):
         raise _Rejected(f"timestamp: out of range ({value.strip()!r})") from None
+    # A time in the future is taken as now: a signed event must not hold the 24-hour window open for longer.
+    return min(moment, datetime.now(timezone.utc))
 
 
 def _coordinate(value: object) -> str | None:

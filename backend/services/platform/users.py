@@ -16,7 +16,9 @@ from backend.models.base import utcnow
 from backend.models.runtime_config import SystemConfigModel
 from backend.models.user import UserEmailKey, UserModel
 from backend.services.platform.access import Actor, Operation, Role, require
+from backend.services.platform import sign_in_guard
 from backend.services.platform.audit import audit_row
+from backend.services.platform.sign_in_guard import guard_keys
 from backend.services.platform.validation import normalise_email
 from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict
 from backend.settings import get_settings
@@ -129,19 +131,25 @@ def create_user(actor: Actor, email: str, role: str, password: str, display_name
     return _to_user(row)
 
 
-def sign_in(email: str, password: str) -> SignedIn:
-    """Exchange local credentials for a session token. The error never says which part was wrong."""
+def sign_in(email: str, password: str, *, client: str | None = None) -> SignedIn:
+    """Exchange local credentials for a session token. The error never says which part was wrong. Repeated
+    failures lock the account and the client (`client`: the caller's address) for a while, see sign_in_guard."""
+    keys = guard_keys(email or "", client)
+    sign_in_guard.check_not_locked(keys)
     try:
         address = normalise_email(email or "")
     except ValidationError:
         verify_password(None, password or "")
+        sign_in_guard.record_failure(keys)
         raise Unauthenticated(_BAD_CREDENTIALS, field="email") from None
     row = _user_by_email(address)
     if not verify_password(row.passwordHash if row else None, password or "") or not row or not row.active:
         reason = "unknown email" if row is None else "inactive account" if not row.active else "wrong password"
-        _audit_sign_in(Actor.system("sign-in"), "user.sign_in_failed", row.userId if row else "unknown",
-                       {"email": address, "reason": reason})
+        locked = sign_in_guard.record_failure(keys)
+        details = {"email": address, "reason": reason, "client": client} | ({"lockedSeconds": locked} if locked else {})
+        _audit_sign_in(Actor.system("sign-in"), "user.sign_in_failed", row.userId if row else "unknown", details)
         raise Unauthenticated(_BAD_CREDENTIALS, field="email")
+    sign_in_guard.record_success(keys)
     now = utcnow()
     row.update(actions=[UserModel.lastLoginAt.set(now)], add_version_condition=False)
     signed_in = SignedIn(token=_signer().issue(row.userId, row.sessionEpoch), user=_to_user(row))
