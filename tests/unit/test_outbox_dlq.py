@@ -280,3 +280,35 @@ def test_a_send_whose_answer_was_lost_is_dead_lettered_as_outcome_unknown_not_re
     row = MessageModel.get(message.message_id)
     assert row.status == "DEAD" and row.errorCode == "OUTCOME_UNKNOWN" and len(calls) == 1
     assert [d.errorCode for d in DLQMessageModel.scan() if d.messageId == message.message_id] == ["OUTCOME_UNKNOWN"]
+
+
+def test_a_message_deleted_while_it_was_sending_stays_deleted(operator, contact, messaging):
+    from backend.services.messaging.messages import delete_message
+    from backend.services.messaging.statuses import ProviderStatus, apply_status
+
+    message = send_template(operator, contact)
+    real_send = messaging.provider.send
+
+    def deleted_mid_send(*args, **kwargs):
+        delete_message(operator, message.message_id)  # an operator deletes it while the provider call is out
+        return real_send(*args, **kwargs)
+
+    messaging.provider.send = deleted_mid_send
+    messaging.queue.run_due()
+    with pytest.raises(MessageModel.DoesNotExist):
+        MessageModel.get(message.message_id)  # the worker's late write did not bring back a partial row
+    assert apply_status(ProviderStatus(channel="whatsapp", provider_message_id="wamid.late", status="DELIVERED",
+                                       at=utcnow(), message_id=message.message_id)) is False
+    with pytest.raises(MessageModel.DoesNotExist):
+        MessageModel.get(message.message_id)  # nor did a status event
+
+
+def test_a_media_fetch_for_a_deleted_message_does_not_bring_it_back(operator, messaging):
+    from backend.models.messaging import MessageMedia
+    from backend.services.channels.whatsapp.inbound_media import _set_media
+
+    row = MessageModel(messageId="f" * 32, channel="whatsapp", direction="inbound", status="RECEIVED",
+                       media=MessageMedia(kind="image", mimeType="image/jpeg", status="pending"))
+    assert _set_media(row, status="failed", error="gone") == "deleted"
+    with pytest.raises(MessageModel.DoesNotExist):
+        MessageModel.get("f" * 32)

@@ -152,9 +152,15 @@ def _accepted(row: MessageModel, provider_id: str) -> None:
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise
         # A status event already moved it on (it carries our id); keep that status, record the provider id.
-        row.update(
-            actions=[MessageModel.providerMessageId.set(provider_id), MessageModel.pendingWork.remove()],
-        )
+        # Or the message was deleted while it was sending: then nothing is written (no partial row comes back).
+        try:
+            row.update(
+                actions=[MessageModel.providerMessageId.set(provider_id), MessageModel.pendingWork.remove()],
+                condition=MessageModel.messageId.exists(),
+            )
+        except UpdateError as gone:
+            if gone.cause_response_code != "ConditionalCheckFailedException":
+                raise
 
 
 def backoff_seconds(attempt: int, base: float | None = None) -> float:

@@ -8,13 +8,15 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from pynamodb.exceptions import UpdateError
+
 from backend.adapters.channels import providers
 from backend.errors import ValidationError
 from backend.models.base import utcnow
 from backend.models.messaging import PENDING_MEDIA, MessageModel
 from backend.services.media.files import new_media_row
 from backend.services.media.rules import check_media
-from backend.services.storage.unit_of_work import UnitOfWork
+from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict
 from backend.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -22,7 +24,8 @@ MAX_FETCH_ATTEMPTS = 5
 
 
 def fetch_media(row: MessageModel) -> str:
-    """Fetch the message's media; returns the media status afterwards (stored | pending | rejected | failed)."""
+    """Fetch the message's media; returns the media status afterwards (stored | pending | rejected | failed), or
+    "deleted" when the message was deleted meanwhile (it stays deleted)."""
     media = row.media
     key = f"inbound/{row.messageId}/{media.providerMediaId}"
     store = providers.media_store()
@@ -47,8 +50,12 @@ def fetch_media(row: MessageModel) -> str:
     )
     work = UnitOfWork()
     work.save(file_row)
-    work.update(row, _media_actions(row, status="stored", file_id=file_row.fileId, mime=mime, size=len(data)))
-    work.commit()
+    work.update(row, _media_actions(row, status="stored", file_id=file_row.fileId, mime=mime, size=len(data)),
+                MessageModel.messageId.exists(), label="message")
+    try:
+        work.commit()
+    except WriteConflict:
+        return "deleted"  # the message was deleted meanwhile: no media row for it, and the message stays deleted
     return "stored"
 
 
@@ -65,7 +72,12 @@ def _media_actions(row: MessageModel, *, status: str, file_id=None, mime=None, s
 
 
 def _set_media(row: MessageModel, **changes) -> str:
-    row.update(actions=_media_actions(row, **changes))
+    try:
+        row.update(actions=_media_actions(row, **changes), condition=MessageModel.messageId.exists())
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return "deleted"  # deleted meanwhile: it stays deleted
     return changes["status"]
 
 
