@@ -32,7 +32,6 @@ PURE = {
     "backend.services.channels.voice.ssml.validate_ssml",
     "backend.services.channels.voice.ssml.speech_estimate",
     "backend.services.rules.consent.window_open",
-    "backend.services.channels.voice.ssml.spoken_text",
 }
 THREAD_HOPS = {"run", "offload", "to_thread", "run_in_thread"}
 

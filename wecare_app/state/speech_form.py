@@ -73,21 +73,28 @@ class SpeechForm(rx.State, mixin=True):
     def set_voice_id(self, value: str):
         self.voice_id = value
 
-    @rx.event
-    def set_speech_type(self, value: str | list[str]):
-        """Switching keeps the words: plain text is wrapped in <speak>, SSML is read back to its words."""
+    @rx.event(background=True)
+    async def set_speech_type(self, value: str | list[str]):
+        """Switching keeps the words: plain text is wrapped in <speak>, SSML is read back to its words (parsed on
+        a worker thread, like every call into the service layer)."""
         value = segment_value(value)
-        if value == self.speech_type or value not in TEXT_TYPES:
-            return
-        text = self.speech_text.strip()
+        async with self:
+            if value == self.speech_type or value not in TEXT_TYPES:
+                return
+            typed = self.speech_text
+        text = typed.strip()
+        converted = typed
         if value == "SSML" and text and not text.startswith("<speak"):
-            self.speech_text = f"<speak>{escape(text, quote=False)}</speak>"
+            converted = f"<speak>{escape(text, quote=False)}</speak>"
         elif value == "TEXT" and text:
             try:
-                self.speech_text = ssml.spoken_text(text, "SSML")
+                converted = await self.offload(ssml.spoken_text, text, "SSML")
             except ValidationError:
                 pass  # not valid SSML: keep it as typed, the preview says what is wrong
-        self.speech_type = value
+        async with self:
+            if self.speech_text == typed:  # not edited meanwhile
+                self.speech_text = converted
+            self.speech_type = value
 
     @rx.event
     def use_ssml_example(self):

@@ -65,7 +65,6 @@ CHANNELS: dict[Channel, ChannelInfo] = {
     ),
 }
 CHANNEL_NAMES: tuple[str, ...] = tuple(c.value for c in CHANNELS)
-CONSENT_CHANNELS: tuple[str, ...] = tuple(dict.fromkeys(info.consent.record for info in CHANNELS.values()))
 
 
 def channel_info(channel: Channel | str) -> ChannelInfo:

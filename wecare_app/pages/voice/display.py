@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from backend.errors import ValidationError
-from backend.services.channels.voice import ssml
 from backend.services.channels.voice.calls import VoiceCall
 from backend.services.channels.voice.events import CALL_STATUSES, TERMINAL
 from wecare_app.components.formatting import as_utc, shorten, utc_stamp
@@ -63,17 +61,6 @@ def is_live(status: str) -> bool:
     return status not in TERMINAL
 
 
-def said(call: VoiceCall) -> str:
-    """The words the call says (SSML read to its text; as stored if it cannot be read)."""
-    text = call.text or ""
-    if call.text_type != "SSML":
-        return text
-    try:
-        return ssml.spoken_text(text, "SSML")
-    except ValidationError:
-        return text
-
-
 def call_row(call: VoiceCall, contact_name: str = "") -> dict[str, str]:
     """One call in the log."""
     return {
@@ -89,7 +76,7 @@ def call_row(call: VoiceCall, contact_name: str = "") -> dict[str, str]:
         "status_color": STATUS_COLORS.get(call.status, "gray"),
         "duration": call_duration(call.duration_seconds),
         "voice": voice_label(call.voice_id),
-        "text": shorten(said(call), TEXT_PREVIEW) or "—",
+        "text": shorten(call.spoken, TEXT_PREVIEW) or "—",
         "text_full": call.text or "",
         "ssml": "SSML" if call.text_type == "SSML" else "",
     }

@@ -74,9 +74,7 @@ class VoiceLogState(ContactSearch, TokenPaging, SessionState):
 
     @rx.event(background=True)
     async def clear_contact(self):
-        async with self:
-            self.contact_id = self.contact_name = ""
-        return await self._refresh(restart=True)
+        return await self._filter_by(contact_id="", contact_name="")
 
     @rx.event(background=True)
     async def set_status(self, value: str):

@@ -79,6 +79,7 @@ class VoiceCall(ApiView):
     status: str
     text: str | None = None
     text_type: str = "TEXT"
+    spoken: str = ""  # the words the call says (SSML read to its text; as stored if it cannot be read)
     voice_id: str | None = None
     duration_seconds: int | None = None
     provider_message_id: str | None = None
@@ -101,6 +102,7 @@ def to_voice_call(row: VoiceCallModel) -> VoiceCall:
         status=row.status,
         text=row.text,
         text_type=row.textType or "TEXT",
+        spoken=_spoken(row.text or "", row.textType or "TEXT"),
         voice_id=row.voiceId,
         duration_seconds=_duration(row),
         provider_message_id=row.providerMessageId,
@@ -113,6 +115,15 @@ def to_voice_call(row: VoiceCallModel) -> VoiceCall:
         ended_at=row.endedAt,
         updated_at=row.updatedAt,
     )
+
+
+def _spoken(text: str, text_type: str) -> str:
+    if text_type != "SSML":
+        return text
+    try:
+        return ssml.spoken_text(text, "SSML")
+    except ValidationError:
+        return text
 
 
 def _duration(row: VoiceCallModel) -> int | None:
