@@ -32,16 +32,31 @@ if [ $WITH_TEST -eq 1 ] && [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
 fi
 
-# Python environment with the pinned requirements (re-run when requirements.txt changes).
+# Python environment with the pinned requirements (re-run when a pin changes).
 if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv"
   "$PYTHON" -m venv .venv
 fi
-if [ ! -f .venv/.requirements.stamp ] || ! cmp -s requirements.txt .venv/.requirements.stamp; then
-  echo "==> installing Python requirements"
+# `make run` installs what runs (requirements.txt); `make test` adds the tools (requirements-dev.txt).
+# The stamp lists the digests of what was installed, so a changed pin (or a first test run) installs again.
+digest() { cat "$@" | sha256sum | cut -d' ' -f1; }
+stamp=.venv/.requirements.stamp
+runtime_digest=$(digest requirements.txt)
+dev_digest=$(digest requirements.txt requirements-dev.txt)
+if [ $WITH_TEST -eq 1 ]; then
+  REQUIREMENTS=requirements-dev.txt wanted=$dev_digest
+else
+  REQUIREMENTS=requirements.txt wanted=$runtime_digest
+fi
+if [ ! -f "$stamp" ] || ! grep -qxF "$wanted" "$stamp"; then
+  echo "==> installing Python requirements ($REQUIREMENTS)"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -r requirements.txt
-  cp requirements.txt .venv/.requirements.stamp
+  .venv/bin/python -m pip install -q -r "$REQUIREMENTS"
+  if [ $WITH_TEST -eq 1 ]; then
+    printf '%s\n%s\n' "$dev_digest" "$runtime_digest" > "$stamp"  # the dev install covers the runtime one
+  else
+    printf '%s\n' "$runtime_digest" > "$stamp"
+  fi
 fi
 
 mkdir -p "$TOOLS"
