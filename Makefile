@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/.tools/node_modules/.bin:$(PATH)
 export REFLEX_USE_SYSTEM_BUN := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install install-test run test test-unit lint-imports bench-search bench-import bench-inbox bench-inbound bench-floor bench-ui
+.PHONY: install install-test run test test-unit lint-imports fuzz bench-search bench-import bench-inbox bench-inbound bench-floor bench-ui bench-message-log bench-crash
 
 install:
 	@bash scripts/install.sh
@@ -26,20 +26,31 @@ test-unit: install-test lint-imports
 lint-imports: install-test
 	.venv/bin/lint-imports --no-cache
 
-bench-search: install
+# The long fuzz run: Hypothesis over the webhook parsers and doors, Schemathesis over /api as each role
+# (`make test` runs a short derandomised sample of the same properties).
+fuzz: install-test
+	HYPOTHESIS_PROFILE=fuzz .venv/bin/python -m pytest -q -p no:cacheprovider tests/fuzz --hypothesis-show-statistics
+
+bench-search: install-test
 	.venv/bin/python bench/contacts_search.py
 
-bench-import: install
+bench-import: install-test
 	.venv/bin/python bench/contacts_import.py
 
 bench-inbox: install-test
 	.venv/bin/python bench/inbox_latency.py
 
-bench-inbound: install
+bench-inbound: install-test
 	.venv/bin/python bench/inbound_throughput.py
 
-bench-floor: install
+bench-floor: install-test
 	.venv/bin/python bench/dynamodb_local_floor.py
 
-bench-ui: install
+bench-ui: install-test
 	.venv/bin/python bench/ui_responsiveness.py
+
+bench-message-log: install-test
+	.venv/bin/python bench/message_log.py
+
+bench-crash: install-test
+	.venv/bin/python bench/crash_recovery.py

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.local_dynamodb import machine_load  # noqa: E402
 from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, WEBHOOK_SECRET, missing_prerequisites, running_app  # noqa: E402
-from tests.whatsapp_events import make_wamid, meta_message, sns_message, webhook_entry  # noqa: E402
+from tests.whatsapp_events import make_wamid, meta_message, signed_webhook_headers, sns_message, webhook_entry  # noqa: E402
 
 TARGET_P95_MS = 250
 OBSERVER = """
@@ -49,9 +49,8 @@ OBSERVER = """
 
 def post_message(api_url: str, phone: str, name: str, text: str) -> None:
     entry = webhook_entry([meta_message("text", wamid=make_wamid(phone, uuid.uuid4().hex), from_phone=phone, text=text, ts=int(time.time()))], from_phone=phone, profile_name=name)
-    request = urllib.request.Request(
-        api_url + "/webhooks/whatsapp", data=sns_message(entry).encode(), headers={"X-Wecare-Webhook-Secret": WEBHOOK_SECRET}
-    )
+    body = sns_message(entry).encode()
+    request = urllib.request.Request(api_url + "/webhooks/whatsapp", data=body, headers=signed_webhook_headers(WEBHOOK_SECRET, body))
     with urllib.request.urlopen(request, timeout=30) as response:
         response.read()
 

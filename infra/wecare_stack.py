@@ -18,7 +18,7 @@ from infra.components.channel_events import EmailEvents, SmsVoiceEvents
 from infra.components.data import DataTables
 from infra.components.functions import ServiceFunctions
 from infra.components.media import MediaBucket
-from infra.components.queues import SendQueues
+from infra.components.queues import CONSUMER_TIMEOUT, SendQueues
 from infra.components.schedule import Schedule
 from infra.components.whatsapp_events import WhatsAppEvents
 from infra.messaging_access import channel_senders, grant_messaging_access
@@ -107,6 +107,7 @@ class WecareStack(Stack):
                 "WECARE_COGNITO_ISSUER": auth.issuer_url,
                 "WECARE_COGNITO_CLIENT_ID": auth.web_client.user_pool_client_id,
             },
+            timeouts={send_consumer(c): CONSUMER_TIMEOUT for c in SEND_CHANNELS},
         )
         deployed = functions.by_name
         grant_table_access(deployed, data.tables)

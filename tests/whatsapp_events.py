@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import itertools
 import json
+import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -258,6 +260,14 @@ def _published_at(message: str) -> str:
         return stamp[:19] + ".362Z"
     except (ValueError, KeyError, TypeError):
         return "2026-01-07T12:00:01.362Z"
+
+
+def signed_webhook_headers(secret: str, body: bytes, *, at: int | None = None) -> dict[str, str]:
+    """Our webhook format's headers: the signing time (epoch seconds, now by default) and an HMAC-SHA256 of
+    "{time}.{body}" with the shared secret, so a captured request cannot be replayed later."""
+    stamp = str(int(time.time()) if at is None else at)
+    digest = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return {"X-Wecare-Timestamp": stamp, "X-Wecare-Signature-256": f"sha256={digest}", "Content-Type": "application/json"}
 
 
 def meta_webhook_body(*entries: dict) -> dict:

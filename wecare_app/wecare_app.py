@@ -7,13 +7,17 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 import reflex as rx
+from reflex.utils.format import format_event_handler
 
 from backend.api.asgi_door import build_api
+from backend.api.upload_guard import guard_uploads
 from backend.runtime.change_feed import start_change_hub, stop_change_hub
 from backend.runtime.messaging import start_messaging
 from backend.runtime.startup import start_local_runtime
 from backend.settings import get_settings
 from wecare_app.pages import admin_dlq, auth, compose, contacts, dashboard, inbox, messages_log, templates, voice
+from wecare_app.pages.contacts.import_page import MAX_FILE_BYTES as CSV_MAX_BYTES, ContactImportState
+from wecare_app.pages.inbox.thread_page import MAX_FILE_BYTES as MEDIA_MAX_BYTES, ThreadState
 from wecare_app.state.live_feed import attach_hub
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -43,8 +47,15 @@ async def local_runtime():
             await asyncio.to_thread(started.stop)
 
 
+# Every upload handler and the largest file it takes: the guard refuses a larger body before it is read, and
+# an upload to any other handler.
+UPLOAD_LIMITS = {
+    format_event_handler(ContactImportState.receive_file): CSV_MAX_BYTES,
+    format_event_handler(ThreadState.send_media): MEDIA_MAX_BYTES,
+}
+
 app = rx.App(
-    api_transformer=build_api(),
+    api_transformer=[build_api(), guard_uploads(UPLOAD_LIMITS)],
     toaster=rx.toast.provider(position="top-right", close_button=True),
 )
 app.register_lifespan_task(local_runtime)

@@ -18,6 +18,7 @@ from typing import Callable, Protocol
 
 import boto3
 
+from backend.adapters.channels.errors import PROVIDER_CLIENT_CONFIG
 from backend.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,11 @@ LAMBDAS_DIR = Path(__file__).resolve().parents[2] / "lambdas"
 MAX_SQS_DELAY = 900
 LOCAL_VISIBILITY_SECONDS = 5.0
 LOCAL_MAX_RECEIVES = 5
+# The longest one queued send can take with its provider: at most two calls (a WhatsApp media upload, then the
+# send), each connect + read, since the clients never retry. A claimed send older than this (and a margin) has
+# lapsed; an SQS consumer's timeout is sized from it (infra/components/queues.py).
+PROVIDER_CALLS_PER_SEND = 2
+SEND_SECONDS_MAX = PROVIDER_CALLS_PER_SEND * (PROVIDER_CLIENT_CONFIG.connect_timeout + PROVIDER_CLIENT_CONFIG.read_timeout)
 
 
 class SendQueue(Protocol):

@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route as StarletteRoute
 
+from backend.api import docs_page, openapi
 from backend.api.http import MAX_BODY_BYTES, ApiRequest, ApiResponse, error_response, invoke
 from backend.api.routes import ROUTES, Route
 from backend.api.whatsapp_webhook import MAX_WEBHOOK_BYTES, WebhookResponse, handle_verify_challenge, handle_webhook_post
@@ -42,9 +45,12 @@ def _serve(route: Route):
             path_params=dict(request.path_params),
             query=dict(request.query_params),
             raw_body=await _read_body(request),
+            headers=dict(request.headers),
+            route_key=route.route_key,
         )
         # service calls block on I/O: off the event loop
-        return _json(await asyncio.to_thread(invoke, route.endpoint, actor, api_request, route.requires))
+        answer = await asyncio.to_thread(invoke, route.endpoint, actor, api_request, route.requires, route.idempotent)
+        return _json(answer)
 
     endpoint.__name__ = f"{route.function}_{route.method.lower()}"
     return endpoint
@@ -100,7 +106,38 @@ async def media_file(request: Request) -> Response:
     except DomainError as error:
         return JSONResponse({"error": error.to_dict()}, status_code=error.http_status)
     headers = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
+    if not _previewable(media.mime_type):
+        headers["Content-Disposition"] = attachment_disposition(media.filename or media.file_id)
     return Response(data, media_type=media.mime_type, headers=headers)
+
+
+_PREVIEW_IMAGES = {"image/jpeg", "image/png", "image/gif", "image/webp"}  # not SVG: it can carry script
+
+
+def _previewable(mime_type: str) -> bool:
+    """Images, audio and video open inline (the inbox previews them); anything else is downloaded, so a
+    document (an HTML file, an SVG, a PDF) never renders on this site's origin."""
+    return mime_type in _PREVIEW_IMAGES or mime_type.startswith(("audio/", "video/"))
+
+
+def attachment_disposition(filename: str) -> str:
+    """`attachment` with an ASCII fallback name (no quotes, backslashes or control characters) and the real
+    name UTF-8 percent-encoded (RFC 6266 / RFC 5987)."""
+    filename = filename or "download"
+    fallback = re.sub(r'[^\x20-\x7e]|["\\]', "_", filename).strip() or "download"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+async def openapi_json(request: Request) -> Response:
+    """The OpenAPI document (public: it says what the API takes, nothing about the data)."""
+    return JSONResponse(await asyncio.to_thread(openapi.document))
+
+
+async def api_docs(request: Request) -> Response:
+    """The document as a readable page; it runs no script and loads nothing from elsewhere."""
+    page = await asyncio.to_thread(lambda: docs_page.render(openapi.document()))
+    policy = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+    return HTMLResponse(page, headers={"Content-Security-Policy": policy, "X-Content-Type-Options": "nosniff"})
 
 
 def build_api() -> Starlette:
@@ -108,5 +145,7 @@ def build_api() -> Starlette:
     routes += [
         StarletteRoute("/webhooks/whatsapp", whatsapp_webhook, methods=["GET", "POST"]),
         StarletteRoute(f"{API_PREFIX}/media/{{file_id}}", media_file, methods=["GET"]),
+        StarletteRoute(f"{API_PREFIX}/openapi.json", openapi_json, methods=["GET"]),
+        StarletteRoute(f"{API_PREFIX}/docs", api_docs, methods=["GET"]),
     ]
     return Starlette(routes=routes)

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 def is_sns_event(event: dict) -> bool:
     records = event.get("Records") if isinstance(event, dict) else None
-    return bool(records) and all(isinstance(r, dict) and r.get("EventSource") == "aws:sns" for r in records)
+    return isinstance(records, list) and bool(records) and all(isinstance(r, dict) and r.get("EventSource") == "aws:sns" for r in records)
 
 
 def handle_channel_event(channel: str, event: dict) -> dict:

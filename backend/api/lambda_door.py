@@ -43,8 +43,11 @@ def handle_http(function: str, event: dict) -> dict:
         path_params=dict(event.get("pathParameters") or {}),
         query=dict(event.get("queryStringParameters") or {}),
         raw_body=raw,
+        headers={str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()},
+        route_key=route.route_key,
     )
-    return _to_lambda(invoke(route.endpoint, actor_from_claims(claims), request, requires=route.requires))
+    actor = actor_from_claims(claims)
+    return _to_lambda(invoke(route.endpoint, actor, request, requires=route.requires, idempotent=route.idempotent))
 
 
 def _to_lambda(response: ApiResponse) -> dict:

@@ -68,9 +68,13 @@ def list_dlq(actor: Actor, request: ApiRequest) -> ApiResponse:
 
 
 def replay_dlq(actor: Actor, request: ApiRequest) -> ApiResponse:
+    """{"dlqIds": [...] | "all": true, "action": "replay" | "discard"}; a replay of one entry that may already
+    have been delivered also needs "sendAnyway": true (the service validates it: true or false, one entry)."""
     body = request.json()
     action = body.pop("action", "replay") if isinstance(body, dict) else "replay"
     if action not in ("replay", "discard"):
         raise ValidationError("action: replay or discard", field="action")
+    if action == "discard" and "sendAnyway" in body:
+        raise ValidationError("sendAnyway: only with action replay", field="sendAnyway")
     results = (dlq.replay if action == "replay" else dlq.discard)(actor, body, via="api")
     return ApiResponse(200, {"results": [r.to_api() for r in results]})

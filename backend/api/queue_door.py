@@ -12,7 +12,7 @@ log = logging.getLogger(__name__)
 
 def is_sqs_event(event: dict) -> bool:
     records = event.get("Records") if isinstance(event, dict) else None
-    return bool(records) and all(isinstance(r, dict) and r.get("eventSource") == "aws:sqs" for r in records)
+    return isinstance(records, list) and bool(records) and all(isinstance(r, dict) and r.get("eventSource") == "aws:sqs" for r in records)
 
 
 def handle_queue(channel: str, event: dict) -> dict:

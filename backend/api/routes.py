@@ -1,11 +1,35 @@
-"""The route table: every REST route, the Lambda function that serves it in AWS, and its endpoint."""
+"""The route table: every REST route, the Lambda function that serves it in AWS, its endpoint, and what the
+OpenAPI document says about it (backend/api/openapi.py reads nothing else)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import BaseModel
+
 from backend.api import contacts_api, email_api, messaging_api, sms_api, voice_api
+from backend.api.api_shapes import DlqActionBody, DlqResults, list_of, log_page_of, page_of
 from backend.api.http import Endpoint
+from backend.services.channels.email.send import EmailSend
+from backend.services.channels.sms.send import SmsSend
+from backend.services.channels.voice.calls import VoiceCall, VoiceCallRequest
+from backend.services.channels.whatsapp.send import WhatsAppSend
+from backend.services.contacts.schemas import Contact, ContactCreate, ContactUpdate
+from backend.services.messaging.dlq import DeadLetter
+from backend.services.messaging.schemas import Message
 from backend.services.platform.access import Operation as Op
+from backend.services.rules.channels import Channel
+
+
+@dataclass(frozen=True)
+class Param:
+    """A query parameter, as OpenAPI declares it."""
+
+    name: str
+    description: str
+    kind: str = "string"  # string | integer | date
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -15,29 +39,74 @@ class Route:
     function: str  # the Lambda function (folder under lambdas/) that serves it in AWS
     endpoint: Endpoint
     requires: Op  # checked by both doors before the body is read or the query parsed (the service checks again)
+    summary: str = ""
+    success: tuple[int, ...] = (200,)
+    request_model: type[BaseModel] | None = None  # the JSON body, when the route takes one
+    response_model: type[BaseModel] | None = None  # the success body (None: no body, 204)
+    query: tuple[Param, ...] = ()
+    idempotent: bool = False  # honours an Idempotency-Key header (a retried send sends nothing new)
 
     @property
     def route_key(self) -> str:
         return f"{self.method} {self.path}"
 
 
+def _limit(default: int, most: int) -> Param:
+    return Param("limit", f"Page size (default {default}).", "integer", 1, most)
+
+
+_NEXT = Param("nextToken", "The cursor of the next page, from the previous page's nextToken.")
+_DAY = Param("day", "A day, YYYY-MM-DD (the log is read a day at a time, newest first, from this day back).", "date")
+_CONTACT = Param("contactId", "Only this contact's items.")
+_CHANNELS = tuple(channel.value for channel in Channel)
+_SEND = {"requires": Op.MESSAGES_SEND, "success": (202,), "idempotent": True}
+
 ROUTES: tuple[Route, ...] = (
-    Route("POST", "/contacts", "contacts-create", contacts_api.create, Op.CONTACTS_WRITE),
-    Route("GET", "/contacts/{contactId}", "contacts-read", contacts_api.read, Op.CONTACTS_READ),
-    Route("PUT", "/contacts/{contactId}", "contacts-update", contacts_api.update, Op.CONTACTS_WRITE),
-    Route("DELETE", "/contacts/{contactId}", "contacts-delete", contacts_api.delete, Op.CONTACTS_DELETE),
-    Route("GET", "/contacts", "contacts-search", contacts_api.search, Op.CONTACTS_READ),
-    Route("POST", "/whatsapp/send", "outbound-whatsapp", messaging_api.send_whatsapp, Op.MESSAGES_SEND),
-    Route("POST", "/sms/send", "outbound-sms", sms_api.send_sms, Op.MESSAGES_SEND),
-    Route("POST", "/email/send", "outbound-email", email_api.send_email, Op.MESSAGES_SEND),
-    Route("POST", "/voice/call", "outbound-voice", voice_api.place_call, Op.MESSAGES_SEND),
-    Route("GET", "/voice/calls", "voice-calls-read", voice_api.list_calls, Op.VOICE_READ),
-    Route("GET", "/voice/calls/{callId}", "voice-calls-read", voice_api.get_call, Op.VOICE_READ),
-    Route("GET", "/messages", "messages-read", messaging_api.list_messages, Op.MESSAGES_READ),
-    Route("GET", "/messages/{messageId}", "messages-read", messaging_api.read_message, Op.MESSAGES_READ),
-    Route("DELETE", "/messages/{messageId}", "messages-delete", messaging_api.delete_message, Op.MESSAGES_DELETE),
-    Route("GET", "/dlq", "dlq-replay", messaging_api.list_dlq, Op.DLQ_MANAGE),
-    Route("POST", "/dlq/replay", "dlq-replay", messaging_api.replay_dlq, Op.DLQ_MANAGE),
+    Route("POST", "/contacts", "contacts-create", contacts_api.create, Op.CONTACTS_WRITE, "Create a contact",
+          (201,), ContactCreate, Contact),
+    Route("GET", "/contacts/{contactId}", "contacts-read", contacts_api.read, Op.CONTACTS_READ, "Read a contact",
+          response_model=Contact),
+    Route("PUT", "/contacts/{contactId}", "contacts-update", contacts_api.update, Op.CONTACTS_WRITE,
+          "Update a contact (only the fields present change)", request_model=ContactUpdate, response_model=Contact),
+    Route("DELETE", "/contacts/{contactId}", "contacts-delete", contacts_api.delete, Op.CONTACTS_DELETE,
+          "Delete a contact", (204,)),
+    Route("GET", "/contacts", "contacts-search", contacts_api.search, Op.CONTACTS_READ,
+          "Search contacts (exact email or phone, else name prefix; newest first without q)",
+          response_model=page_of(Contact), query=(Param("q", "Email, phone or the start of a name."), _limit(25, 100), _NEXT)),
+    Route("POST", "/whatsapp/send", "outbound-whatsapp", messaging_api.send_whatsapp, summary="Send a WhatsApp message",
+          request_model=WhatsAppSend, response_model=Message, **{**_SEND, "success": (200, 202)}),
+    Route("POST", "/sms/send", "outbound-sms", sms_api.send_sms, summary="Send an SMS",
+          request_model=SmsSend, response_model=Message, **_SEND),
+    Route("POST", "/email/send", "outbound-email", email_api.send_email, summary="Send an email",
+          request_model=EmailSend, response_model=Message, **_SEND),
+    Route("POST", "/voice/call", "outbound-voice", voice_api.place_call, summary="Place a voice call that reads a text",
+          request_model=VoiceCallRequest, response_model=VoiceCall, **_SEND),
+    Route("GET", "/voice/calls", "voice-calls-read", voice_api.list_calls, Op.VOICE_READ, "The call log",
+          response_model=page_of(VoiceCall),
+          query=(_CONTACT, Param("status", "Only calls in this status."), _DAY, _limit(50, 200), _NEXT)),
+    Route("GET", "/voice/calls/{callId}", "voice-calls-read", voice_api.get_call, Op.VOICE_READ, "Read a call",
+          response_model=VoiceCall),
+    Route("GET", "/messages", "messages-read", messaging_api.list_messages, Op.MESSAGES_READ,
+          "The message log, or one contact's conversation (with contactId)", response_model=log_page_of(Message),
+          query=(_CONTACT, _DAY, Param("channel", "Only this channel.", choices=_CHANNELS),
+                 Param("direction", "Only this direction.", choices=("inbound", "outbound")),
+                 Param("status", "Only messages in this status."),
+                 Param("q", "Text the message contains (a request searches at most 1,000 messages: `truncated` with a"
+                            " `nextToken` searches on)."),
+                 _limit(50, 200), _NEXT)),
+    Route("GET", "/messages/{messageId}", "messages-read", messaging_api.read_message, Op.MESSAGES_READ,
+          "Read a message", response_model=Message),
+    Route("DELETE", "/messages/{messageId}", "messages-delete", messaging_api.delete_message, Op.MESSAGES_DELETE,
+          "Delete a message", (204,)),
+    Route("GET", "/dlq", "dlq-replay", messaging_api.list_dlq, Op.DLQ_MANAGE, "The dead-letter queue",
+          response_model=list_of(DeadLetter),
+          query=(Param("queue", "Only this channel's queue.", choices=_CHANNELS),
+                 Param("errorCode", "Only entries with this error code."),
+                 Param("olderThanMinutes", "Only entries that failed at least this long ago.", "integer", 0),
+                 Param("state", "Entries in this state (default waiting; empty: any)."),
+                 _limit(100, 500))),
+    Route("POST", "/dlq/replay", "dlq-replay", messaging_api.replay_dlq, Op.DLQ_MANAGE,
+          "Replay or discard dead letters", request_model=DlqActionBody, response_model=DlqResults),
 )
 
 

@@ -1,13 +1,22 @@
 """The app's inbound WhatsApp webhook (our SNS envelope or Meta's own format), verified before anything is
-stored; SNS batches take the channel door's one SNS loop, as in the Lambda."""
+stored; SNS batches take the channel door's one SNS loop, as in the Lambda.
+
+Our envelope is signed with a timestamp: `X-Wecare-Timestamp: <epoch seconds>` and `X-Wecare-Signature-256:
+sha256=<HMAC-SHA256 of "{timestamp}.{body}">`, refused beyond MAX_SKEW_SECONDS either way, so a captured
+request cannot be replayed later. (A bare shared-secret header is refused for that reason: it can be replayed
+forever.) Meta's format (X-Hub-Signature-256) carries no timestamp; its redeliveries are duplicates anyway.
+"""
 from __future__ import annotations
 
 import hashlib
 import hmac
 import logging
+import re
+import time
 from dataclasses import dataclass
 
 from backend.api.channel_door import handle_sns
+from backend.api.http import check_content_type
 from backend.errors import BadRequest, DomainError, Unauthenticated
 from backend.services.channels.whatsapp.inbound import ingest
 from backend.adapters.channels.whatsapp_events import parse_meta_webhook, parse_sns_message
@@ -18,9 +27,24 @@ from backend.settings import get_settings
 log = logging.getLogger(__name__)
 
 MAX_WEBHOOK_BYTES = 1024 * 1024
-SECRET_HEADER = "x-wecare-webhook-secret"
 SIGNATURE_HEADER = "x-wecare-signature-256"
+TIMESTAMP_HEADER = "x-wecare-timestamp"
 META_SIGNATURE_HEADER = "x-hub-signature-256"
+MAX_SKEW_SECONDS = 5 * 60
+WEBHOOK_TYPES = ("application/json", "text/plain")  # SNS's HTTPS deliveries say text/plain
+_EPOCH_SECONDS = re.compile(r"[0-9]{1,12}")
+
+
+class StaleWebhook(Unauthenticated):
+    """A signed request outside the allowed clock skew: possibly a captured one, replayed."""
+
+    code = "WEBHOOK_TIMESTAMP_OUT_OF_RANGE"
+
+
+class UnsignedWebhook(Unauthenticated):
+    """No signature, a malformed timestamp, or a signature that does not cover this timestamp and body."""
+
+    code = "WEBHOOK_SIGNATURE_INVALID"
 
 
 @dataclass
@@ -33,9 +57,28 @@ def _secret(value) -> bytes | None:
     return value.get_secret_value().encode() if value is not None else None
 
 
+def _sign(secret: bytes, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
 def _signature_matches(secret: bytes, body: bytes, header: str | None) -> bool:
-    expected = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
-    return header is not None and same_text(header.strip(), expected)
+    return header is not None and same_text(header.strip(), _sign(secret, body))
+
+
+def _verify_envelope(secret: bytes, headers: dict[str, str], body: bytes) -> None:
+    """The HMAC covers the timestamp and the body; then the timestamp must be within the allowed skew."""
+    if SIGNATURE_HEADER not in headers:
+        raise UnsignedWebhook(
+            "Unsigned webhook: send X-Wecare-Timestamp and X-Wecare-Signature-256 (HMAC of \"{timestamp}.{body}\"); "
+            "a bare X-Wecare-Webhook-Secret is not accepted.", field=SIGNATURE_HEADER)
+    stamp = headers.get(TIMESTAMP_HEADER, "").strip()
+    if not _EPOCH_SECONDS.fullmatch(stamp):
+        raise UnsignedWebhook("X-Wecare-Timestamp: give the signing time in epoch seconds.", field=TIMESTAMP_HEADER)
+    if not _signature_matches(secret, stamp.encode() + b"." + body, headers[SIGNATURE_HEADER]):
+        raise UnsignedWebhook("X-Wecare-Signature-256 does not match the timestamp and body.", field=SIGNATURE_HEADER)
+    skew = abs(time.time() - int(stamp))
+    if skew > MAX_SKEW_SECONDS:
+        raise StaleWebhook(f"X-Wecare-Timestamp is {int(skew)} s away from now (at most {MAX_SKEW_SECONDS}).", field=TIMESTAMP_HEADER)
 
 
 def verify_webhook(headers: dict[str, str], body: bytes) -> str:
@@ -48,22 +91,18 @@ def verify_webhook(headers: dict[str, str], body: bytes) -> str:
         raise Unauthenticated("X-Hub-Signature-256 does not match the body.", field=META_SIGNATURE_HEADER)
     secret = _secret(settings.whatsapp_webhook_secret)
     if secret is None:
-        raise Unauthenticated("Webhook secret is not configured; nothing is accepted.", field=SECRET_HEADER)
-    if SIGNATURE_HEADER in headers:
-        if _signature_matches(secret, body, headers[SIGNATURE_HEADER]):
-            return "envelope"
-        raise Unauthenticated("X-Wecare-Signature-256 does not match the body.", field=SIGNATURE_HEADER)
-    given = headers.get(SECRET_HEADER)
-    if given is not None and same_text(given, secret):
-        return "envelope"
-    raise Unauthenticated("Unsigned webhook: send X-Wecare-Webhook-Secret or X-Wecare-Signature-256.", field=SECRET_HEADER)
+        raise Unauthenticated("Webhook secret is not configured; nothing is accepted.", field=SIGNATURE_HEADER)
+    _verify_envelope(secret, headers, body)
+    return "envelope"
 
 
 def handle_webhook_post(headers: dict[str, str], body: bytes) -> WebhookResponse:
     try:
         if len(body) > MAX_WEBHOOK_BYTES:
             raise BadRequest(f"body: larger than {MAX_WEBHOOK_BYTES // 1024} KB", field="body")
-        kind = verify_webhook({k.lower(): v for k, v in headers.items()}, body)
+        headers = {k.lower(): v for k, v in headers.items()}
+        check_content_type(headers.get("content-type"), WEBHOOK_TYPES)
+        kind = verify_webhook(headers, body)
         payload = parse_json(body)
         if kind == "meta":
             report = ingest(parse_meta_webhook(payload))

@@ -3,7 +3,9 @@
 A live contact carries the sparse index attributes (`nameBucket`/`nameSort`, `listPartition`);
 soft delete removes them, so a deleted contact drops out of every index at once.
 Unique keys live in the same table under `contactId = "phone#<e164>"` / `"email#<addr>"`, written
-in the same transaction as the contact, so two concurrent creates cannot both win.
+in the same transaction as the contact, so two concurrent creates cannot both win. The customer's opt-outs
+live there too, keyed by the address (`"suppress#<channel>#<address>"`): consent belongs to the address, so
+an opt-out outlives the contact that received it (see `services/contacts/address_consent.py`).
 """
 from __future__ import annotations
 
@@ -59,12 +61,14 @@ class ConsentRecord(MapAttribute):
     at = UTCDateTimeAttribute()
     source = UnicodeAttribute()
     optedIn = BooleanAttribute()
+    providerId = UnicodeAttribute(null=True)  # the provider's id of the customer's message that made it (STOP/START)
 
 
 class ChannelConsents(MapAttribute):
     whatsapp = ConsentRecord(null=True)
     sms = ConsentRecord(null=True)
     email = ConsentRecord(null=True)
+    voice = ConsentRecord(null=True)
 
 
 class ContactModel(WecareModel):
@@ -80,6 +84,7 @@ class ContactModel(WecareModel):
     optInWhatsApp = BooleanAttribute(default=False)
     optInSms = BooleanAttribute(default=False)
     optInEmail = BooleanAttribute(default=False)
+    optInVoice = BooleanAttribute(default=False)
     consent = ChannelConsents(default=dict)
     tags = UnicodeSetAttribute(null=True)
     lastInboundAt = UTCDateTimeAttribute(null=True)
@@ -108,16 +113,24 @@ class ContactModel(WecareModel):
 
 
 class ContactUniqueKey(WecareModel):
-    """A claim on a phone number or email by one live contact (same table as ContactModel)."""
+    """A row keyed by an address (same table as ContactModel): a live contact's claim on a phone number or
+    email (`ownerId`), or the customer's opt-out of one channel on it (`record`, with `ownerId` the contact
+    that received it). A suppression is not a claim: it stays when the contact is deleted or renumbered."""
 
     short_name = "Contact"
 
     class Meta(WecareModel.Meta):
         pass
 
-    contactId = UnicodeAttribute(hash_key=True)  # "phone#+447700900123" or "email#ann@example.com"
+    contactId = UnicodeAttribute(hash_key=True)  # "phone#+447700900123", "email#ann@example.com", "suppress#sms#+44…"
     ownerId = UnicodeAttribute()
+    record = ConsentRecord(null=True)  # a suppression's opt-out record, as the customer made it
 
     @staticmethod
     def key_for(kind: str, value: str) -> str:
         return f"{kind}#{value}"
+
+    @staticmethod
+    def suppression_key(channel: str, address: str) -> str:
+        """The key of the customer's opt-out of `channel` (a consent record's name) on `address`."""
+        return f"suppress#{channel}#{address}"

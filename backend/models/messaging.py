@@ -11,7 +11,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 
 from backend.models.base import ExpiringModel, WecareModel
 
@@ -59,13 +59,49 @@ class MessageByProviderId(GlobalSecondaryIndex):
 
 
 class MessageByDay(GlobalSecondaryIndex):
-    """The message log: every message of a day, newest first."""
+    """The message log and its search: every message of a day, newest first, with what a search reads (the
+    text, the address, the error) and the two filters that never change. The log searches this index, not the
+    rows; `status` is left out, so a status change rewrites the entry only when it records an error."""
 
     class Meta:
         index_name = "byDay"
-        projection = KeysOnlyProjection()  # rows are fetched by key: status updates never rewrite it
+        projection = IncludeProjection(["channel", "direction", "body", "address", "errorCode", "errorMessage"])
 
     day = UnicodeAttribute(hash_key=True)  # YYYY-MM-DD (UTC)
+    createdAt = UTCDateTimeAttribute(range_key=True)
+
+
+class MessageByStatus(GlobalSecondaryIndex):
+    """The log filtered by status, newest first. Keyed by `status` itself, so every writer of a status keeps it
+    right without knowing it exists; a status change moves the entry (DynamoDB rewrites it)."""
+
+    class Meta:
+        index_name = "byStatus"
+        projection = IncludeProjection(["channel", "direction"])  # status with a channel/direction filter too
+
+    status = UnicodeAttribute(hash_key=True)
+    createdAt = UTCDateTimeAttribute(range_key=True)
+
+
+class MessageByChannel(GlobalSecondaryIndex):
+    """The log filtered by channel, newest first (written once: a message never changes channel)."""
+
+    class Meta:
+        index_name = "byChannel"
+        projection = IncludeProjection(["direction"])
+
+    channel = UnicodeAttribute(hash_key=True)
+    createdAt = UTCDateTimeAttribute(range_key=True)
+
+
+class MessageByDirection(GlobalSecondaryIndex):
+    """The log filtered by direction, newest first (written once)."""
+
+    class Meta:
+        index_name = "byDirection"
+        projection = KeysOnlyProjection()
+
+    direction = UnicodeAttribute(hash_key=True)
     createdAt = UTCDateTimeAttribute(range_key=True)
 
 
@@ -109,12 +145,16 @@ class MessageModel(ExpiringModel):
     createdBy = UnicodeAttribute(null=True)
     createdAt = UTCDateTimeAttribute()
     updatedAt = UTCDateTimeAttribute()
+    queuedAt = UTCDateTimeAttribute(null=True)  # a person's replay queues it afresh: its send-by counts from here
     day = UnicodeAttribute()
     pendingWork = UnicodeAttribute(null=True)
 
     by_contact = MessageByContact()
     by_provider_id = MessageByProviderId()
     by_day = MessageByDay()
+    by_status = MessageByStatus()
+    by_channel = MessageByChannel()
+    by_direction = MessageByDirection()
     by_pending_work = MessageByPendingWork()
 
 

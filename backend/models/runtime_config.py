@@ -1,9 +1,10 @@
-"""SystemConfig (admin-editable settings) and RateLimitTracker (token buckets, 24-hour TTL) tables."""
+"""SystemConfig (admin-editable settings) and RateLimitTracker (token buckets, sign-in guards and idempotency
+records of REST sends, 24-hour TTL) tables."""
 from __future__ import annotations
 
 from datetime import timedelta
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import BinaryAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
 from backend.models.base import ExpiringModel, WecareModel
 
@@ -27,8 +28,12 @@ class RateLimitTrackerModel(ExpiringModel):
     class Meta(ExpiringModel.Meta):
         pass
 
-    limiterKey = UnicodeAttribute(hash_key=True)  # "<channel>#<sender>", or "signin#<account|client>#<who>"
+    # "<channel>#<sender>", "signin#<account|client>#<who>", or "idem#<sha256 of caller and Idempotency-Key>"
+    limiterKey = UnicodeAttribute(hash_key=True)
     tokens = NumberAttribute(null=True)  # send buckets
     refilledAt = NumberAttribute(null=True)  # send buckets: epoch seconds with fractions
     failures = NumberAttribute(null=True)  # sign-in guards: failed attempts in a row
     lockedUntil = NumberAttribute(null=True)  # sign-in guards: epoch seconds
+    fingerprint = UnicodeAttribute(null=True)  # idempotency: sha256 of the route and body the key was first used with
+    responseStatus = NumberAttribute(null=True)  # idempotency: the first answer's status (None: still in flight)
+    responseBody = BinaryAttribute(null=True, legacy_encoding=False)  # idempotency: its JSON body, zlib-compressed

@@ -13,13 +13,16 @@ from backend.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
+INDEX_BUILD_TIMEOUT_S = 600.0  # an index added to a table with data is built from every row before it is ACTIVE
+
 
 @dataclass(frozen=True)
 class IndexSpec:
     name: str
     hash_key: str
     range_key: str | None
-    projection: str  # ALL | KEYS_ONLY
+    projection: str  # ALL | KEYS_ONLY | INCLUDE
+    non_key_attributes: tuple[str, ...] = ()  # what an INCLUDE projection copies besides the keys
 
 
 @dataclass(frozen=True)
@@ -65,8 +68,22 @@ def _index_request(index: IndexSpec) -> dict:
     return {
         "IndexName": index.name,
         "KeySchema": _key_schema(index.hash_key, index.range_key),
-        "Projection": {"ProjectionType": index.projection},
+        "Projection": _projection(index.projection, index.non_key_attributes),
     }
+
+
+def _projection(kind: str, non_key_attributes: tuple[str, ...]) -> dict:
+    projection: dict = {"ProjectionType": kind}
+    if non_key_attributes:
+        projection["NonKeyAttributes"] = list(non_key_attributes)
+    return projection
+
+
+def _same_projection(described: dict, index: IndexSpec) -> bool:
+    """An existing index projects what the spec asks (DynamoDB may list the attributes in another order)."""
+    return described["ProjectionType"] == index.projection and sorted(described.get("NonKeyAttributes", [])) == sorted(
+        index.non_key_attributes
+    )
 
 
 def table_spec(model: type[WecareModel], table_prefix: str | None = None) -> TableSpec:
@@ -76,8 +93,15 @@ def table_spec(model: type[WecareModel], table_prefix: str | None = None) -> Tab
     indexes = []
     for gsi in schema["global_secondary_indexes"]:
         gsi_keys = {k["KeyType"]: k["AttributeName"] for k in gsi["key_schema"]}
+        projection = gsi["projection"]
         indexes.append(
-            IndexSpec(gsi["index_name"], gsi_keys["HASH"], gsi_keys.get("RANGE"), gsi["projection"]["ProjectionType"])
+            IndexSpec(
+                gsi["index_name"],
+                gsi_keys["HASH"],
+                gsi_keys.get("RANGE"),
+                projection["ProjectionType"],
+                tuple(projection.get("NonKeyAttributes", ())),
+            )
         )
     ttl = model._ttl_attribute()
     return TableSpec(
@@ -143,13 +167,13 @@ def _ensure_table(client, spec: TableSpec) -> list[str]:
         except client.exceptions.ResourceInUseException:
             pass  # another process created it a moment ago
         described = _wait_active(client, spec.table_name)
-    existing = {gsi["IndexName"]: gsi["Projection"]["ProjectionType"] for gsi in described.get("GlobalSecondaryIndexes", [])}
+    existing = {gsi["IndexName"]: gsi["Projection"] for gsi in described.get("GlobalSecondaryIndexes", [])}
     for index in spec.indexes:
-        if index.name in existing and existing[index.name] != index.projection:
+        if index.name in existing and not _same_projection(existing[index.name], index):
             # A projection cannot be changed in place: drop the index, then add it back below.
             client.update_table(TableName=spec.table_name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": index.name}}])
             _wait_index_gone(client, spec.table_name, index.name)
-            actions.append(f"dropped index {spec.table_name}.{index.name} ({existing.pop(index.name)} projection)")
+            actions.append(f"dropped index {spec.table_name}.{index.name} ({existing.pop(index.name)['ProjectionType']} projection)")
         if index.name not in existing:
             definitions = [
                 {"AttributeName": name, "AttributeType": spec.attribute_types[name]}
@@ -160,7 +184,7 @@ def _ensure_table(client, spec: TableSpec) -> list[str]:
                 AttributeDefinitions=definitions,
                 GlobalSecondaryIndexUpdates=[{"Create": _index_request(index)}],
             )
-            _wait_active(client, spec.table_name)
+            _wait_active(client, spec.table_name, timeout_s=INDEX_BUILD_TIMEOUT_S)
             actions.append(f"added index {spec.table_name}.{index.name}")
     if spec.stream_view_type and not (described.get("StreamSpecification") or {}).get("StreamEnabled"):
         client.update_table(TableName=spec.table_name, StreamSpecification=_stream(spec.stream_view_type))

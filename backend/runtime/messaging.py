@@ -1,13 +1,20 @@
 """The local messaging runtime inside the app process: send-queue workers, the sandbox's status events fed
-through the inbound pipeline, and the schedule. In AWS, SQS, SNS and EventBridge do these jobs."""
+through the inbound pipeline, and the schedule. In AWS, SQS, SNS and EventBridge do these jobs.
+
+Starting is also recovering: the last process's in-memory queue and timers died with it, so its PENDING rows
+are re-enqueued at once (`outbox.recover_after_restart`) and, in sandbox mode, the status events it still owed
+are delivered (`sandbox_events.resume_channel`), before the first minute of the schedule."""
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 
+from backend.adapters.channels.sandbox_events import resume_channel
 from backend.adapters.send_queue import LocalSendQueue, send_queue
 from backend.runtime.schedules import start_local_scheduler
 from backend.services.channels.registry import REGISTRY, Ingest
+from backend.services.messaging import outbox
+from backend.settings import SendMode, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +47,26 @@ class MessagingRuntime:
 
 
 def start_messaging(*, scheduler: bool = True) -> MessagingRuntime:
-    for entry in REGISTRY.values():
-        entry.provider.set_sink(_logged(entry.ingest))
+    sandbox = get_settings().send_mode is SendMode.SANDBOX
+    for channel, entry in REGISTRY.items():
+        sink = _logged(entry.ingest)
+        entry.provider.set_sink(sink)
+        if sandbox:
+            resume_channel(channel.value, sink)
     queue = send_queue()
     local = queue if isinstance(queue, LocalSendQueue) else None
     if local is not None:
         local.start()
+        _recover()
     return MessagingRuntime(queue=local, scheduler=start_local_scheduler() if scheduler else None)
+
+
+def _recover() -> None:
+    """The start-up sweep; a failure is logged and left to the minute's schedule, never fatal to the app."""
+    try:
+        report = outbox.recover_after_restart()
+    except Exception:
+        log.exception("the start-up outbox sweep failed; the schedule will retry within a minute")
+        return
+    if report.requeued or report.dead_lettered or report.expired:
+        log.info("start-up sweep: %s", report)

@@ -52,4 +52,5 @@ def _add_index(table: dynamodb.Table, spec: TableSpec, index: IndexSpec) -> None
         partition_key=_attribute(spec, index.hash_key),
         sort_key=_attribute(spec, index.range_key) if index.range_key else None,
         projection_type=dynamodb.ProjectionType[index.projection],
+        non_key_attributes=list(index.non_key_attributes) or None,
     )

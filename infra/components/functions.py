@@ -14,7 +14,7 @@ from constructs import Construct
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.X86_64  # the layer's wheels are manylinux x86_64
-TIMEOUT = Duration.seconds(30)
+TIMEOUT = Duration.seconds(30)  # unless `timeouts` names the function (a send queue's consumer)
 MEMORY_MB = 512  # pydantic and pynamodb import faster with the CPU share that comes with more memory
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
@@ -31,8 +31,10 @@ class ServiceFunctions(Construct):
         layer_dir: Path,
         name_prefix: str,
         environment: dict[str, str],
+        timeouts: dict[str, Duration] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        self._timeouts = timeouts or {}
         self.dependencies_layer = lambda_.LayerVersion(
             self,
             "DependenciesLayer",
@@ -59,7 +61,7 @@ class ServiceFunctions(Construct):
             code=lambda_.Code.from_asset(str(code_dir)),
             layers=[self.dependencies_layer],
             environment=environment,
-            timeout=TIMEOUT,
+            timeout=self._timeouts.get(name, TIMEOUT),
             memory_size=MEMORY_MB,
             logging_format=lambda_.LoggingFormat.JSON,
             application_log_level_v2=lambda_.ApplicationLogLevel.INFO,

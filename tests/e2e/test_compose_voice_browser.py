@@ -117,7 +117,7 @@ def test_place_a_voice_call_and_watch_it_complete_live(page: Page, e2e_app: E2EA
     from backend.services.contacts.contacts import create_contact
 
     token = uuid.uuid4().hex[:6]
-    callee = create_contact(_admin(), {"name": f"Voice Callee {token}", "phone": unique_phone()})
+    callee = create_contact(_admin(), {"name": f"Voice Callee {token}", "phone": unique_phone(), "optInVoice": True})
     words = f"Hello, this is WECARE calling about your appointment tomorrow at ten. Reference {token}."
 
     signed_in_as(page, e2e_app, e2e_app.admin_email, e2e_app.admin_password, "Admin", start="/voice/new")

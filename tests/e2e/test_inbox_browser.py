@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from tests.conftest import unique_phone
 from tests.e2e.harness import WEBHOOK_SECRET, E2EApp
 from tests.e2e.test_contacts_browser import signed_in_as
-from tests.whatsapp_events import make_wamid, meta_message, sns_message, webhook_entry
+from tests.whatsapp_events import make_wamid, meta_message, signed_webhook_headers, sns_message, webhook_entry
 
 OPERATOR_EMAIL = "operator@e2e.wecare.test"
 OPERATOR_PASSWORD = "e2e-Operator-password-42"
@@ -21,10 +21,9 @@ OPERATOR_PASSWORD = "e2e-Operator-password-42"
 
 def customer_writes(app: E2EApp, phone: str, name: str, text: str) -> None:
     entry = webhook_entry([meta_message("text", wamid=make_wamid(phone, uuid.uuid4().hex), from_phone=phone, text=text, ts=int(time.time()))], from_phone=phone, profile_name=name)
+    body = sns_message(entry).encode()
     request = urllib.request.Request(
-        app.api_url + "/webhooks/whatsapp",
-        data=sns_message(entry).encode(),
-        headers={"X-Wecare-Webhook-Secret": WEBHOOK_SECRET, "content-type": "application/json"},
+        app.api_url + "/webhooks/whatsapp", data=body, headers=signed_webhook_headers(WEBHOOK_SECRET, body)
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         assert json.loads(response.read())["stored"] == 1

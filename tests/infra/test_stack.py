@@ -20,6 +20,7 @@ from infra.messaging_access import FUNCTION_MESSAGING_ACCESS
 from infra.stage_config import StageConfig
 from infra.table_access import FUNCTION_TABLE_ACCESS, NO_TABLE_ACCESS_WARNING, READ_ACTIONS, WRITE_ACTIONS, TableAccess
 from infra.table_specs import table_specs_for
+from infra.components.queues import CONSUMER_TIMEOUT
 from infra.wecare_stack import (
     IDENTITY_WARNINGS,
     LAYER_EMPTY_WARNING,
@@ -128,7 +129,8 @@ def test_one_python312_function_per_routed_or_triggered_function(synthesized):
     for name, (_, props) in functions.items():
         assert props["Runtime"] == "python3.12", name
         assert props["Handler"] == "handler.handler", name
-        assert props["Timeout"] == 30, name
+        consumer = name in {f"outbound-{channel}" for channel in SEND_CHANNELS}
+        assert props["Timeout"] == (CONSUMER_TIMEOUT.to_seconds() if consumer else 30), name
         assert props["Layers"] == [{"Ref": layer_id}], name
         assert props["LoggingConfig"]["LogFormat"] == "JSON", name
         env = props["Environment"]["Variables"]

@@ -78,7 +78,7 @@ def test_dlq_routes_are_for_admins_and_the_schedule_runs(messaging):
     status, body = call("dlq-replay", "POST /dlq/replay", groups="[Admin]", body={"dlqIds": []})
     assert status == 422
     scheduled = {"version": "0", "detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}
-    assert load_handler("dlq-replay")(scheduled, None) == {"requeued": 0, "deadLettered": 0, "mediaStored": 0, "replayed": 0}
+    assert load_handler("dlq-replay")(scheduled, None) == {"requeued": 0, "deadLettered": 0, "expired": 0, "mediaStored": 0, "replayed": 0}
 
 
 @pytest.fixture
@@ -103,7 +103,7 @@ def sns_record(message: str) -> dict:
 
 def test_sms_email_and_voice_functions_serve_their_route_queue_and_events(operator, messaging):
     phone = unique_phone()
-    contact = create_contact(operator, {"name": "Three Channels", "phone": phone, "email": f"three{phone[-6:]}@example.com", "optInSms": True, "optInEmail": True})
+    contact = create_contact(operator, {"name": "Three Channels", "phone": phone, "email": f"three{phone[-6:]}@example.com", "optInSms": True, "optInEmail": True, "optInVoice": True})
     status, sms = call("outbound-sms", "POST /sms/send", body={"contactId": contact.contact_id, "body": "Your table is ready"})
     assert status == 202 and sms["segments"] == 1
     status, mail = call("outbound-email", "POST /email/send", body={"contactId": contact.contact_id, "subject": "Hi", "html": "<p>Hi<script>x()</script></p>"})

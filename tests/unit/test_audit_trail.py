@@ -37,7 +37,7 @@ def test_sign_in_its_failures_and_sign_out_are_audited(admin):
 
 def test_export_and_template_sync_are_audited(viewer, operator, messaging):
     templates.list_templates(operator, refresh=True)
-    _, count = messages.export_csv(viewer, channel="sms")
+    _, count, _ = messages.export_csv(viewer, channel="sms")
     trail = {a: who for a, who in actions()}
     assert trail["templates.sync"] == operator.user_id and trail["messages.export"] == viewer.user_id
     export = next(r for r in AuditLogModel.scan() if r.action == "messages.export")

@@ -16,6 +16,7 @@ from backend.services.channels.whatsapp import templates
 from backend.services.platform import users
 from backend.services.platform.validation import MAX_JSON_DEPTH
 from backend.settings import reset_settings_cache
+from tests.whatsapp_events import signed_webhook_headers
 from wecare_app.pages.auth import _safe_next
 
 PASSWORD = "correct horse battery"
@@ -114,10 +115,10 @@ def webhook(monkeypatch, messaging):
 
 
 def test_webhook_signatures_with_any_bytes_are_a_401_and_deep_json_a_400(webhook):
-    for header in ("X-Hub-Signature-256", "X-Wecare-Signature-256", "X-Wecare-Webhook-Secret"):
+    for header in ("X-Hub-Signature-256", "X-Wecare-Signature-256", "X-Wecare-Webhook-Secret", "X-Wecare-Timestamp"):
         response = webhook.post("/webhooks/whatsapp", content=b"{}", headers={header: "sha256=Ω".encode("utf-8")})
         assert response.status_code == 401, (header, response.text)
-    deep = webhook.post("/webhooks/whatsapp", content=DEEP, headers={"X-Wecare-Webhook-Secret": "s3cret"})
+    deep = webhook.post("/webhooks/whatsapp", content=DEEP, headers=signed_webhook_headers("s3cret", DEEP))
     assert deep.status_code == 400 and "nested more than" in deep.text
 
 
@@ -157,7 +158,7 @@ def test_an_unbalanced_quote_in_an_import_is_a_clear_error_naming_its_line(opera
 
 
 def test_export_defuses_every_cell_a_spreadsheet_would_run():
-    from backend.services.messaging.messages import _csv_cell
+    from backend.services.messaging.log import _csv_cell
 
     for risky in ("=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"):
         assert _csv_cell(risky) == "'" + risky

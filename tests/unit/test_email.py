@@ -27,7 +27,7 @@ from backend.errors import ConsentRequired, NotFound, OptedOut, PermissionDenied
 from backend.models.messaging import DLQMessageModel, MessageModel
 from backend.services.platform.access import Actor
 from backend.services.platform.audit import resource_history
-from backend.services.contacts.contacts import create_contact, get_contact, update_contact
+from backend.services.contacts.contacts import create_contact, delete_contact, get_contact, update_contact
 from backend.services.channels.email.events import ingest_email_event
 from backend.services.channels.email.send import send_email
 from backend.settings import SendMode, Settings, reset_settings_cache
@@ -517,3 +517,16 @@ def test_the_factory_follows_the_send_mode(tmp_path):
         assert providers.EMAIL.get(Settings(data_dir=tmp_path)).on_event is sink
     finally:
         providers.reset_providers()
+
+
+def test_a_bounced_address_stays_suppressed_when_its_contact_is_deleted_and_made_again(operator, reader, mail, messaging):
+    """The bounce is the address's, not the row's: a contact re-created on it starts opted out, and an
+    operator cannot switch it back on."""
+    row = delivered_row(operator, reader, messaging)
+    assert events(ses_event("Bounce", row))["suppressed"] == 1
+    delete_contact(operator, reader.contact_id)
+
+    again = create_contact(operator, {"name": "Rae Again", "email": reader.email})
+    assert again.opt_in_email is False and again.consent["email"].source == "SES bounce"
+    with pytest.raises(OptedOut):
+        update_contact(operator, again.contact_id, {"optInEmail": True})

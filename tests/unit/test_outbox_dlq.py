@@ -312,3 +312,13 @@ def test_a_media_fetch_for_a_deleted_message_does_not_bring_it_back(operator, me
     assert _set_media(row, status="failed", error="gone") == "deleted"
     with pytest.raises(MessageModel.DoesNotExist):
         MessageModel.get("f" * 32)
+
+
+def test_a_dlq_listing_reads_at_most_its_cap_per_queue(admin, monkeypatch):
+    """However the listing is filtered, one request reads a bounded number of entries a queue, newest first."""
+    now = utcnow()
+    for minutes in range(3):
+        DLQMessageModel(dlqId=f"cap-{minutes}", queue="sms", payload={}, error="x", errorCode="THROTTLED",
+                        failedAt=now - timedelta(minutes=minutes), expiresAt=now + timedelta(days=7)).save()
+    monkeypatch.setattr(dlq, "EXAMINE_MAX", 2)
+    assert [d.dlq_id for d in dlq.list_dead_letters(admin, queue="sms")] == ["cap-0", "cap-1"]

@@ -113,8 +113,8 @@ def test_whatsapp_opt_out_blocks_everything(operator, messaging):
 
 
 def test_voice_follows_the_call_rule_an_sms_stop_means_do_not_call(operator, messaging):
-    callable_ = contact(operator, "Lee Callable")  # no consent field for voice: never opting in is fine
-    stopped = contact(operator, "Mo Stopped", optInSms=True)
+    callable_ = contact(operator, "Lee Callable", optInVoice=True)
+    stopped = contact(operator, "Mo Stopped", optInSms=True, optInVoice=True)
     update_contact(operator, stopped.contact_id, {"optInSms": False})
     mail_only = contact(operator, "Ned Mail", phone=False, email=True)
 

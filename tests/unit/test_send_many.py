@@ -89,7 +89,7 @@ def test_whatsapp_templates_need_consent_and_text_needs_the_window(operator, mes
 
 
 def test_a_call_outcome_links_to_the_call(operator, messaging):
-    callee = contact(operator, "Ivy Callee")
+    callee = contact(operator, "Ivy Callee", optInVoice=True)
     mail_only = contact(operator, "Jo Mail", phone=False, email=True)
 
     placed, refused = send_to_contacts(operator, "voice", [callee.contact_id, mail_only.contact_id],

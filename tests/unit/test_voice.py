@@ -31,7 +31,7 @@ from backend.api.channel_door import handle_sns
 from backend.services.rules.channels import Channel
 from backend.services.channels.registry import REGISTRY
 from backend.api.voice_api import get_call, list_calls, place_call
-from backend.errors import NotFound, OptedOut, PermissionDenied, Unauthenticated, ValidationError
+from backend.errors import ConsentRequired, NotFound, OptedOut, PermissionDenied, Unauthenticated, ValidationError
 from backend.models.audit import AuditLogModel
 from backend.models.base import utcnow
 from backend.models.contact import ContactModel
@@ -89,7 +89,8 @@ def phone_ending(last_four: str) -> str:
 
 
 def contact_with(operator, phone: str | None = None, **fields):
-    return create_contact(operator, {"name": "Sam Caller", "phone": phone or unique_phone(), **fields})
+    """A contact who agreed to be called (optInVoice), unless `fields` say otherwise."""
+    return create_contact(operator, {"name": "Sam Caller", "phone": phone or unique_phone(), "optInVoice": True, **fields})
 
 
 def apply(*messages: str) -> dict:
@@ -301,7 +302,10 @@ def test_an_sms_opt_out_means_do_not_call(operator, voice, messaging):
         voice_calls.place_call(operator, {"contactId": contact.contact_id, "text": TEXT})
     assert error.value.field == "contactId" and "opted out of SMS" in error.value.message
     assert nothing_written(messaging)
-    # never having opted in is not an opt-out
+    # never having opted in is not an opt-out: it is no consent, and a call needs it like any other channel
+    with pytest.raises(ConsentRequired, match=r"not opted in to voice \(optInVoice\)"):
+        voice_calls.place_call(operator, {"contactId": contact_with(operator, optInVoice=False).contact_id, "text": TEXT})
+    assert nothing_written(messaging)
     assert voice_calls.place_call(operator, {"contactId": contact_with(operator).contact_id, "text": TEXT}).status == "queued"
 
 
@@ -404,6 +408,7 @@ def test_the_call_log_pages_newest_first_and_filters(operator, viewer, voice, me
 
     assert [c.call_id for c in voice_calls.list_calls(viewer, status="completed").items] == [placed[2].call_id]
     assert len(voice_calls.list_calls(viewer, status="queued", contact_id=bob.contact_id).items) == 2
+
     today = utcnow().date()
     assert len(voice_calls.list_calls(viewer, day=today.isoformat()).items) == 5
     assert voice_calls.list_calls(viewer, day=today - timedelta(days=1)).items == []
@@ -415,6 +420,24 @@ def test_the_call_log_pages_newest_first_and_filters(operator, viewer, voice, me
         with pytest.raises(ValidationError) as error:
             voice_calls.list_calls(viewer, **bad)
         assert error.value.field == field
+
+
+def test_a_filtered_call_log_request_reads_at_most_its_cap_and_pages_on(operator, viewer, voice, messaging, monkeypatch):
+    """A status filter that matches little cannot make one request read every call in 90 days: it stops at
+    the cap and hands back a token that reads on, so paging still finds every match exactly once."""
+    ann = contact_with(operator)
+    placed = [voice_calls.place_call(operator, {"contactId": ann.contact_id, "text": f"Call {i}"}) for i in range(5)]
+    record_call_status(placed[0].call_id, "completed", utcnow(), duration_seconds=3)  # the oldest
+    monkeypatch.setattr(voice_calls, "EXAMINE_MAX", 2)
+
+    first = voice_calls.list_calls(viewer, status="completed")
+    assert first.items == [] and first.next_token  # two read, none matched: go on
+    found, token = [], first.next_token
+    while token:
+        page = voice_calls.list_calls(viewer, status="completed", next_token=token)
+        found += [c.call_id for c in page.items]
+        token = page.next_token
+    assert found == [placed[0].call_id]
 
 
 def test_the_log_reaches_back_over_days_and_skips_expired_calls(operator, viewer, voice, messaging):

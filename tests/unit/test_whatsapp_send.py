@@ -175,7 +175,7 @@ def test_media_upload_then_send(operator, talking, messaging):
     assert request["type"] == "image" and request["image"]["caption"] == "see chart" and request["image"]["id"]
     assert MessageModel.get(sent.message_id).status == "ACCEPTED"
     with pytest.raises(ValidationError) as error:
-        upload(operator, "big.png", b"\x00" * (5 * 1024 * 1024 + 1), "image/png")
+        upload(operator, "big.png", png + b"\x00" * (5 * 1024 * 1024), "image/png")
     assert "5 MB" in error.value.message
     with pytest.raises(ValidationError):
         upload(operator, "x.exe", b"MZ", "application/x-msdownload")

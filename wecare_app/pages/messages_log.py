@@ -7,8 +7,9 @@ from datetime import date, datetime, timezone
 import reflex as rx
 
 from backend.errors import DomainError, ValidationError
-from backend.services.messaging import messages
+from backend.services.messaging import log, messages
 from backend.services.messaging.schemas import Message
+from backend.services.messaging.statuses import STATUSES
 from wecare_app.components.controls import (
     clear_filters_button,
     confirm_dialog,
@@ -32,11 +33,12 @@ BODY_PREVIEW = 80
 ALL = "all"
 CHANNEL_CHOICES = [ALL, *CHANNEL_LABELS]
 DIRECTION_CHOICES = [ALL, "inbound", "outbound"]
-STATUS_CHOICES = [ALL, "PENDING", "ACCEPTED", "SENT", "DELIVERED", "READ", "FAILED", "DEAD", "RECEIVED"]
+STATUS_CHOICES = [ALL, *STATUSES]
 
 _STATUS_COLORS = {
     "FAILED": "red",
     "DEAD": "red",
+    "EXPIRED": "gray",
     "READ": "green",
     "DELIVERED": "green",
     "PENDING": "amber",
@@ -80,6 +82,21 @@ def message_row(message: Message) -> dict[str, str]:
     }
 
 
+def how_far_searched(page: log.LogPage) -> str:
+    """What the page says when the read limit, not the end of the log, ended it (empty otherwise)."""
+    if not page.truncated:
+        return ""
+    back_to = f" back to {page.searched_to.strftime('%d %b, %H:%M')} UTC" if page.searched_to else ""
+    return (f"Searched the {page.examined:,} most recent messages{back_to} without filling the page. "
+            "Next searches further back.")
+
+
+def export_note(count: int, complete: bool) -> str:
+    stopped = (f" (the export stops at {log.EXPORT_MAX:,} rows or {log.EXPORT_EXAMINE_MAX:,} messages read: "
+               "narrow the filters or pick a day for the rest)") if not complete else ""
+    return f"Exported {count:,} message{'s' if count != 1 else ''}{stopped}."
+
+
 def _service_filters(query: dict[str, str]) -> dict:
     """The service's filters from a snapshot of the controls; a malformed day is a ValidationError."""
     try:
@@ -102,6 +119,7 @@ class MessageLogState(TokenPaging, SessionState):
     status: str = ALL
     day: str = ""  # YYYY-MM-DD from the date input; empty means the last 31 days
     rows: list[dict[str, str]] = []
+    read_note: str = ""  # the page stopped at the read limit: how far back it searched
     exporting: bool = False
 
     @rx.var
@@ -110,7 +128,7 @@ class MessageLogState(TokenPaging, SessionState):
 
     @rx.var
     def period(self) -> str:
-        return f"on {self.day}" if self.day else f"in the last {messages.LOG_DAYS_BACK} days"
+        return f"on {self.day}" if self.day else f"in the last {log.LOG_DAYS_BACK} days"
 
     @rx.event(background=True)
     async def search(self, value: str):
@@ -145,7 +163,7 @@ class MessageLogState(TokenPaging, SessionState):
             self.exporting = True
             query = self._page_query()
         try:
-            csv_text, count = await self.run(messages.export_csv, **_service_filters(query))
+            csv_text, count, complete = await self.run(messages.export_csv, **_service_filters(query))
         except DomainError as error:
             return error_toast(error)
         finally:
@@ -154,10 +172,9 @@ class MessageLogState(TokenPaging, SessionState):
         if count == 0:
             return rx.toast.info("No messages match these filters; nothing to export.")
         stamp = query["day"] or datetime.now(timezone.utc).date().isoformat()
-        note = f" (the export stops at {messages.EXPORT_MAX:,} rows)" if count >= messages.EXPORT_MAX else ""
         return [
             rx.download(data=csv_text, filename=f"messages-{stamp}.csv", mime_type="text/csv"),
-            rx.toast.success(f"Exported {count:,} message{'s' if count != 1 else ''}{note}."),
+            rx.toast.success(export_note(count, complete)),
         ]
 
     @rx.event(background=True)
@@ -180,9 +197,11 @@ class MessageLogState(TokenPaging, SessionState):
 
     def _show_page(self, page) -> None:
         self.rows = [message_row(m) for m in page.items]
+        self.read_note = how_far_searched(page)
 
     def _page_failed(self, error: DomainError) -> None:
         self.rows = []
+        self.read_note = ""
         self.next_token = ""
 
 
@@ -299,27 +318,44 @@ def _pager() -> rx.Component:
     )
 
 
-def _results() -> rx.Component:
-    nothing = rx.cond(
-        MessageLogState.filtered,
-        no_matches(
-            "No messages match",
-            "Nothing " + MessageLogState.period + " matches these filters. Search looks in the text, the address and "
-            "the error code; try fewer filters or another day.",
-            MessageLogState.clear_filters,
-        ),
-        empty_state(
-            "inbox",
-            "No messages in the last 31 days",
-            "Every WhatsApp, SMS, email and voice message sent or received appears here, newest first. "
-            "Messages are kept for 30 days.",
+def _read_callout() -> rx.Component:
+    return rx.cond(
+        MessageLogState.read_note != "",
+        rx.callout(MessageLogState.read_note, icon="info", size="1", width="100%", id="messages-read-note"),
+        rx.fragment(),
+    )
+
+
+def _nothing() -> rx.Component:
+    """No rows: the read limit ended an empty stretch (more may lie further back), the filters hide all, or the
+    log is empty."""
+    return rx.cond(
+        MessageLogState.read_note != "",
+        rx.vstack(_read_callout(), _pager(), width="100%", spacing="3"),
+        rx.cond(
+            MessageLogState.filtered,
+            no_matches(
+                "No messages match",
+                "Nothing " + MessageLogState.period + " matches these filters. Search looks in the text, the address and "
+                "the error code; try fewer filters or another day.",
+                MessageLogState.clear_filters,
+            ),
+            empty_state(
+                "inbox",
+                "No messages in the last 31 days",
+                "Every WhatsApp, SMS, email and voice message sent or received appears here, newest first. "
+                "Messages are kept for 30 days.",
+            ),
         ),
     )
+
+
+def _results() -> rx.Component:
     return results(
         MessageLogState.loading,
         MessageLogState.rows,
-        rx.vstack(_table(), _pager(), width="100%", spacing="3"),
-        nothing,
+        rx.vstack(_table(), _read_callout(), _pager(), width="100%", spacing="3"),
+        _nothing(),
     )
 
 

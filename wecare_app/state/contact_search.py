@@ -20,7 +20,8 @@ MATCHES = 8
 
 def contact_choice(contact: Contact) -> dict[str, str]:
     """A contact as the pickers show it."""
-    consent = [label for label, on in (("WhatsApp", contact.opt_in_whatsapp), ("SMS", contact.opt_in_sms), ("Email", contact.opt_in_email)) if on]
+    consent = [label for label, on in (("WhatsApp", contact.opt_in_whatsapp), ("SMS", contact.opt_in_sms), ("Email", contact.opt_in_email),
+                                                  ("Voice", contact.opt_in_voice)) if on]
     return {
         "contact_id": contact.contact_id,
         "name": contact.name,

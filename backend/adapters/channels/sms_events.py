@@ -2,17 +2,17 @@
 event of one of our sends (a configuration set's event destination). Pure functions, no I/O.
 
 The two share nothing but the topic, so the shape decides: `inboundMessageId` is a customer's text,
-`eventType` a delivery event. An unusable message raises `MalformedEvent` naming the field.
+`eventType` a delivery event. An unusable message raises `MalformedEvent` naming the field; so does one
+a table cannot store (the message is stored as received; see `event_json`).
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from backend.adapters.channels.sms import CONTEXT_KEY
-from backend.adapters.channels.whatsapp_events import MalformedEvent
+from backend.adapters.channels.event_json import ID_MAX, MalformedEvent, json_object, malformed, storage_problem
 
 SENT_EVENTS = frozenset({"TEXT_SUCCESSFUL", "TEXT_QUEUED"})
 DELIVERED_EVENTS = frozenset({"TEXT_DELIVERED"})
@@ -21,7 +21,9 @@ FAILED_EVENTS = frozenset({
     "TEXT_OPTED_OUT", "TEXT_PROTECT_BLOCKED", "TEXT_SPAM", "TEXT_TTL_EXPIRED", "TEXT_UNKNOWN", "TEXT_UNREACHABLE",
 })
 
-_PHONE = re.compile(r"^\+?([1-9]\d{5,14})$")
+MAX_PARTS = 255  # a concatenated SMS's sequence number is one byte
+
+_PHONE = re.compile(r"^\+?([1-9][0-9]{5,14})$")  # ASCII digits: `\d` takes any script's
 _OUR_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -53,7 +55,9 @@ class SmsDeliveryEvent:
 def parse_sms_sns_message(message: str | bytes | dict, *,
                           received_at: datetime | None = None) -> InboundSms | SmsDeliveryEvent:
     """`received_at` (the SNS publish time) dates an inbound text, which carries no time of its own."""
-    body = _json_object(message)
+    body = json_object(message, "Message")
+    if problem := storage_problem(body):
+        raise malformed("Message", problem)
     if "inboundMessageId" in body:
         return _inbound(body, received_at or datetime.now(timezone.utc))
     if "eventType" in body:
@@ -74,7 +78,7 @@ def status_for(event_type: str) -> str | None:
 
 def _inbound(body: dict, received_at: datetime) -> InboundSms:
     return InboundSms(
-        inbound_message_id=_text(body, "inboundMessageId"),
+        inbound_message_id=_id(body, "inboundMessageId"),
         from_phone=_phone(body, "originationNumber"),
         to_phone=_optional_text(body, "destinationNumber"),
         body=_text(body, "messageBody", allow_empty=True),
@@ -92,14 +96,14 @@ def _delivery(body: dict) -> SmsDeliveryEvent:
     our_id = context.get(CONTEXT_KEY) if isinstance(context, dict) else None
     parts = body.get("totalMessageParts")
     return SmsDeliveryEvent(
-        provider_message_id=_text(body, "messageId"),
+        provider_message_id=_id(body, "messageId"),
         status=status,
         at=_epoch_ms(body, "eventTimestamp"),
         event_type=event_type,
         error_code=event_type if status == "FAILED" else None,
         error_detail=_optional_text(body, "messageStatusDescription") if status == "FAILED" else None,
         message_id=our_id if isinstance(our_id, str) and _OUR_ID.match(our_id) else None,
-        parts=parts if isinstance(parts, int) and not isinstance(parts, bool) else None,
+        parts=parts if isinstance(parts, int) and not isinstance(parts, bool) and 0 < parts <= MAX_PARTS else None,
         raw=body,
     )
 
@@ -107,21 +111,18 @@ def _delivery(body: dict) -> SmsDeliveryEvent:
 # --- fields ------------------------------------------------------------------------------------------------
 
 
-def _json_object(message: str | bytes | dict) -> dict:
-    if isinstance(message, (str, bytes)):
-        try:
-            message = json.loads(message)
-        except ValueError:
-            raise MalformedEvent("Message: not valid JSON", field="Message") from None
-    if not isinstance(message, dict):
-        raise MalformedEvent("Message: expected a JSON object", field="Message")
-    return message
-
-
 def _text(body: dict, name: str, *, allow_empty: bool = False) -> str:
     value = body.get(name)
     if not isinstance(value, str) or (not allow_empty and not value.strip()):
         raise MalformedEvent(f"{name}: {'missing' if value is None else 'expected a non-empty string'}", field=name)
+    return value
+
+
+def _id(body: dict, name: str) -> str:
+    """An id, short enough to be a table key."""
+    value = _text(body, name)
+    if len(value) > ID_MAX:
+        raise malformed(name, f"longer than {ID_MAX} characters")
     return value
 
 

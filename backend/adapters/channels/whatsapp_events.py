@@ -3,30 +3,31 @@
 Two doors deliver the same Meta webhook entries: AWS End User Messaging Social publishes each entry to SNS
 wrapped in its own envelope (`parse_sns_message`), and Meta can post them directly (`parse_meta_webhook`).
 Pure functions, no I/O. An envelope that is unusable as a whole raises `MalformedEvent`; a bad piece inside a
-good envelope is skipped with a reason in `ParsedEvents.rejected`, so one bad message never hides the others.
+good envelope is skipped with a reason in `ParsedEvents.rejected`, so one bad message never hides the others
+(a piece is stored as received, so one a table cannot store is skipped too; see `event_json`).
 Message types we do not know are kept (with a readable summary), never dropped: a customer wrote something.
 """
 from __future__ import annotations
 
-import json
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from backend.errors import BadRequest
+from backend.adapters.channels.event_json import (
+    ID_MAX, MalformedEvent, is_unicode, json_object, malformed, storage_problem,
+)
 
 SUMMARY_MAX = 300
 STATUS_VALUES = frozenset({"sent", "delivered", "read", "failed"})
 META_OBJECT = "whatsapp_business_account"
 MEDIA_LABELS = {"image": "Photo", "video": "Video", "audio": "Audio", "document": "Document", "sticker": "Sticker"}
 
-_WA_ID = re.compile(r"^\+?(\d{6,15})$")
-_EPOCH = re.compile(r"^\d{1,12}$")
-
-
-class MalformedEvent(BadRequest):
-    code = "MALFORMED_EVENT"
+# ASCII digits only: `\d` would take any script's digits ("٤٤٧٧...") as a phone number or a time.
+_WA_ID = re.compile(r"^\+?([0-9]{6,15})$")
+_EPOCH = re.compile(r"^[0-9]{1,12}$")
+_EPOCH_MAX = 10**12  # 12 digits, as _EPOCH
 
 
 @dataclass(frozen=True)
@@ -87,10 +88,10 @@ class ParsedEvents:
 
 def parse_sns_message(message: str | bytes | dict) -> ParsedEvents:
     """The `Sns.Message` published by End User Messaging Social: its header plus one Meta webhook entry."""
-    envelope = _json_object(message, "Message")
+    envelope = json_object(message, "Message")
     if "whatsAppWebhookEntry" not in envelope:
-        raise _malformed("whatsAppWebhookEntry", "missing")
-    entry = _json_object(envelope["whatsAppWebhookEntry"], "whatsAppWebhookEntry")
+        raise malformed("whatsAppWebhookEntry", "missing")
+    entry = json_object(envelope["whatsAppWebhookEntry"], "whatsAppWebhookEntry")
     return _parse_entry(entry, "whatsAppWebhookEntry.")
 
 
@@ -101,11 +102,11 @@ def parse_webhook_entry(entry: dict) -> ParsedEvents:
 
 def parse_meta_webhook(body: dict) -> ParsedEvents:
     """Meta's own webhook body (`{"object": "whatsapp_business_account", "entry": [...]}`)."""
-    body = _json_object(body, "body")
+    body = json_object(body, "body")
     object_type = body.get("object")
     if object_type != META_OBJECT:
         problem = "missing" if object_type is None else f"expected '{META_OBJECT}', got {object_type!r}"
-        raise _malformed("object", problem)
+        raise malformed("object", problem)
     entries = _required_list(body, "entry", "")
     parsed = ParsedEvents()
     for index, entry in enumerate(entries):
@@ -118,7 +119,7 @@ def parse_meta_webhook(body: dict) -> ParsedEvents:
 
 def _parse_entry(entry: object, prefix: str) -> ParsedEvents:
     if not isinstance(entry, dict):
-        raise _malformed(prefix.rstrip(".") or "entry", "not a JSON object")
+        raise malformed(prefix.rstrip(".") or "entry", "not a JSON object")
     parsed = ParsedEvents()
     for index, change in enumerate(_required_list(entry, "changes", prefix)):
         where = f"{prefix}changes[{index}]"
@@ -136,7 +137,7 @@ def _parse_entry(entry: object, prefix: str) -> ParsedEvents:
 def _parse_value(value: dict, where: str) -> ParsedEvents:
     parsed = ParsedEvents()
     metadata = _object(value.get("metadata"))
-    phone_number_id = _text(metadata.get("phone_number_id"))
+    phone_number_id = _text(metadata.get("phone_number_id"), limit=ID_MAX)
     contacts = [c for c in _items(value, "contacts", where, parsed) if isinstance(c, dict)]
     for index, raw in enumerate(_items(value, "messages", where, parsed)):
         try:
@@ -172,8 +173,7 @@ class _Content:
 
 
 def _message(raw: object, phone_number_id: str | None, contacts: list[dict]) -> InboundMessage:
-    if not isinstance(raw, dict):
-        raise _Rejected("not a JSON object")
+    _check_piece(raw)
     provider_message_id = _required_text(raw, "id")
     wa_id = _wa_id(_required_text(raw, "from"), "from")
     timestamp = _epoch(raw.get("timestamp"))
@@ -308,8 +308,7 @@ _CONTENT_READERS: dict[str, Callable[[dict, str], _Content]] = {
 
 
 def _status(raw: object) -> StatusUpdate:
-    if not isinstance(raw, dict):
-        raise _Rejected("not a JSON object")
+    _check_piece(raw)
     provider_message_id = _required_text(raw, "id")
     status = _required_text(raw, "status")
     if status not in STATUS_VALUES:
@@ -332,7 +331,7 @@ def _first_error(errors: list) -> tuple[str | None, str | None, str | None]:
     error = next((e for e in errors if isinstance(e, dict)), {})
     code = error.get("code")
     return (
-        str(code) if isinstance(code, int) and not isinstance(code, bool) else _text(code),
+        _int_text(code) or _text(code),
         _text(error.get("title")) or _text(error.get("message")),
         _text(_object(error.get("error_data")).get("details")) or _text(error.get("details")),
     )
@@ -341,26 +340,18 @@ def _first_error(errors: list) -> tuple[str | None, str | None, str | None]:
 # --- small readers -----------------------------------------------------------------------------------------
 
 
-def _malformed(field_name: str, problem: str) -> MalformedEvent:
-    return MalformedEvent(f"{field_name}: {problem}", field=field_name)
-
-
-def _json_object(value: object, field_name: str) -> dict:
-    """`value` as a JSON object, decoding it first when it arrives as a JSON string."""
-    if isinstance(value, (str, bytes, bytearray)):
-        try:
-            value = json.loads(value)
-        except (ValueError, RecursionError):
-            raise _malformed(field_name, "not valid JSON") from None
-    if not isinstance(value, dict):
-        raise _malformed(field_name, "not a JSON object")
-    return value
+def _check_piece(raw: object) -> None:
+    """A message or status object is stored as received (`raw`), so all of it must be storable."""
+    if not isinstance(raw, dict):
+        raise _Rejected("not a JSON object")
+    if problem := storage_problem(raw):
+        raise _Rejected(problem)
 
 
 def _required_list(container: dict, key: str, prefix: str) -> list:
     value = container.get(key)
     if not isinstance(value, list):
-        raise _malformed(f"{prefix}{key}", "missing" if value is None else "not a list")
+        raise malformed(f"{prefix}{key}", "missing" if value is None else "not a list")
     return value
 
 
@@ -376,14 +367,17 @@ def _items(value: dict, key: str, where: str, parsed: ParsedEvents) -> list:
 
 
 def _piece_label(where: str, key: str, index: int, raw: object) -> str:
-    provider_id = _text(raw.get("id")) if isinstance(raw, dict) else None
+    provider_id = _text(raw.get("id"), limit=ID_MAX) if isinstance(raw, dict) else None
     return f"{where}.{key}[{index}]" + (f" ({provider_id})" if provider_id else "")
 
 
 def _required_text(raw: dict, key: str) -> str:
+    """An id, a phone or a status: present, and short enough to be a table key."""
     value = _text(raw.get(key))
     if value is None:
         raise _Rejected(f"{key}: missing" if raw.get(key) is None else f"{key}: not a non-empty string")
+    if len(value) > ID_MAX:
+        raise _Rejected(f"{key}: longer than {ID_MAX} characters")
     return value
 
 
@@ -408,12 +402,13 @@ def _plus(value: object) -> str | None:
 def _epoch(value: object) -> datetime:
     """Meta's timestamps: epoch seconds as a string (an integer is tolerated), as tz-aware UTC, never later
     than now."""
-    if isinstance(value, int) and not isinstance(value, bool):
+    if _is_int(value) and 0 <= value < _EPOCH_MAX:
         value = str(value)
     if value is None:
         raise _Rejected("timestamp: missing")
     if not isinstance(value, str) or not _EPOCH.match(value.strip()):
-        raise _Rejected(f"timestamp: not epoch seconds ({str(value)[:32]!r})")
+        shown = value[:32] if isinstance(value, str) else type(value).__name__  # str() of a huge int raises
+        raise _Rejected(f"timestamp: not epoch seconds ({shown!r})")
     try:
         moment = datetime.fromtimestamp(int(value), tz=timezone.utc)
     except (OverflowError, OSError, ValueError):
@@ -426,9 +421,10 @@ def _coordinate(value: object) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return None
     try:
-        return str(float(value)) if isinstance(value, str) else str(value)
-    except ValueError:
+        number = float(value)
+    except (ValueError, OverflowError):  # not a number, or an integer beyond a float
         return None
+    return (str(number) if isinstance(value, str) else str(value)) if math.isfinite(number) else None
 
 
 def _labelled(label: str, *parts: str | None) -> str:
@@ -442,9 +438,22 @@ def _one_line(summary: str) -> str:
     return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1] + "…"
 
 
-def _text(value: object) -> str | None:
-    """A non-blank string, else None (Meta omits optional fields or sends them empty)."""
-    return value if isinstance(value, str) and value.strip() else None
+def _text(value: object, *, limit: int | None = None) -> str | None:
+    """A non-blank string, else None (Meta omits optional fields or sends them empty); text that is not valid
+    Unicode, or longer than `limit`, is treated as absent, as nothing could store it."""
+    if not isinstance(value, str) or not value.strip() or (limit is not None and len(value) > limit):
+        return None
+    return value if is_unicode(value) else None
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _int_text(value: object) -> str | None:
+    """An integer (an error code) as text; None past 18 digits, as no code is that long (and str() of an
+    integer past 4,300 digits raises)."""
+    return str(value) if _is_int(value) and abs(value) < 10**18 else None
 
 
 def _object(value: Any) -> dict:

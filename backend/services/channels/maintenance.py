@@ -1,6 +1,7 @@
 """The outbox's recurring upkeep, run every minute by a schedule (APScheduler in the local app, EventBridge →
 the dlq-replay Lambda in AWS): re-enqueue what a crash left behind, retry failed media fetches, replay dead
-letters whose error was transient."""
+letters whose error was transient (never those that may already have been delivered: those it names in the
+log, for a person)."""
 from __future__ import annotations
 
 import logging
@@ -19,9 +20,20 @@ def run_dlq_schedule() -> dict:
     summary = {
         "requeued": sweep.requeued,
         "deadLettered": sweep.dead_lettered,
+        "expired": sweep.expired,
         "mediaStored": media,
         "replayed": sum(r.outcome == "replayed" for r in replays),
     }
     if any(summary.values()):
         log.info("schedule: %s", summary)
+    _report_skipped(replays)
     return summary
+
+
+def _report_skipped(replays: list[dlq.DlqResult]) -> None:
+    """Entries the schedule will not replay however long they wait: said in the log on every pass, with why
+    and what a person can do, so that they are not mistaken for entries still to come."""
+    skipped = [r for r in replays if r.outcome == "skipped"]
+    if skipped:
+        reasons = "; ".join(dict.fromkeys(r.reason or "" for r in skipped))
+        log.warning("schedule: %d dead letter(s) not replayed (%s): %s", len(skipped), reasons, ", ".join(r.dlq_id for r in skipped))

@@ -10,11 +10,19 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from backend.errors import Conflict, NotFound, ValidationError
+from backend.errors import Conflict, NotFound, OptedOut, ValidationError
 from backend.models.base import utcnow
-from backend.models.contact import LIVE_PARTITION, ChannelConsents, ConsentRecord, ContactModel, ContactUniqueKey
-from backend.services.rules.channels import CHANNELS as CATALOG
-from backend.services.rules.consent import check_business_opt_in, consent_state, reason_of, send_refusal, window_closes_at
+from backend.models.contact import LIVE_PARTITION, ChannelConsents, ContactModel, ContactUniqueKey
+from backend.services.rules.channels import channel_info
+from backend.services.rules.consent import check_business_opt_in, reason_of
+from backend.services.contacts.address_consent import (
+    Suppressions,
+    apply_suppressions,
+    read_suppressions,
+    reset_for_new_address,
+    set_consent,
+    suppression_keys,
+)
 from backend.services.storage import page_tokens
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.audit import audit_row, resource_history
@@ -29,13 +37,12 @@ from backend.services.contacts.fields import (
 from backend.services.contacts.schemas import (
     CHANNELS,
     CONSENT_FIELDS,
-    ChannelStatus,
-    ConsentState,
     Contact,
     ContactCreate,
     ContactPage,
     ContactUpdate,
 )
+from backend.services.contacts.views import to_contact
 from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict
 from backend.services.platform.validation import normalise_email, parse_input
 from backend.settings import get_settings
@@ -70,16 +77,20 @@ def clean_create(data: ContactCreate) -> ContactFields:
     if not errors and not phone and not email:
         errors.append({"field": "phone", "reason": "a contact needs a phone number or an email address"})
     _raise_if(errors)
-    consent = {"whatsapp": data.opt_in_whatsapp, "sms": data.opt_in_sms, "email": data.opt_in_email}
+    consent = {channel: getattr(data, f"opt_in_{channel}") for channel in CHANNELS}
     for channel, wanted in consent.items():
         if wanted and not _reachable(channel, phone, email):
-            errors.append({"field": CONSENT_FIELDS[channel], "reason": f"needs a{'n email' if channel == 'email' else ' phone'}"})
+            errors.append({"field": CONSENT_FIELDS[channel], "reason": needs_address(channel)})
     _raise_if(errors)
     return ContactFields(name=name, phone=phone, email=email, tags=tuple(tags), consent=consent)
 
 
 def _reachable(channel: str, phone: str | None, email: str | None) -> bool:
-    return bool(email) if channel == "email" else bool(phone)
+    return bool(email) if channel_info(channel).address == "email" else bool(phone)
+
+
+def needs_address(channel: str) -> str:
+    return "needs an email" if channel_info(channel).address == "email" else "needs a phone"
 
 
 def _collect(errors: list[dict], produce):
@@ -96,52 +107,7 @@ def _raise_if(errors: list[dict]) -> None:
         raise ValidationError(f"{first['field']}: {first['reason']}", field=first["field"], details=errors)
 
 
-# ---------------------------------------------------------------- mapping rows
-
-
-def to_contact(row: ContactModel) -> Contact:
-    consent = {}
-    for channel in CHANNELS:
-        record = getattr(row.consent, channel, None) if row.consent else None
-        if record is not None:
-            consent[channel] = ConsentState(opted_in=record.optedIn, at=record.at, source=record.source)
-    return Contact(
-        contact_id=row.contactId,
-        name=row.name,
-        phone=row.phone,
-        email=row.email,
-        opt_in_whatsapp=bool(row.optInWhatsApp),
-        opt_in_sms=bool(row.optInSms),
-        opt_in_email=bool(row.optInEmail),
-        consent=consent,
-        tags=sorted(row.tags or ()),
-        last_inbound_at=row.lastInboundAt,
-        created_at=row.createdAt,
-        updated_at=row.updatedAt,
-        created_via=row.createdVia,
-        channels=channel_statuses(row, utcnow()),
-        window_closes_at=window_closes_at(row.lastInboundAt),
-    )
-
-
-def channel_statuses(row: ContactModel, now: datetime) -> dict[str, ChannelStatus]:
-    """Each channel's verdict for the contact, from the one rule function the send services run."""
-    statuses = {}
-    for info in CATALOG.values():
-        address = row.email if info.address == "email" else row.phone
-        opted_out = consent_state(row, info.channel).opted_out
-        if not address:
-            missing = "no email address" if info.address == "email" else "no phone number"
-            statuses[info.channel.value] = ChannelStatus(opted_out=opted_out, reason=missing)
-            continue
-        business = send_refusal(row, info.channel, now=now, free_form=False)
-        reply = send_refusal(row, info.channel, now=now, free_form=True)
-        first = business or reply
-        statuses[info.channel.value] = ChannelStatus(
-            opted_out=opted_out, can_send=business is None, can_reply=reply is None,
-            reason=reason_of(first) if first is not None else None,
-        )
-    return statuses
+# ---------------------------------------------------------------- rows and unique keys
 
 
 def index_for_search(row: ContactModel) -> None:
@@ -151,7 +117,10 @@ def index_for_search(row: ContactModel) -> None:
     row.listPartition = LIVE_PARTITION
 
 
-def new_contact_row(actor: Actor, fields: ContactFields, via: str, source: str, now: datetime) -> ContactModel:
+def new_contact_row(actor: Actor, fields: ContactFields, via: str, source: str, now: datetime,
+                    suppressed: Suppressions | None = None, refused: list[str] | None = None) -> ContactModel:
+    """A new contact with the consent asked for, after the customer's opt-outs kept for its addresses. An opt-in
+    the customer's opt-out forbids is refused: raised, or (an import's rows) noted in `refused` and left off."""
     row = ContactModel(
         contactId=uuid.uuid4().hex,
         name=fields.name,
@@ -164,18 +133,20 @@ def new_contact_row(actor: Actor, fields: ContactFields, via: str, source: str, 
         createdVia=via,
         consent=ChannelConsents(),
     )
+    apply_suppressions(row, suppressed or {})
     for channel, opted_in in fields.consent.items():
-        if opted_in:
-            set_consent(row, channel, True, source, now)
+        if not opted_in:
+            continue
+        try:
+            check_business_opt_in(row, channel)
+        except OptedOut as error:
+            if refused is None:
+                raise
+            refused.append(reason_of(error))
+            continue
+        set_consent(row, channel, True, source, now)
     index_for_search(row)
     return row
-
-
-def set_consent(row: ContactModel, channel: str, opted_in: bool, source: str, now: datetime) -> None:
-    setattr(row, CONSENT_FIELDS[channel], opted_in)
-    if row.consent is None:
-        row.consent = ChannelConsents()
-    setattr(row.consent, channel, ConsentRecord(at=now, source=source, optedIn=opted_in))
 
 
 def unique_key_row(kind: str, value: str, owner_id: str) -> ContactUniqueKey:
@@ -221,12 +192,13 @@ def create_contact(actor: Actor, data: ContactCreate | dict, *, via: str = "api"
     request = parse_input(ContactCreate, data)
     fields = clean_create(request)
     now = utcnow()
-    row = new_contact_row(actor, fields, via, via, now)  # consent sources are the system's words, not the caller's
+    suppressed = read_suppressions(suppression_keys(fields.phone, fields.email))
+    row = new_contact_row(actor, fields, via, via, now, suppressed)  # sources are the system's words, not the caller's
     work = UnitOfWork()
     work.save(row, ContactModel.contactId.does_not_exist())
     claim_unique_keys(work, row)
     changed = [name for name in ("name", "phone", "email", "tags") if getattr(row, name)]
-    changed += [CONSENT_FIELDS[c] for c, on in fields.consent.items() if on]
+    changed += [CONSENT_FIELDS[c] for c in CHANNELS if getattr(row, CONSENT_FIELDS[c])]
     work.save(audit_row(actor, "contact.create", RESOURCE, row.contactId, changed, {"via": via}, at=now))
     try:
         work.commit()
@@ -283,6 +255,7 @@ def _apply_update(row: ContactModel, request: ContactUpdate, work: UnitOfWork, v
     present = request.model_fields_set
     errors: list[dict] = []
     changed: list[str] = []
+    had = {attr: bool(getattr(row, attr)) for attr in CONSENT_FIELDS.values()}  # the opt-ins before this patch
     if "name" in present:
         name = _collect(errors, lambda: normalise_name(request.name or ""))
         if name and name != row.name:
@@ -300,6 +273,7 @@ def _apply_update(row: ContactModel, request: ContactUpdate, work: UnitOfWork, v
             row.tags = set(tags) or None
             changed.append("tags")
     _raise_if(errors)
+    moved = []
     for kind, value in new_values.items():
         old = getattr(row, kind)
         if value == old:
@@ -310,24 +284,24 @@ def _apply_update(row: ContactModel, request: ContactUpdate, work: UnitOfWork, v
         if value:
             work.save(unique_key_row(kind, value, row.contactId), ContactUniqueKey.contactId.does_not_exist(), label=kind)
         changed.append(kind)
+        changed += [a for a in reset_for_new_address(row, kind, now) if a not in changed]  # consent was for the old one
+        moved.append(kind)
     if not row.phone and not row.email:
         raise ValidationError("phone: a contact needs a phone number or an email address", field="phone")
+    if moved:
+        suppressed = read_suppressions(suppression_keys(*(getattr(row, kind) if kind in moved else None for kind in _UNIQUE_FIELDS)))
+        changed += [a for a in apply_suppressions(row, suppressed) if a not in changed]
     source = via  # consent sources are the system's words, not the caller's
     for channel, attr in CONSENT_FIELDS.items():
         wanted = getattr(request, f"opt_in_{channel}")
-        if wanted is None or bool(getattr(row, attr)) == wanted:
-            continue
+        if wanted is None or wanted == had[attr] or bool(getattr(row, attr)) == wanted:
+            continue  # not asked, or the switch as it was (a new address does not inherit it)
         if wanted and not _reachable(channel, row.phone, row.email):
-            raise ValidationError(f"{attr}: needs a{'n email' if channel == 'email' else ' phone'}", field=attr)
+            raise ValidationError(f"{attr}: {needs_address(channel)}", field=attr)
         if wanted:
             check_business_opt_in(row, channel)  # the customer's own opt-out is theirs to lift
         set_consent(row, channel, wanted, source, now)
         changed.append(attr)
-    for channel, attr in CONSENT_FIELDS.items():
-        if getattr(row, attr) and not _reachable(channel, row.phone, row.email):
-            set_consent(row, channel, False, source, now)  # consent cannot outlive the address it was for
-            if attr not in changed:
-                changed.append(attr)
     return changed
 
 

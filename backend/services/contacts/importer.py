@@ -1,5 +1,9 @@
 """CSV import of contacts: parse and validate every row first (a plan the user can preview), then write.
 
+The plan reads, in the same BatchGetItem calls, who holds each row's phone and email and the customer's
+opt-outs kept for them: a contact imported onto an address that said STOP starts opted out, whatever the
+file says (the refused opt-ins are reported per line).
+
 Writes go in transactions of up to 32 contacts (contact + unique keys, all conditional, plus one audit
 row), so a chunk lands whole or not at all. A concurrent create that takes a phone or email between the
 preview and the write is detected by the transaction's conditions and reported on that row.
@@ -21,7 +25,14 @@ from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.audit import audit_row
 from backend.services.platform.validation import normalise_email
 from backend.services.rules.consent import check_business_opt_in, reason_of
+from backend.services.rules.file_types import refuse_binary
 from backend.services.contacts.fields import normalise_name, normalise_phone, normalise_tags
+from backend.services.contacts.address_consent import (
+    Suppressions,
+    apply_suppressions,
+    reset_for_new_address,
+    suppression_keys,
+)
 from backend.services.contacts.contacts import (
     ContactFields,
     claim_unique_keys,
@@ -49,8 +60,9 @@ _HEADER_ALIASES = {
     "optinwhatsapp": "whatsapp", "whatsappoptin": "whatsapp", "whatsappconsent": "whatsapp", "consentwhatsapp": "whatsapp",
     "optinsms": "sms", "smsoptin": "sms", "smsconsent": "sms", "consentsms": "sms",
     "optinemail": "email_consent", "emailoptin": "email_consent", "emailconsent": "email_consent", "consentemail": "email_consent",
+    "optinvoice": "voice", "voiceoptin": "voice", "voiceconsent": "voice", "consentvoice": "voice",
 }
-_CONSENT_COLUMNS = {"whatsapp": "whatsapp", "sms": "sms", "email_consent": "email"}
+_CONSENT_COLUMNS = {"whatsapp": "whatsapp", "sms": "sms", "email_consent": "email", "voice": "voice"}
 _TRUE = {"1", "true", "yes", "y", "x", "opt-in", "optin", "on"}
 _FALSE = {"0", "false", "no", "n", "opt-out", "optout", "off"}
 
@@ -76,6 +88,7 @@ class ImportRow:
     status: RowStatus = RowStatus.NEW
     errors: list[dict] = field(default_factory=list)
     existing_id: str | None = None
+    suppressed: Suppressions = field(default_factory=dict)  # the customer's opt-outs kept for its addresses
 
 
 @dataclass
@@ -121,6 +134,7 @@ def read_csv(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], dict[str, s
     """Rows as (line number, {field: value}), the column mapping, ignored columns and the delimiter."""
     if len(data) > MAX_BYTES:
         raise ValidationError(f"file: larger than {MAX_BYTES // (1024 * 1024)} MB", field="file")
+    refuse_binary(data, "a CSV file")
     text = _decode(data)
     if not text.strip():
         raise ValidationError("file: is empty", field="file")
@@ -247,26 +261,37 @@ def _mark_in_file_duplicates(rows: list[ImportRow]) -> None:
                     first_seen[(kind, value)] = row.line
 
 
-def _owners(keys: list[str]) -> dict[str, str]:
-    """Unique key -> owning contact id, for the keys that are taken (BatchGetItem, in parallel)."""
+def _address_rows(keys: list[str]) -> dict[str, ContactUniqueKey]:
+    """Key -> the stored row, for the keys that exist: claims and kept opt-outs (BatchGetItem, in parallel)."""
     groups = [keys[i : i + 100] for i in range(0, len(keys), 100)]
 
-    def fetch(group: list[str]) -> list[tuple[str, str]]:
-        return [(item.contactId, item.ownerId) for item in ContactUniqueKey.batch_get(group)]
+    def fetch(group: list[str]) -> list[ContactUniqueKey]:
+        return list(ContactUniqueKey.batch_get(group))
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        return dict(pair for result in pool.map(fetch, groups) for pair in result)
+        return {item.contactId: item for result in pool.map(fetch, groups) for item in result}
+
+
+def _owners(keys: list[str]) -> dict[str, str]:
+    """Unique key -> owning contact id, for the keys that are taken."""
+    return {key: item.ownerId for key, item in _address_rows(keys).items()}
 
 
 def _mark_existing(rows: list[ImportRow]) -> None:
+    """Who holds each row's phone and email, and the opt-outs kept for them, in the same batched reads."""
     candidates = [r for r in rows if r.status is RowStatus.NEW]
-    keys = [
+    claims = [
         ContactUniqueKey.key_for(kind, getattr(r.fields, kind))
         for r in candidates
         for kind in ("phone", "email")
         if getattr(r.fields, kind)
     ]
-    owners = _owners(keys) if keys else {}
+    opt_outs = {key: row for row in candidates for key in suppression_keys(row.fields.phone, row.fields.email)}
+    found = _address_rows(claims + list(opt_outs)) if candidates else {}  # their addresses are unique in the file
+    owners = {key: item.ownerId for key, item in found.items() if item.record is None}
+    for key, row in opt_outs.items():
+        if key in found:
+            row.suppressed[key] = found[key].record
     for row in candidates:
         by_phone = owners.get(ContactUniqueKey.key_for("phone", row.fields.phone)) if row.fields.phone else None
         by_email = owners.get(ContactUniqueKey.key_for("email", row.fields.email)) if row.fields.email else None
@@ -311,8 +336,9 @@ def run_import(
         progress(0, total)
     chunks = [new_rows[i : i + CHUNK_ROWS] for i in range(0, len(new_rows), CHUNK_ROWS)]
     with ThreadPoolExecutor(max_workers=get_settings().import_writers) as pool:
-        for created, lost in pool.map(lambda chunk: _create_chunk(actor, plan.import_id, chunk), chunks):
+        for created, lost, refused in pool.map(lambda chunk: _create_chunk(actor, plan.import_id, chunk), chunks):
             summary.created += created
+            summary.failed.extend(refused)
             for row in lost:  # someone created this phone/email after the preview
                 row.status = RowStatus.EXISTING
                 if policy is DuplicatePolicy.UPDATE:
@@ -341,16 +367,20 @@ def run_import(
     return summary
 
 
-def _create_chunk(actor: Actor, import_id: str, chunk: list[ImportRow]) -> tuple[int, list[ImportRow]]:
-    """Create a chunk in one transaction; rows whose phone/email got taken meanwhile are returned as lost."""
+def _create_chunk(actor: Actor, import_id: str, chunk: list[ImportRow]) -> tuple[int, list[ImportRow], list[dict]]:
+    """Create a chunk in one transaction; rows whose phone/email got taken meanwhile are returned as lost, and
+    the opt-ins the customer's own opt-out refused as (line, reason)."""
     pending = list(chunk)
     lost: list[ImportRow] = []
     while pending:
         now = utcnow()
         work = UnitOfWork()
         contacts = []
+        refused: list[dict] = []
         for index, row in enumerate(pending):
-            contact = new_contact_row(actor, row.fields, f"import:{import_id}", f"import:{import_id}", now)
+            reasons: list[str] = []
+            contact = new_contact_row(actor, row.fields, f"import:{import_id}", f"import:{import_id}", now, row.suppressed, reasons)
+            refused.extend({"line": row.line, "reason": reason} for reason in reasons)
             contacts.append(contact)
             work.save(contact, ContactModel.contactId.does_not_exist())
             for kind in ("phone", "email"):
@@ -360,14 +390,14 @@ def _create_chunk(actor: Actor, import_id: str, chunk: list[ImportRow]) -> tuple
         work.save(audit_row(actor, "contact.import_batch", RESOURCE, import_id, ["contacts"], {"created": [c.contactId for c in contacts]}, at=now))
         try:
             work.commit()
-            return len(pending), lost
+            return len(pending), lost, refused
         except WriteConflict as conflict:
             taken = {label for label in conflict.labels if isinstance(label, int)}
             if not taken:
                 raise
             lost.extend(pending[i] for i in sorted(taken))
             pending = [row for i, row in enumerate(pending) if i not in taken]
-    return 0, lost
+    return 0, lost, []
 
 
 def _update_chunk(actor: Actor, import_id: str, chunk: list[ImportRow], summary: ImportSummary) -> int:
@@ -428,7 +458,9 @@ def _apply_row(contact: ContactModel, row: ImportRow, work: UnitOfWork, import_i
         if value and not getattr(contact, kind):
             setattr(contact, kind, value)
             claim_unique_keys(work, contact, kinds=(kind,))
+            reset_for_new_address(contact, kind, now)  # a record left from a removed address is not for this one
             changed = True
+    changed = bool(apply_suppressions(contact, row.suppressed)) or changed
     for channel, wanted in row.consent_given.items():
         if bool(getattr(contact, CONSENT_FIELDS[channel])) != wanted:
             if wanted:

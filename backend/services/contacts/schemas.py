@@ -21,11 +21,14 @@ class ContactCreate(_Api):
     opt_in_whatsapp: StrictBool = Field(default=False, alias="optInWhatsApp")
     opt_in_sms: StrictBool = False
     opt_in_email: StrictBool = False
+    opt_in_voice: StrictBool = False
     tags: list[str] = Field(default_factory=list, max_length=200)
 
 
 class ContactUpdate(_Api):
-    """A partial update: only the fields present change; `null` clears phone or email."""
+    """A partial update: only the fields present change; `null` clears phone or email. A new phone or email
+    starts its channels not opted in; an opt-in sent with the value the contact already had (a form echoing
+    its switches) is not a new consent for the new address."""
 
     name: str | None = Field(default=None, max_length=1000)
     phone: str | None = Field(default=None, max_length=64)
@@ -33,6 +36,7 @@ class ContactUpdate(_Api):
     opt_in_whatsapp: StrictBool | None = Field(default=None, alias="optInWhatsApp")
     opt_in_sms: StrictBool | None = None
     opt_in_email: StrictBool | None = None
+    opt_in_voice: StrictBool | None = None
     tags: list[str] | None = Field(default=None, max_length=200)
 
 
@@ -62,6 +66,7 @@ class Contact(_Api):
     opt_in_whatsapp: bool = Field(default=False, alias="optInWhatsApp")
     opt_in_sms: bool = False
     opt_in_email: bool = False
+    opt_in_voice: bool = False
     consent: dict[str, ConsentState] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
     last_inbound_at: datetime | None = None

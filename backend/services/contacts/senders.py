@@ -7,6 +7,7 @@ from backend.models.base import utcnow
 from backend.models.contact import ContactModel
 from backend.services.platform.access import Actor
 from backend.services.platform.audit import audit_row
+from backend.services.contacts.address_consent import read_suppressions, suppression_keys
 from backend.services.contacts.contacts import RESOURCE, ContactFields, claim_unique_keys, index_for_search, new_contact_row, owner_of
 from backend.services.storage.expiring_map import ExpiringMap
 from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict
@@ -43,7 +44,8 @@ def _create(actor: Actor, kind: str, address: str, display_name: str | None, via
         tags=(),
         consent={},
     )
-    row = new_contact_row(actor, fields, via, via, now)
+    suppressed = read_suppressions(suppression_keys(fields.phone, fields.email))  # a returning customer's opt-outs
+    row = new_contact_row(actor, fields, via, via, now, suppressed)
     work = UnitOfWork()
     work.save(row, ContactModel.contactId.does_not_exist())
     claim_unique_keys(work, row)

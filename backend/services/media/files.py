@@ -13,6 +13,7 @@ from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.api_model import ApiView
 from backend.services.platform.audit import audit_row
 from backend.services.media.rules import check_media, kind_for_mime
+from backend.services.rules.file_types import content_type
 from backend.services.storage.unit_of_work import UnitOfWork
 from backend.services.platform.users import server_signer
 
@@ -54,12 +55,14 @@ def new_media_row(*, file_id: str, mime_type: str, data: bytes, storage_key: str
 
 
 def upload(actor: Actor, filename: str, data: bytes, mime_type: str) -> MediaFile:
-    """Store a file an operator will send; MIME type and size are checked against WhatsApp's limits."""
+    """Store a file an operator will send. Its type is read from its bytes (the declared type and the name must
+    agree with them), then checked with its size against WhatsApp's limits."""
     require(actor, Operation.MEDIA_WRITE)
-    kind = kind_for_mime(mime_type)
+    sniffed = content_type(filename, mime_type, data, field="file")
+    kind = kind_for_mime(sniffed)
     if kind is None:
-        raise ValidationError(f"file: {mime_type or 'this type'} cannot be sent; use JPEG/PNG, MP4, audio or a document", field="file")
-    mime = check_media(kind, mime_type, len(data), field="file")
+        raise ValidationError(f"file: {sniffed} cannot be sent; use JPEG/PNG, MP4, audio or a document", field="file")
+    mime = check_media(kind, sniffed, len(data), field="file")
     file_id = uuid.uuid4().hex
     key = f"uploads/{file_id}"
     providers.media_store().put(key, data, mime)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from backend.errors import ValidationError
+from backend.services.rules.file_types import base_mime
 
 MB = 1024 * 1024
 
@@ -36,11 +37,8 @@ RULES: dict[str, MediaRule] = {
     ),
     "sticker": MediaRule(500 * 1024, frozenset({"image/webp"})),
 }
-
-
-def base_mime(mime_type: str | None) -> str:
-    """"audio/ogg; codecs=opus" → "audio/ogg"."""
-    return (mime_type or "").split(";")[0].strip().lower()
+# The largest file an operator may upload to send (stickers are only ever received).
+MAX_UPLOAD_BYTES = max(RULES[kind].max_bytes for kind in ("image", "video", "audio", "document"))
 
 
 def check_media(kind: str, mime_type: str | None, size_bytes: int, *, field: str = "media") -> str:

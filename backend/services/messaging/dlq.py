@@ -1,14 +1,18 @@
 """The dead-letter queue: messages that failed every retry, to inspect, replay (at most 5 times) or discard.
 
 A replay first checks the message itself: if the provider in fact took it (a late status, or an accepted
-send recorded after the failure), the entry is closed as delivered and nothing is re-sent.
+send recorded after the failure), the entry is closed as delivered and nothing is re-sent. That check can
+only find what was recorded: when a send's answer was lost (OUTCOME_UNKNOWN) and its status events were lost
+too, the message may have gone out with no trace here. Such an entry is never replayed in bulk or by the
+schedule; a person replays it alone, with `sendAnyway`, knowing the customer may receive it twice.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pydantic import Field, computed_field, model_validator
+from pydantic import Field, StrictBool, computed_field, model_validator
 
+from backend.adapters.channels.errors import OUTCOME_UNKNOWN
 from backend.errors import NotFound, ValidationError
 from backend.services.rules.channels import CHANNEL_NAMES, Channel
 from backend.models.base import utcnow
@@ -16,14 +20,22 @@ from backend.models.messaging import PENDING_SEND, DLQMessageModel, MessageModel
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.api_model import ApiModel, ApiView
 from backend.services.platform.audit import audit_row
-from backend.services.messaging.schemas import WENT_OUT
+from backend.services.messaging.statuses import WENT_OUT
 from backend.services.messaging.outbox import enqueue
 from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict
 from backend.services.platform.validation import parse_input
 
 MAX_REPLAYS = 5
+EXAMINE_MAX = 2_000  # dead letters one listing reads per queue, newest first: a filter cannot make it read them all
 QUEUES = CHANNEL_NAMES  # one dead-letter queue per channel of the catalog
 TRANSIENT_CODES = {"THROTTLED", "PROVIDER_UNAVAILABLE"}
+# Errors after which the provider may already have the message: a replay could deliver it a second time.
+MAY_HAVE_GONE_OUT = frozenset({OUTCOME_UNKNOWN})
+SEND_ANYWAY_REASON = "may already have been delivered; replay it by hand with send anyway"
+SEND_ANYWAY_RISK = (
+    "The provider's answer to this send was lost: it may already have delivered the message, and nothing "
+    "recorded says so. Sending it anyway may give the customer the same message twice."
+)
 
 
 def replay_refusal(state: str, replay_count: int) -> str | None:
@@ -35,6 +47,13 @@ def replay_refusal(state: str, replay_count: int) -> str | None:
     if replay_count >= MAX_REPLAYS:
         return f"replayed {MAX_REPLAYS} times already; discard it"
     return None
+
+
+def send_anyway_reason(error_code: str | None) -> str | None:
+    """Why an entry that failed with `error_code` is not replayed without `sendAnyway`; None when it may be.
+    The one rule: bulk replays and the schedule skip by it, a replay by hand needs `sendAnyway` past it, and
+    `DeadLetter.needs_send_anyway` shows it."""
+    return SEND_ANYWAY_REASON if error_code in MAY_HAVE_GONE_OUT else None
 
 
 def discard_refusal(state: str) -> str | None:
@@ -61,12 +80,22 @@ class DeadLetter(ApiView):
     @computed_field  # JSON: replayBlockedReason
     @property
     def replay_blocked_reason(self) -> str | None:
-        return replay_refusal(self.state, self.replay_count)
+        return replay_refusal(self.state, self.replay_count) or send_anyway_reason(self.error_code)
 
-    @computed_field  # JSON: canReplay
+    @computed_field  # JSON: canReplay (a plain replay, alone or in bulk)
     @property
     def can_replay(self) -> bool:
         return self.replay_blocked_reason is None
+
+    @computed_field  # JSON: needsSendAnyway (only a replay by hand with sendAnyway sends it)
+    @property
+    def needs_send_anyway(self) -> bool:
+        return replay_refusal(self.state, self.replay_count) is None and send_anyway_reason(self.error_code) is not None
+
+    @computed_field  # JSON: replayRisk (what sending it anyway risks, for the confirmation)
+    @property
+    def replay_risk(self) -> str | None:
+        return SEND_ANYWAY_RISK if self.needs_send_anyway else None
 
     @computed_field  # JSON: discardBlockedReason
     @property
@@ -120,7 +149,8 @@ def list_dead_letters(
     items: list[DeadLetter] = []
     for name in (queue,) if queue else QUEUES:
         condition = DLQMessageModel.failedAt <= before if before else None
-        for row in DLQMessageModel.by_queue.query(name, condition, scan_index_forward=False):
+        for row in DLQMessageModel.by_queue.query(name, condition, scan_index_forward=False, limit=EXAMINE_MAX,
+                                                  page_size=500):
             if not row.is_live(now) or (state and row.state != state) or (error_code and row.errorCode != error_code):
                 continue
             items.append(to_dead_letter(row))
@@ -157,9 +187,22 @@ class DlqAction(ApiModel):
         return self
 
 
+class ReplayAction(DlqAction):
+    """A replay; `send_anyway` (JSON sendAnyway, true or false only) replays one entry that may already have
+    been delivered. Only one, named by id: the risk is taken per message, never for a selection or a filter."""
+
+    send_anyway: StrictBool = False
+
+    @model_validator(mode="after")
+    def _send_anyway_one_by_one(self):
+        if self.send_anyway and (self.all or len(set(self.dlq_ids)) != 1):
+            raise ValueError("sendAnyway replays one entry: give exactly one dlqId, without all")
+        return self
+
+
 class DlqResult(ApiView):
     dlq_id: str
-    outcome: str  # replayed | already_delivered | discarded | refused
+    outcome: str  # replayed | already_delivered | discarded | refused | skipped (needs sendAnyway)
     reason: str | None = None
 
 
@@ -169,13 +212,17 @@ def _chosen(actor: Actor, request: DlqAction) -> list[str]:
     return list(dict.fromkeys(request.dlq_ids))
 
 
-def replay(actor: Actor, data: DlqAction | dict, *, via: str = "api") -> list[DlqResult]:
+def replay(actor: Actor, data: ReplayAction | dict, *, via: str = "api") -> list[DlqResult]:
+    """Replay the chosen entries; those that may already have been delivered are skipped (with the reason)
+    unless the request is a `sendAnyway` of that one entry."""
     require(actor, Operation.DLQ_MANAGE)
-    request = parse_input(DlqAction, data)
-    return [replay_one(actor, dlq_id, via=via) for dlq_id in _chosen(actor, request)]
+    request = parse_input(ReplayAction, data)
+    return [replay_one(actor, dlq_id, via=via, send_anyway=request.send_anyway) for dlq_id in _chosen(actor, request)]
 
 
-def replay_one(actor: Actor, dlq_id: str, *, via: str = "api") -> DlqResult:
+def replay_one(actor: Actor, dlq_id: str, *, via: str = "api", send_anyway: bool = False) -> DlqResult:
+    """Replay one entry. A message the provider is known to have is closed as delivered, never re-sent (even
+    with `send_anyway`); one that may have gone out unrecorded is skipped unless `send_anyway`."""
     entry = _row(dlq_id)
     blocked = replay_refusal(entry.state, int(entry.replayCount or 0))
     if blocked is not None:
@@ -191,7 +238,11 @@ def replay_one(actor: Actor, dlq_id: str, *, via: str = "api") -> DlqResult:
         work.save(audit_row(actor, "dlq.replay", "dlq", dlq_id, ["state"], {"outcome": "already_delivered", "via": via}, at=now))
         work.commit()
         return DlqResult(dlq_id=dlq_id, outcome="already_delivered", reason=f"the provider already has it ({message.status})")
-    step = StatusChange(status="PENDING", at=now, detail=f"replayed from the dead-letter queue by {actor.email or actor.user_id}")
+    risked = send_anyway_reason(entry.errorCode) is not None
+    if risked and not send_anyway:
+        return DlqResult(dlq_id=dlq_id, outcome="skipped", reason=SEND_ANYWAY_REASON)
+    how = "sent anyway" if risked else "replayed"
+    step = StatusChange(status="PENDING", at=now, detail=f"{how} from the dead-letter queue by {actor.email or actor.user_id}")
     work.update(
         message,
         [
@@ -200,6 +251,9 @@ def replay_one(actor: Actor, dlq_id: str, *, via: str = "api") -> DlqResult:
             MessageModel.pendingWork.set(PENDING_SEND),
             MessageModel.statusHistory.set(MessageModel.statusHistory.append([step])),
             MessageModel.updatedAt.set(now),
+            # A person's replay is a fresh decision to send: its send-by time counts from now. The schedule's
+            # is not, so a message the schedule keeps retrying still expires on time.
+            *([] if actor.is_system else [MessageModel.queuedAt.set(now)]),
         ],
         condition=MessageModel.status.is_in("DEAD", "FAILED"),
         label="message",
@@ -212,10 +266,16 @@ def replay_one(actor: Actor, dlq_id: str, *, via: str = "api") -> DlqResult:
             DLQMessageModel.lastReplayAt.set(now),
             DLQMessageModel.lastReplayBy.set(actor.email or actor.user_id or "system"),
         ],
-        condition=(DLQMessageModel.state == "waiting") & (DLQMessageModel.replayCount < MAX_REPLAYS),
+        # The very failure read above: one filed again meanwhile (say, an answer lost on the last replay) is
+        # judged afresh, never replayed by what the old one allowed.
+        condition=(DLQMessageModel.state == "waiting") & (DLQMessageModel.replayCount < MAX_REPLAYS) & (DLQMessageModel.failedAt == entry.failedAt),
         label="entry",
     )
-    work.save(audit_row(actor, "dlq.replay", "dlq", dlq_id, ["state", "replayCount"], {"outcome": "replayed", "messageId": message.messageId, "via": via}, at=now))
+    facts = {"outcome": "replayed", "messageId": message.messageId, "via": via}
+    if risked:  # a person took the risk of a second delivery: the trail says so, and why it was a risk
+        facts["errorCode"] = entry.errorCode
+    action = "dlq.replay.send_anyway" if risked else "dlq.replay"
+    work.save(audit_row(actor, action, "dlq", dlq_id, ["state", "replayCount"], facts, at=now))
     try:
         work.commit()
     except WriteConflict:
@@ -260,11 +320,17 @@ SCHEDULER = Actor.system("dlq-schedule")
 
 def scheduled_replay(min_age: timedelta = timedelta(minutes=5)) -> list[DlqResult]:
     """The schedule: replay entries whose failure was transient (throttling, outage), once they are a few
-    minutes old; permanent and unknown outcomes wait for a person."""
+    minutes old; permanent errors wait for a person, and entries that may already have been delivered are
+    reported as skipped (a person sends them anyway, or discards them)."""
     cutoff = utcnow() - min_age
     results = []
     for queue in QUEUES:
         for row in DLQMessageModel.by_queue.query(queue, DLQMessageModel.failedAt <= cutoff):
-            if row.is_live() and row.errorCode in TRANSIENT_CODES and replay_refusal(row.state, int(row.replayCount or 0)) is None:
+            if not row.is_live() or replay_refusal(row.state, int(row.replayCount or 0)) is not None:
+                continue
+            skipped = send_anyway_reason(row.errorCode)
+            if skipped is not None:
+                results.append(DlqResult(dlq_id=row.dlqId, outcome="skipped", reason=skipped))
+            elif row.errorCode in TRANSIENT_CODES:
                 results.append(replay_one(SCHEDULER, row.dlqId, via="schedule"))
     return results

@@ -1,34 +1,26 @@
 """Reading messages: the inbox, a conversation, the message log (with CSV export); deleting one."""
 from __future__ import annotations
 
-import csv
-import io
 import re
-from datetime import date, timedelta
+from datetime import date
 
 from backend.errors import NotFound, ValidationError
 from backend.models.base import utcnow
 from backend.models.contact import INBOX_PARTITION, ContactModel
 from backend.models.messaging import MessageModel
 from backend.services.storage import page_tokens
-from backend.services.platform.validation import check_day
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.audit import audit_row
 from backend.services.storage.batch_reads import rows_by_key
 from backend.services.rules.channels import CHANNEL_NAMES
 from backend.services.contacts.contacts import live_contact_row
+from backend.services.messaging.log import EXAMINE_MAX, CsvExport, LogPage, check_filters, csv_export, log_page
+from backend.services.messaging.log import check_limit as _check_limit
 from backend.services.messaging.schemas import Conversation, Message, Page, to_conversation, to_message
 from backend.services.storage.unit_of_work import UnitOfWork
 
-PAGE_MAX = 200
-LOG_DAYS_BACK = 31
-EXPORT_MAX = 10_000
+INBOX_EXAMINE_MAX = 1_000  # conversations one inbox request reads, most recent first, to find its page
 _MESSAGE_ID = re.compile(r"^[0-9a-f]{32}$")
-
-
-def _check_limit(limit: int) -> None:
-    if not isinstance(limit, int) or not 1 <= limit <= PAGE_MAX:
-        raise ValidationError(f"limit: must be between 1 and {PAGE_MAX}", field="limit")
 
 
 def _check_choice(field: str, value: str | None, choices) -> None:
@@ -48,7 +40,8 @@ def inbox(
     limit: int = 50,
     fresh_contact_ids: tuple[str, ...] = (),
 ) -> list[Conversation]:
-    """Conversations, most recent activity first (the byActivity index), filtered as asked.
+    """Conversations, most recent activity first (the byActivity index), filtered as asked among the
+    INBOX_EXAMINE_MAX most recent (a filter never reads every conversation).
 
     An index is updated after its table (in AWS, asynchronously): contacts a caller knows just changed (from
     the change feed) are read by key, consistently, and take precedence over what the index returned.
@@ -67,7 +60,7 @@ def inbox(
 
     fresh = {row.contactId: row for row in rows_by_key(ContactModel, list(fresh_contact_ids), consistent=True) if row}
     found: list[ContactModel] = [row for row in fresh.values() if wanted(row)]
-    for row in ContactModel.by_activity.query(INBOX_PARTITION, scan_index_forward=False, page_size=100):
+    for row in ContactModel.by_activity.query(INBOX_PARTITION, scan_index_forward=False, page_size=100, limit=INBOX_EXAMINE_MAX):
         if row.contactId in fresh or not wanted(row):
             continue
         found.append(row)
@@ -155,7 +148,7 @@ def delete_message(actor: Actor, message_id: str, *, via: str = "api") -> None:
     work.commit()
 
 
-# ---------------------------------------------------------------- the log
+# ---------------------------------------------------------------- the log (backend/services/messaging/log.py)
 
 
 def message_log(
@@ -168,87 +161,24 @@ def message_log(
     q: str = "",
     limit: int = 50,
     next_token: str | None = None,
-) -> Page:
-    """Every message, newest first, a day at a time (the byDay index) going back up to a month."""
+) -> LogPage:
+    """Every message of the last month (or of `day`), newest first, filtered and searched: one page, found in
+    at most EXAMINE_MAX index entries (the page says how many it read and how far back)."""
     require(actor, Operation.MESSAGES_READ)
     _check_limit(limit)
-    _check_choice("channel", channel, CHANNEL_NAMES)
-    _check_choice("direction", direction, ("inbound", "outbound"))
-    day = check_day(day, days_back=LOG_DAYS_BACK, today=utcnow().date())
-    query_tag = "|".join(str(x) for x in (day, channel, direction, status, q))
-    keys = ("messageId", "day", "createdAt")
-    start = page_tokens.decode(next_token, query_tag, keys) if next_token else None
-    current = date.fromisoformat(start["day"]["S"]) if start else (day or utcnow().date())
-    oldest = current if day else current - timedelta(days=LOG_DAYS_BACK)
-    needle = q.strip().casefold()
-    items: list[Message] = []
-    now = utcnow()
-    while current >= oldest:
-        query = MessageModel.by_day.query(current.isoformat(), scan_index_forward=False, page_size=100, last_evaluated_key=start)
-        start = None
-        for chunk in _chunks(query, 100):
-            rows = rows_by_key(MessageModel, [key.messageId for key in chunk])
-            for key, row in zip(chunk, rows):
-                if row is None or not row.is_live(now) or not _matches(row, channel, direction, status, needle):
-                    continue
-                items.append(to_message(row))
-                if len(items) == limit:
-                    last = key.serialize(null_check=False)
-                    return Page(items=items, next_token=page_tokens.encode({k: last[k] for k in keys}, query_tag))
-        current -= timedelta(days=1)
-    return Page(items=items)
+    filters = check_filters(day, channel, direction, status, q, utcnow().date())
+    return log_page(filters, limit=limit, next_token=next_token, budget=EXAMINE_MAX)
 
 
-def _chunks(iterable, size: int):
-    chunk = []
-    for item in iterable:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def _matches(row: MessageModel, channel, direction, status, needle: str) -> bool:
-    wanted = ((row.channel, channel), (row.direction, direction), (row.status, status))
-    return all(not value or actual == value for actual, value in wanted) and (not needle or needle in _searchable(row))
-
-
-def _searchable(row: MessageModel) -> str:
-    return " ".join(filter(None, (row.body, row.address, row.errorCode, row.errorMessage))).casefold()
-
-
-EXPORT_COLUMNS = ("createdAt", "channel", "direction", "status", "kind", "address", "contactId", "body", "errorCode", "messageId")
-
-
-def export_csv(actor: Actor, **filters) -> tuple[str, int]:
-    """The filtered log as CSV text (at most EXPORT_MAX rows) and the row count."""
+def export_csv(actor: Actor, **filters) -> CsvExport:
+    """The filtered log as CSV (text, rows, whether it is complete: a read limit may stop it), audited."""
     require(actor, Operation.MESSAGES_READ)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
-    count, token = 0, None
-    while count < EXPORT_MAX:
-        page = message_log(actor, limit=PAGE_MAX, next_token=token, **filters)
-        for message in page.items:
-            api = message.to_api()
-            writer.writerow([_csv_cell(api.get(c)) for c in EXPORT_COLUMNS])
-            count += 1
-        token = page.next_token
-        if not token:
-            break
-    shown = {k: str(v) for k, v in filters.items() if v not in (None, "")}
-    audit_row(actor, "messages.export", "messages", "log", (), {"rows": count, "filters": shown}).save()
-    return out.getvalue(), count
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as the start of a formula
-
-
-def _csv_cell(value) -> str:
-    """Cells a spreadsheet would run as a formula are prefixed with a quote (OWASP's CSV injection advice)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
+    chosen = check_filters(
+        filters.get("day"), filters.get("channel"), filters.get("direction"), filters.get("status"), filters.get("q"), utcnow().date()
+    )
+    export = csv_export(chosen)
+    details = {"rows": export.count, "filters": {k: str(v) for k, v in filters.items() if v not in (None, "")}}
+    if not export.complete:
+        details["complete"] = False
+    audit_row(actor, "messages.export", "messages", "log", (), details).save()
+    return export

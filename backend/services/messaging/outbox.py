@@ -3,7 +3,10 @@
 `deliver` claims the row (PENDING → SENDING, a conditional write) before it calls the provider, so a
 redelivered queue message or a second worker never sends twice. Retryable provider errors put the row back
 to PENDING and re-enqueue it with exponential backoff and jitter; permanent errors fail it at once; the last
-retry dead-letters it. `sweep_stale` re-enqueues rows a crash left behind.
+retry dead-letters it. `sweep_stale` re-enqueues rows a crash left behind; `recover_after_restart` does so at
+once when the local runtime starts. A message still unsent at its send-by time (`send_by`: its creation plus
+the `outbox.sendBy` system setting, 24 hours by default) is never sent: it is EXPIRED, because a reminder that
+goes out days late is worse than none.
 """
 from __future__ import annotations
 
@@ -16,11 +19,12 @@ from typing import Callable, Protocol
 from pynamodb.exceptions import UpdateError
 
 from backend.adapters.channels.errors import OUTCOME_UNKNOWN, ProviderError, classify_exception
-from backend.adapters.send_queue import send_queue
+from backend.adapters.send_queue import SEND_SECONDS_MAX, send_queue
 from backend.models.base import utcnow
 from backend.models.contact import ContactModel
 from backend.models.messaging import PENDING_SEND, DLQMessageModel, MessageModel, StatusChange
-from backend.services.platform import rate_limit
+from backend.services.messaging.statuses import EXPIRED
+from backend.services.platform import rate_limit, system_config
 from backend.services.platform.access import Actor
 from backend.services.platform.audit import audit_row
 from backend.services.messaging.rows import activity_actions
@@ -29,6 +33,13 @@ from backend.settings import get_settings
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 300.0
+SEND_BY_KEY = "outbox.sendBy"  # SystemConfig: {"hours": n} (or minutes, seconds) a message may wait to be sent
+DEFAULT_SEND_BY = timedelta(hours=24)
+SEND_BY_PASSED = "SEND_BY_PASSED"
+# A SENDING claim older than the longest send and this margin (the row's own reads and writes) has lapsed: the
+# worker died holding it.
+CLAIM_MARGIN_SECONDS = 10
+CLAIM_LAPSES_AFTER = timedelta(seconds=SEND_SECONDS_MAX + CLAIM_MARGIN_SECONDS)
 
 
 # ---------------------------------------------------------------- enqueue
@@ -76,7 +87,7 @@ def enqueue(channel: str, message_id: str, delay_seconds: float = 0.0) -> None:
 
 @dataclass(frozen=True)
 class Outcome:
-    result: str  # accepted | retry | failed | dead | skipped | waiting | missing
+    result: str  # accepted | retry | failed | dead | expired | skipped | waiting | missing
     detail: str = ""
 
 
@@ -98,6 +109,8 @@ def deliver(channel: str, message_id: str, delivery_for: Callable[[str], Channel
         return Outcome("missing")
     if row.status != "PENDING":
         return Outcome("skipped", f"already {row.status}")
+    if utcnow() > send_by(row):  # a late queue record (a retry, a redelivery, a sweep's) must not send it
+        return Outcome("expired", SEND_BY_PASSED) if expire(row) else Outcome("skipped", "no longer PENDING")
     delivery = delivery_for(row.channel)
     wait = rate_limit.take(row.channel, delivery.sender_id(row))
     if wait > 0:
@@ -213,6 +226,42 @@ def _finish(row: MessageModel, status: str, code: str, message: str, detail: str
     )
 
 
+# ---------------------------------------------------------------- send-by
+
+
+def send_by_window() -> timedelta:
+    """How long a queued message may wait to be sent (`outbox.sendBy` in SystemConfig, else 24 hours)."""
+    return system_config.duration(SEND_BY_KEY, DEFAULT_SEND_BY)
+
+
+def send_by(row: MessageModel) -> datetime:
+    """The time after which `row` is never sent: when it was queued (created, or replayed by a person), plus
+    the send-by window."""
+    return (row.queuedAt or row.createdAt) + send_by_window()
+
+
+def expire(row: MessageModel) -> bool:
+    """Mark a PENDING row EXPIRED (it leaves the sweep's index); False if it is no longer PENDING."""
+    reason = f"not sent within {_spoken(send_by_window())} of being queued; a late reminder is worse than none"
+    try:
+        _finish(row, EXPIRED, SEND_BY_PASSED, reason, "not sent by its send-by time", condition=MessageModel.status == "PENDING")
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    log.info("%s message %s expired unsent (queued %s)", row.channel, row.messageId, row.createdAt.isoformat())
+    return True
+
+
+def _spoken(window: timedelta) -> str:
+    """ "24 h", "90 min", "45 s": the window in the largest unit that states it exactly."""
+    seconds = window.total_seconds()
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds % size == 0:
+            return f"{int(seconds // size)} {unit}"
+    return f"{seconds:g} s"
+
+
 def dlq_id(channel: str, message_id: str) -> str:
     return f"{channel}#{message_id}"
 
@@ -246,26 +295,49 @@ def dead_letter(row: MessageModel, code: str, message: str, *, from_status: str 
 class SweepReport:
     requeued: int = 0
     dead_lettered: int = 0
+    expired: int = 0
 
 
-def sweep_stale(now: datetime | None = None) -> SweepReport:
-    """Re-enqueue PENDING rows untouched for `pending_stale_seconds`; dead-letter SENDING rows as outcome
-    unknown (the provider may have accepted them: a person decides, and a replay checks first)."""
+def sweep_stale(now: datetime | None = None, *, pending_after: timedelta | None = None) -> SweepReport:
+    """Re-enqueue PENDING rows untouched for `pending_after` (default `pending_stale_seconds`), and expire those
+    past their send-by time; dead-letter SENDING rows whose claim has lapsed as outcome unknown (the provider
+    may have accepted them: a person decides, and a replay checks first)."""
     now = now or utcnow()
-    threshold = now - timedelta(seconds=get_settings().pending_stale_seconds)
+    if pending_after is None:
+        pending_after = timedelta(seconds=get_settings().pending_stale_seconds)
+    pending_before, claimed_before = now - pending_after, now - CLAIM_LAPSES_AFTER
     report = SweepReport()
-    for key in MessageModel.by_pending_work.query(PENDING_SEND, MessageModel.createdAt <= threshold):
+    for key in MessageModel.by_pending_work.query(PENDING_SEND, MessageModel.createdAt <= max(pending_before, claimed_before)):
         try:
             row = MessageModel.get(key.messageId, consistent_read=True)
+            done = _sweep_row(row, now, pending_before, claimed_before)
         except MessageModel.DoesNotExist:
             continue
-        if row.updatedAt > threshold:
+        except UpdateError as error:  # the row moved on while we looked (claimed, or a status came): leave it
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
             continue
-        if row.status == "PENDING":
-            row.update(actions=[MessageModel.updatedAt.set(now)], condition=MessageModel.status == "PENDING")
-            enqueue(row.channel, row.messageId)
-            report.requeued += 1
-        elif row.status == "SENDING":
-            dead_letter(row, OUTCOME_UNKNOWN, "The send was interrupted; the provider may or may not have it.")
-            report.dead_lettered += 1
+        if done:
+            setattr(report, done, getattr(report, done) + 1)
     return report
+
+
+def _sweep_row(row: MessageModel, now: datetime, pending_before: datetime, claimed_before: datetime) -> str | None:
+    """What the sweep did with one row: the SweepReport field to count it in, or None."""
+    if row.status == "PENDING" and now > send_by(row):
+        return "expired" if expire(row) else None
+    if row.status == "PENDING" and row.updatedAt <= pending_before:
+        row.update(actions=[MessageModel.updatedAt.set(now)], condition=MessageModel.status == "PENDING")
+        enqueue(row.channel, row.messageId)
+        return "requeued"
+    if row.status == "SENDING" and row.updatedAt <= claimed_before:
+        dead_letter(row, OUTCOME_UNKNOWN, "The send was interrupted; the provider may or may not have it.")
+        return "dead_lettered"
+    return None
+
+
+def recover_after_restart(now: datetime | None = None) -> SweepReport:
+    """The sweep the local runtime runs as it starts: the in-memory queue died with the last process, so every
+    PENDING row is re-enqueued at once (a second queue record for a row still queued elsewhere is harmless: the
+    claim is conditional), not after `pending_stale_seconds`."""
+    return sweep_stale(now, pending_after=timedelta(0))

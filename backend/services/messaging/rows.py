@@ -70,8 +70,9 @@ def preview_of(text: str | None) -> str:
     return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + "…"
 
 
-def activity_actions(*, at: datetime, preview: str | None, channel: str, direction: str) -> list:
-    """Update actions that put a message at the top of its contact's conversation in the inbox."""
+def activity_actions(*, at: datetime, preview: str | None, channel: str, direction: str, latest: bool = True) -> list:
+    """Update actions that put a message at the top of its contact's conversation in the inbox. `latest`
+    False: an inbound message older than the contact's last one, which must not move lastInboundAt back."""
     actions = [
         ContactModel.inboxPartition.set(INBOX_PARTITION),
         ContactModel.lastActivityAt.set(at),
@@ -80,7 +81,7 @@ def activity_actions(*, at: datetime, preview: str | None, channel: str, directi
         ContactModel.lastDirection.set(direction),
     ]
     if direction == "inbound":
-        actions += [ContactModel.unreadCount.add(1), ContactModel.lastInboundAt.set(at)]
+        actions += [ContactModel.unreadCount.add(1)] + ([ContactModel.lastInboundAt.set(at)] if latest else [])
     return actions
 
 
@@ -93,4 +94,4 @@ def apply_activity(row: ContactModel, *, at: datetime, preview: str | None, chan
     row.lastDirection = direction
     if direction == "inbound":
         row.unreadCount = int(row.unreadCount or 0) + 1
-        row.lastInboundAt = at
+        row.lastInboundAt = max(row.lastInboundAt or at, at)  # only forward: a late message leaves it be

@@ -1,4 +1,4 @@
-"""Messages and conversations as they cross the service boundary, and the status rules they follow."""
+"""Messages and conversations as they cross the service boundary (the status rules are in statuses.py)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -10,27 +10,6 @@ from backend.models.messaging import MessageModel
 from backend.services.rules.channels import Channel
 from backend.services.rules.consent import consent_state, window_closes_at
 from backend.services.platform.api_model import ApiView
-
-# Outbound statuses only move forward along this order. FAILED (a permanent error) ends a message; DEAD (retries
-# exhausted, or the outcome of a send is unknown) can still move forward if the provider reports it went out.
-STATUS_RANK = {"PENDING": 0, "SENDING": 1, "DEAD": 1, "ACCEPTED": 2, "SENT": 3, "DELIVERED": 4, "READ": 5}
-WENT_OUT = {"ACCEPTED", "SENT", "DELIVERED", "READ"}
-TERMINAL = {"READ", "FAILED", "RECEIVED"}
-PROVIDER_STATUSES = {"sent": "SENT", "delivered": "DELIVERED", "read": "READ", "failed": "FAILED"}
-
-
-def may_move(current: str, new: str) -> bool:
-    """True if an outbound message may go from `current` to `new` (statuses arrive out of order)."""
-    if current in ("FAILED", "RECEIVED"):
-        return False
-    if new == "FAILED":
-        return STATUS_RANK.get(current, 0) <= STATUS_RANK["SENT"]
-    return STATUS_RANK.get(new, -1) > STATUS_RANK.get(current, 0)
-
-
-def previous_statuses(new: str) -> list[str]:
-    """The statuses a message may be in for `new` to apply (the condition of the status update)."""
-    return [status for status in STATUS_RANK if may_move(status, new)]
 
 
 class StatusStep(ApiView):

@@ -1,4 +1,5 @@
-"""Provider status events (sent, delivered, read, failed) applied to outbound messages, never backwards."""
+"""The outbound status vocabulary, and provider status events (sent, delivered, read, failed) applied to
+outbound messages, never backwards."""
 from __future__ import annotations
 
 import logging
@@ -9,9 +10,33 @@ from pynamodb.exceptions import UpdateError
 
 from backend.models.base import utcnow
 from backend.models.messaging import MessageModel, StatusChange
-from backend.services.messaging.schemas import previous_statuses
 
 log = logging.getLogger(__name__)
+
+# Outbound statuses only move forward along this order. FAILED (a permanent error) ends a message, and so does
+# EXPIRED (never sent: still queued at its send-by time, when a late reminder is worse than none); DEAD (retries
+# exhausted, or the outcome of a send is unknown) can still move forward if the provider reports it went out.
+EXPIRED = "EXPIRED"
+STATUS_RANK = {"PENDING": 0, "SENDING": 1, "DEAD": 1, "ACCEPTED": 2, "SENT": 3, "DELIVERED": 4, "READ": 5}
+WENT_OUT = {"ACCEPTED", "SENT", "DELIVERED", "READ"}
+FINAL = {"FAILED", EXPIRED, "RECEIVED"}  # nothing moves a message on from these
+TERMINAL = {"READ", *FINAL}
+STATUSES = (*STATUS_RANK, "FAILED", EXPIRED, "RECEIVED")  # every status a message row can have
+PROVIDER_STATUSES = {"sent": "SENT", "delivered": "DELIVERED", "read": "READ", "failed": "FAILED"}
+
+
+def may_move(current: str, new: str) -> bool:
+    """True if an outbound message may go from `current` to `new` (statuses arrive out of order)."""
+    if current in FINAL:
+        return False
+    if new == "FAILED":
+        return STATUS_RANK.get(current, 0) <= STATUS_RANK["SENT"]
+    return STATUS_RANK.get(new, -1) > STATUS_RANK.get(current, 0)
+
+
+def previous_statuses(new: str) -> list[str]:
+    """The statuses a message may be in for `new` to apply (the condition of the status update)."""
+    return [status for status in STATUS_RANK if may_move(status, new)]
 
 
 @dataclass(frozen=True)

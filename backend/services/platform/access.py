@@ -98,6 +98,11 @@ class Actor:
     def is_authenticated(self) -> bool:
         return self.user_id is not None
 
+    @property
+    def is_system(self) -> bool:
+        """A process acting on its own (see `system`), not a person."""
+        return (self.user_id or "").startswith("system:")
+
     def can(self, operation: Operation) -> bool:
         return self.role is not None and operation in PERMISSIONS[self.role]
 

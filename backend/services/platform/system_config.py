@@ -1,14 +1,18 @@
 """SystemConfig values (JSON by key), with a short per-process cache for values read on hot paths."""
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from datetime import timedelta
 from typing import Any
 
 from backend.models.base import utcnow
 from backend.models.runtime_config import SystemConfigModel
 
+log = logging.getLogger(__name__)
 CACHE_SECONDS = 5.0
+_UNITS = ("hours", "minutes", "seconds")
 _cache: dict[str, tuple[float, Any]] = {}
 _lock = threading.Lock()
 
@@ -31,6 +35,21 @@ def cached(key: str) -> Any:
     with _lock:
         _cache[key] = (now, value)
     return value
+
+
+def duration(key: str, default: timedelta) -> timedelta:
+    """A length of time stored as {"hours": n}, {"minutes": n} or {"seconds": n} (cached); `default` when the
+    key is unset, and when its value is not one positive number of one of those units (logged, so a bad edit
+    is seen rather than taken as zero)."""
+    value = cached(key)
+    if value is None:
+        return default
+    if isinstance(value, dict) and len(value) == 1:
+        ((unit, amount),) = value.items()
+        if unit in _UNITS and isinstance(amount, (int, float)) and not isinstance(amount, bool) and amount > 0:
+            return timedelta(**{unit: amount})
+    log.warning("system config %s is not a positive duration (%r); using %s", key, value, default)
+    return default
 
 
 def write(key: str, value: Any, *, updated_by: str) -> None:

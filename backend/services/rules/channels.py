@@ -27,11 +27,12 @@ class Channel(str, Enum):
 class ConsentPolicy:
     """Which consent a send on the channel needs, read by `rules.consent_state` and `rules.check_send`."""
 
-    record: str  # the key of the customer's consent record (Contact.consent) that an opt-out sets
+    record: str  # the key of the channel's consent record (Contact.consent) that an opt-in or opt-out sets
     opt_in_field: str | None  # the contact's opt-in flag the channel needs, or None if it needs none
     opt_in_for_free_form: bool = True  # False: free-form replies need only the open window (WhatsApp)
     back_in: str = "they opt in again"  # how the customer lifts their opt-out, as the refusal says it
-    opted_out_note: str = ""  # added to the refusal, e.g. that an SMS opt-out also stops calls
+    also_stopped_by: str | None = None  # another channel's record whose opt-out stops this one too
+    opted_out_note: str = ""  # added to the refusal when that other record stopped it (an SMS STOP stops calls)
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ CHANNELS: dict[Channel, ChannelInfo] = {
     ),
     Channel.VOICE: ChannelInfo(
         Channel.VOICE, "voice", "phone",
-        ConsentPolicy("sms", None, back_in="they text START", opted_out_note="which also means no calls"),
+        ConsentPolicy("voice", "optInVoice", also_stopped_by="sms", opted_out_note="which also means no calls"),
         queue="voice", function="outbound-voice",
     ),
 }

@@ -3,10 +3,13 @@ window. The send services, reachability (the composer's list) and the views the 
 a page never works a rule out for itself and no door can skip one.
 
 - Opted out (the customer's STOP, a bounce, a complaint, an unsubscribe): nothing goes out on the channel
-  until the customer opts back in. Voice reads the phone number's SMS record: a number that said STOP is
+  until the customer opts back in. A call also reads the number's SMS record: a number that said STOP is
   not called.
-- Otherwise the channel's opt-in flag is needed, except for WhatsApp free-form replies, which need the
-  24-hour window open instead (a template needs optInWhatsApp).
+- Otherwise the channel's opt-in flag is needed (voice too: optInVoice), except for WhatsApp free-form
+  replies, which need the 24-hour window open instead (a template needs optInWhatsApp).
+- Consent belongs to the address: a new phone or email starts not opted in (a record whose source is
+  ADDRESS_CHANGED, which is neither a yes nor an opt-out), and the customer's opt-outs are kept per address
+  and applied to whichever contact holds it (`services/contacts/address_consent.py`).
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from backend.models.contact import ContactModel
 from backend.services.rules.channels import Channel, channel_info
 
 WINDOW = timedelta(hours=24)  # WhatsApp's customer-service window after the customer's last message
+ADDRESS_CHANGED = "address_changed"  # the source of the reset when a contact's phone or email changes
 
 
 # Who made a consent record: the customer's own word is written by the system as "<channel> keyword <WORD>"
@@ -43,33 +47,49 @@ class ConsentState:
     """The customer's consent on one channel, as the rules read it."""
 
     opted_in: bool  # the contact's opt-in flag for the channel (True where the channel needs none)
-    opted_out: bool  # the last record says no: an opt-out, or consent withdrawn by the business
-    at: datetime | None = None  # when the customer's last consent record was made
+    opted_out: bool  # a record says no: an opt-out, or consent withdrawn by the business
+    at: datetime | None = None  # when the deciding consent record was made
     source: str | None = None  # how (stop_keyword, bounce, console, …)
+    record: str | None = None  # which consent record decided (voice: its own, or the number's SMS record)
+
+
+def _says_no(record) -> bool:
+    """A record that withdraws consent; the reset of a new address is only "not opted in yet"."""
+    return record is not None and not record.optedIn and record.source != ADDRESS_CHANGED
+
+
+def _record(contact: ContactModel, name: str | None):
+    return getattr(contact.consent, name, None) if name and contact.consent is not None else None
 
 
 def consent_state(contact: ContactModel, channel: Channel | str) -> ConsentState:
     policy = channel_info(channel).consent
-    record = getattr(contact.consent, policy.record, None) if contact.consent is not None else None
     opted_in = bool(getattr(contact, policy.opt_in_field)) if policy.opt_in_field else True
+    names = [policy.record] + ([policy.also_stopped_by] if policy.also_stopped_by else [])
+    refusing = [name for name in names if _says_no(_record(contact, name))]
+    name = refusing[0] if refusing else policy.record
+    record = _record(contact, name)
     return ConsentState(
         opted_in=opted_in,
-        opted_out=record is not None and not record.optedIn,
+        opted_out=bool(refusing),
         at=record.at if record is not None else None,
         source=record.source if record is not None else None,
+        record=name,
     )
 
 
 def check_business_opt_in(contact: ContactModel, channel: Channel | str) -> None:
     """The business (an operator's edit, the API, an import) may switch a channel's consent on, unless the
-    customer opted out themselves: then only the customer can opt back in, and the refusal says when and how."""
+    customer opted out of that channel themselves: then only the customer can opt back in, and the refusal says
+    when and how. (Another channel's opt-out that also stops this one, an SMS STOP for calls, still stops the
+    sends: `check_send` reads it.)"""
     info = channel_info(channel)
-    state = consent_state(contact, channel)
-    if state.opted_out and is_customers_word(state.source):
+    record = _record(contact, info.consent.record)
+    if _says_no(record) and is_customers_word(record.source):
         field = info.consent.opt_in_field or "consent"
         raise OptedOut(
-            f"{field}: {contact.name} opted out of {info.label} themselves on {state.at:%d %b %Y %H:%M} UTC "
-            f"({state.source}); only they can opt back in ({info.consent.back_in})",
+            f"{field}: {contact.name} opted out of {info.label} themselves on {record.at:%d %b %Y %H:%M} UTC "
+            f"({record.source}); only they can opt back in ({info.consent.back_in})",
             field=field,
         )
 
@@ -92,11 +112,11 @@ def check_send(contact: ContactModel, channel: Channel | str, *, now: datetime, 
     policy = info.consent
     state = consent_state(contact, channel)
     if state.opted_out:
-        record_label = channel_info(policy.record).label if policy.record != info.channel.value else info.label
-        note = f", {policy.opted_out_note}" if policy.opted_out_note else ""
+        said_no = channel_info(state.record)
+        note = f", {policy.opted_out_note}" if said_no.channel is not info.channel and policy.opted_out_note else ""
         raise OptedOut(
-            f"contactId: {contact.name} opted out of {record_label} on {state.at:%d %b %Y %H:%M} UTC "
-            f"({state.source}){note}; nothing can be sent until {policy.back_in}",
+            f"contactId: {contact.name} opted out of {said_no.label} on {state.at:%d %b %Y %H:%M} UTC "
+            f"({state.source}){note}; nothing can be sent until {said_no.consent.back_in}",
             field="contactId",
         )
     if info.window and free_form:

@@ -1,5 +1,6 @@
-"""The page's dialogs: inspecting one entry (error, details, payload), confirming a discard, and confirming a
-replay of everything the filters show."""
+"""The page's dialogs: inspecting one entry (error, details, payload), confirming a discard, confirming a
+replay of everything the filters show, and confirming a "Send anyway" of an entry that may already have been
+delivered (its risk in the service's words)."""
 from __future__ import annotations
 
 import reflex as rx
@@ -14,6 +15,40 @@ def discard_dialog(trigger: rx.Component, title: str, description: str, on_confi
         description,
         rx.button("Discard", color_scheme="red", on_click=on_confirm, **({"id": confirm_id} if confirm_id else {})),
         trigger=trigger,
+    )
+
+
+def send_anyway_dialog(trigger: rx.Component, row: rx.Var) -> rx.Component:
+    """Confirm sending one entry that may already have been delivered: the risk is spelled out first."""
+    return confirm_dialog(
+        "Send this message anyway?",
+        row["replay_risk"],
+        rx.button(
+            rx.icon("send", size=16),
+            "Send anyway",
+            color_scheme="amber",
+            disabled=DeadLetterState.busy,
+            on_click=DeadLetterState.send_anyway(row["dlq_id"]),
+            class_name="dlq-send-anyway-confirm",
+        ),
+        rx.callout(
+            "The customer may receive this message twice. Only send it if you have checked that they did not get "
+            "it (e.g. in the provider's console, or with the customer). The audit trail records that you sent it anyway.",
+            icon="triangle-alert",
+            color_scheme="amber",
+            size="1",
+            margin_top="12px",
+        ),
+        trigger=trigger,
+    )
+
+
+def _bulk_warning(count: rx.Var, what: str, why: rx.Var, then: str, color: str) -> rx.Component:
+    """'<count> of them <what> (<the service's reason>)<then>', shown only when count > 0."""
+    return rx.cond(
+        count > 0,
+        rx.callout(count.to(str) + what + " (" + why + ")" + then, icon="triangle-alert", color_scheme=color, size="1", margin_top="12px"),
+        rx.fragment(),
     )
 
 
@@ -34,19 +69,19 @@ def replay_all_dialog() -> rx.Component:
             on_click=DeadLetterState.confirm_replay_all,
             id="dlq-replay-all-confirm",
         ),
-        rx.cond(
-            DeadLetterState.replay_all_blocked > 0,
-            rx.callout(
-                DeadLetterState.replay_all_blocked.to(str)
-                + " of them will be refused ("
-                + DeadLetterState.replay_all_blocked_why
-                + "); discard those instead.",
-                icon="triangle-alert",
-                color_scheme="amber",
-                size="1",
-                margin_top="12px",
-            ),
-            rx.fragment(),
+        _bulk_warning(
+            DeadLetterState.replay_all_blocked,
+            " of them will be refused",
+            DeadLetterState.replay_all_blocked_why,
+            "; discard those instead.",
+            "amber",
+        ),
+        _bulk_warning(
+            DeadLetterState.replay_all_skipped,
+            " of them will be skipped, not sent",
+            DeadLetterState.replay_all_skipped_why,
+            ": the customer may already have them.",
+            "red",
         ),
         open=DeadLetterState.replay_all_open,
         on_open_change=DeadLetterState.set_replay_all_open,

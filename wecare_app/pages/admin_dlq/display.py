@@ -22,7 +22,14 @@ AGE_CHOICES = {"any": ("Any age", None), "5m": ("Older than 5 min", 5), "1h": ("
 DEFAULT_FILTERS = (ALL, "", "any", "waiting")  # queue, error code, age, state
 
 _STATE_COLORS = {"waiting": "amber", "replayed": "blue", "delivered": "green", "discarded": "gray"}
-_OUTCOME_LABELS = (("replayed", "replayed"), ("already_delivered", "already delivered"), ("discarded", "discarded"), ("refused", "refused"))
+_OUTCOME_LABELS = (
+    ("replayed", "replayed"),
+    ("already_delivered", "already delivered"),
+    ("discarded", "discarded"),
+    ("refused", "refused"),
+    ("skipped", "skipped"),
+)
+_NOT_DONE = ("refused", "skipped")  # outcomes whose reason the summary spells out
 
 
 def relative(moment: datetime, now: datetime) -> str:
@@ -50,6 +57,8 @@ def dead_letter_row(entry: DeadLetter, now: datetime) -> dict[str, str]:
         "replays": f"{entry.replay_count}/{MAX_REPLAYS}",
         "can_replay": "yes" if entry.can_replay else "",
         "replay_blocked": sentence(entry.replay_blocked_reason),
+        "needs_send_anyway": "yes" if entry.needs_send_anyway else "",
+        "replay_risk": entry.replay_risk or "",
         "can_discard": "yes" if entry.can_discard else "",
         "discard_blocked": sentence(entry.discard_blocked_reason),
         "selectable": "yes" if entry.can_replay or entry.can_discard else "",
@@ -70,21 +79,29 @@ def refusals(entries: list[DeadLetter]) -> str:
     return "; ".join(dict.fromkeys(e.replay_blocked_reason for e in entries if e.replay_blocked_reason))
 
 
+def bulk_preview(entries: list[DeadLetter]) -> tuple[int, str, int, str]:
+    """What a replay of `entries` together will do, by their views: (refused, why, skipped, why). Skipped are
+    those that may already have been delivered: only a "Send anyway" of each one sends them."""
+    skipped = [e for e in entries if e.needs_send_anyway]
+    refused = [e for e in entries if not e.can_replay and not e.needs_send_anyway]
+    return len(refused), refusals(refused), len(skipped), refusals(skipped)
+
+
 def outcome_summary(results: list[DlqResult]) -> str:
-    """'3 replayed, 1 already delivered, 1 refused: replayed 5 times already'."""
+    """'3 replayed, 1 refused, 2 skipped: replayed 5 times already; may already have been delivered; ...'."""
     if not results:
         return "Nothing to do: no entry was chosen or none is waiting."
     counts = Counter(r.outcome for r in results)
     parts = [f"{counts[key]} {label}" for key, label in _OUTCOME_LABELS if counts.get(key)]
     text = ", ".join(parts)
-    reasons = list(dict.fromkeys(r.reason for r in results if r.outcome == "refused" and r.reason))
+    reasons = list(dict.fromkeys(r.reason for r in results if r.outcome in _NOT_DONE and r.reason))
     return text + (": " + "; ".join(reasons) if reasons else "")
 
 
 def summary_toast(results: list[DlqResult]):
     text = outcome_summary(results)
-    if not results or all(r.outcome == "refused" for r in results):
+    if not results or all(r.outcome in _NOT_DONE for r in results):
         return rx.toast.error(text, close_button=True)
-    if any(r.outcome == "refused" for r in results):
+    if any(r.outcome in _NOT_DONE for r in results):
         return rx.toast.warning(text, close_button=True)
     return rx.toast.success(text)

@@ -21,9 +21,9 @@ from wecare_app.pages.admin_dlq.display import (
     BULK_LIMIT,
     DEFAULT_FILTERS,
     LIST_LIMIT,
+    bulk_preview,
     dead_letter_row,
     payload_json,
-    refusals,
     summary_toast,
 )
 from wecare_app.state.feedback import error_toast
@@ -58,6 +58,8 @@ class DeadLetterState(SessionState):
     replay_all_count: int = 0
     replay_all_blocked: int = 0  # of those, entries the service will refuse to replay
     replay_all_blocked_why: str = ""  # and why
+    replay_all_skipped: int = 0  # of those, entries that may already have been delivered: skipped, not sent
+    replay_all_skipped_why: str = ""
     _payloads: dict[str, str] = {}
     _replay_all_ids: list[str] = []
     _load_request: int = 0  # the newest load's number: older answers are dropped
@@ -234,12 +236,13 @@ class DeadLetterState(SessionState):
         async with self:
             self.busy, self.busy_label = False, ""
 
-    async def _act(self, action: Callable[..., list[DlqResult]], ids: list[str], label: str):
-        """Replay or discard `ids` off the loop, then reload; the events to send."""
+    async def _act(self, action: Callable[..., list[DlqResult]], ids: list[str], label: str, **options: bool):
+        """Replay or discard `ids` off the loop (with the request's `options`, e.g. sendAnyway), then reload;
+        the events to send."""
         if not await self._claim(label):
             return None
         try:
-            results = await self.run(action, {"dlqIds": ids}, via="ui")
+            results = await self.run(action, {"dlqIds": ids, **options}, via="ui")
         except DomainError as error:
             return _problem(error)
         finally:
@@ -253,6 +256,11 @@ class DeadLetterState(SessionState):
     @rx.event(background=True)
     async def replay_one(self, dlq_id: str):
         return await self._act(dlq.replay, [dlq_id], "Replaying 1 entry…")
+
+    @rx.event(background=True)
+    async def send_anyway(self, dlq_id: str):
+        """The confirmed "Send anyway" of one entry that may already have been delivered (audited as such)."""
+        return await self._act(dlq.replay, [dlq_id], "Sending 1 entry anyway…", sendAnyway=True)
 
     @rx.event(background=True)
     async def discard_one(self, dlq_id: str):
@@ -289,12 +297,12 @@ class DeadLetterState(SessionState):
             await self._release()
         if not entries:
             return rx.toast.info("Nothing is waiting in this filter.")
-        blocked = [entry for entry in entries if not entry.can_replay]
+        blocked, blocked_why, skipped, skipped_why = bulk_preview(entries)
         async with self:
             self._replay_all_ids = [entry.dlq_id for entry in entries]
             self.replay_all_count = len(entries)
-            self.replay_all_blocked = len(blocked)
-            self.replay_all_blocked_why = refusals(blocked)
+            self.replay_all_blocked, self.replay_all_blocked_why = blocked, blocked_why
+            self.replay_all_skipped, self.replay_all_skipped_why = skipped, skipped_why
             self.replay_all_open = True
         return None
 

@@ -13,7 +13,7 @@ from wecare_app.components.controls import (
     search_input,
 )
 from wecare_app.components.shell import empty_state
-from wecare_app.pages.admin_dlq.dialogs import discard_dialog
+from wecare_app.pages.admin_dlq.dialogs import discard_dialog, send_anyway_dialog
 from wecare_app.pages.admin_dlq.display import AGE_CHOICES, LIST_LIMIT, QUEUE_CHOICES, STATE_CHOICES
 from wecare_app.pages.admin_dlq.state import DeadLetterState
 
@@ -122,8 +122,36 @@ def _explained(control: rx.Component, allowed: rx.Var, why_not: rx.Var, what: st
     return rx.tooltip(rx.box(control, display="inline-flex"), content=rx.cond(allowed, what, why_not))
 
 
-def _row_actions(row: rx.Var) -> rx.Component:
+def _replay_action(row: rx.Var) -> rx.Component:
+    """Replay; or, for an entry that may already have been delivered, "Send anyway" behind its confirmation."""
     can_replay = row["can_replay"] != ""
+    send_anyway = rx.button(
+        rx.icon("send", size=14),
+        "Send anyway",
+        size="1",
+        variant="soft",
+        color_scheme="amber",
+        disabled=DeadLetterState.busy,
+        class_name="dlq-send-anyway",
+    )
+    replay = rx.button(
+        rx.icon("rotate-ccw", size=14),
+        "Replay",
+        size="1",
+        variant="soft",
+        disabled=~can_replay | DeadLetterState.busy,
+        on_click=DeadLetterState.replay_one(row["dlq_id"]),
+        class_name="dlq-replay",
+        style=_HOVER_THROUGH,
+    )
+    return rx.cond(
+        row["needs_send_anyway"] != "",
+        rx.tooltip(rx.box(send_anyway_dialog(send_anyway, row), display="inline-flex"), content="It may already have been delivered: read the risk first"),
+        _explained(replay, can_replay, row["replay_blocked"], "Send it again"),
+    )
+
+
+def _row_actions(row: rx.Var) -> rx.Component:
     can_discard = row["can_discard"] != ""
     return rx.hstack(
         rx.button(
@@ -135,21 +163,7 @@ def _row_actions(row: rx.Var) -> rx.Component:
             on_click=DeadLetterState.inspect(row["dlq_id"]),
             class_name="dlq-inspect",
         ),
-        _explained(
-            rx.button(
-                rx.icon("rotate-ccw", size=14),
-                "Replay",
-                size="1",
-                variant="soft",
-                disabled=~can_replay | DeadLetterState.busy,
-                on_click=DeadLetterState.replay_one(row["dlq_id"]),
-                class_name="dlq-replay",
-                style=_HOVER_THROUGH,
-            ),
-            can_replay,
-            row["replay_blocked"],
-            "Send it again",
-        ),
+        _replay_action(row),
         _explained(
             discard_dialog(
                 rx.button(
@@ -174,6 +188,23 @@ def _row_actions(row: rx.Var) -> rx.Component:
     )
 
 
+def _replay_refused(row: rx.Var) -> rx.Var:
+    """Neither a replay nor a "Send anyway" would send it (spent, or closed)."""
+    return (row["can_replay"] == "") & (row["needs_send_anyway"] == "")
+
+
+def _may_have_gone_out(row: rx.Var) -> rx.Component:
+    """The warning badge of an entry that may already have been delivered (replays in bulk skip it)."""
+    return rx.cond(
+        row["needs_send_anyway"] != "",
+        rx.tooltip(
+            rx.badge(rx.icon("triangle-alert", size=12), "May already be delivered", color_scheme="amber", variant="surface", class_name="dlq-maybe-sent"),
+            content=row["replay_risk"],
+        ),
+        rx.fragment(),
+    )
+
+
 def _row(row: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
@@ -191,6 +222,7 @@ def _row(row: rx.Var) -> rx.Component:
         rx.table.cell(
             rx.vstack(
                 rx.cond(row["error_code"] != "", rx.code(row["error_code"], color_scheme="red", size="1"), rx.fragment()),
+                _may_have_gone_out(row),
                 rx.text(row["error"], size="1", color=rx.color("gray", 11), title=row["error_full"]),
                 spacing="1",
                 align="start",
@@ -199,7 +231,7 @@ def _row(row: rx.Var) -> rx.Component:
         ),
         rx.table.cell(rx.text(row["attempts"], size="2")),
         rx.table.cell(
-            rx.text(row["replays"], size="2", color=rx.cond(row["can_replay"] == "", rx.color("red", 11), rx.color("gray", 12))),
+            rx.text(row["replays"], size="2", color=rx.cond(_replay_refused(row), rx.color("red", 11), rx.color("gray", 12))),
         ),
         rx.table.cell(rx.badge(row["state"], color_scheme=row["state_color"].to(str), variant="outline")),
         rx.table.cell(_row_actions(row)),

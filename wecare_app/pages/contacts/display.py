@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from backend.services.contacts.schemas import Contact
+from backend.services.contacts.schemas import Contact, ConsentState
+from backend.services.rules.consent import ADDRESS_CHANGED
 
-_CHANNEL_LABELS = {"whatsapp": "WhatsApp", "sms": "SMS", "email": "Email"}
+_CHANNEL_LABELS = {"whatsapp": "WhatsApp", "sms": "SMS", "email": "Email", "voice": "Voice calls"}
 
 
 def when(moment: datetime | None) -> str:
@@ -34,6 +35,12 @@ def consent_lines(contact: Contact) -> list[dict[str, str]]:
     for key, label in _CHANNEL_LABELS.items():
         record = contact.consent.get(key)
         state = "opted in" if getattr(contact, f"opt_in_{key}") else "not opted in"
-        detail = f"{'given' if record.opted_in else 'withdrawn'} {when(record.at)} via {record.source}" if record else "never recorded"
+        detail = _record_detail(record) if record else "never recorded"
         lines.append({"channel": label, "state": state, "detail": detail})
     return lines
+
+
+def _record_detail(record: ConsentState) -> str:
+    if record.source == ADDRESS_CHANGED:
+        return f"reset {when(record.at)}: the address changed, so consent given for the old one lapsed"
+    return f"{'given' if record.opted_in else 'withdrawn'} {when(record.at)} via {record.source}"

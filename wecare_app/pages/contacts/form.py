@@ -18,6 +18,7 @@ class ContactFormState(SessionState):
     form_whatsapp: bool = False
     form_sms: bool = False
     form_email_consent: bool = False
+    form_voice: bool = False
     errors: dict[str, str] = {}
     saving: bool = False
 
@@ -49,6 +50,10 @@ class ContactFormState(SessionState):
     def set_form_email_consent(self, value: bool):
         self.form_email_consent = value
 
+    @rx.event
+    def set_form_voice(self, value: bool):
+        self.form_voice = value
+
     def _clear_form(self) -> None:
         self._fill_form(None)
 
@@ -60,6 +65,7 @@ class ContactFormState(SessionState):
         self.form_whatsapp = contact.opt_in_whatsapp if contact else False
         self.form_sms = contact.opt_in_sms if contact else False
         self.form_email_consent = contact.opt_in_email if contact else False
+        self.form_voice = contact.opt_in_voice if contact else False
         self.errors = {}
 
     def _form_payload(self) -> dict:
@@ -71,6 +77,7 @@ class ContactFormState(SessionState):
             "optInWhatsApp": self.form_whatsapp,
             "optInSms": self.form_sms,
             "optInEmail": self.form_email_consent,
+            "optInVoice": self.form_voice,
         }
 
     def _show_errors(self, error: DomainError) -> None:
@@ -127,7 +134,13 @@ def contact_fields(read_only=False) -> rx.Component:
             _consent_switch("WhatsApp", ContactFormState.form_whatsapp, ContactFormState.set_form_whatsapp, "optInWhatsApp", "consent-whatsapp"),
             _consent_switch("SMS", ContactFormState.form_sms, ContactFormState.set_form_sms, "optInSms", "consent-sms"),
             _consent_switch("Email", ContactFormState.form_email_consent, ContactFormState.set_form_email_consent, "optInEmail", "consent-email"),
+            _consent_switch("Voice calls", ContactFormState.form_voice, ContactFormState.set_form_voice, "optInVoice", "consent-voice"),
             spacing="6",
+        ),
+        rx.text(
+            "Consent is for the address it was given on: a new phone number or email starts not opted in.",
+            size="1",
+            color=rx.color("gray", 10),
         ),
         spacing="4",
         width="100%",

@@ -13,11 +13,13 @@ from backend.services.contacts.importer import DuplicatePolicy, ImportPlan, RowS
 from wecare_app.pages.layout import signed_in_page
 from wecare_app.state.feedback import error_toast
 from wecare_app.state.session_state import SessionState
+from wecare_app.state.uploads import read_upload
 
 log = logging.getLogger(__name__)
 PREVIEW_ROWS = 50
 PROBLEM_ROWS = 200
 UPLOAD_ID = "contacts-csv"
+MAX_FILE_BYTES = contact_import.MAX_BYTES  # the upload guard's cap for receive_file (wecare_app.py)
 
 _STATUS_LABEL = {
     RowStatus.NEW: "new",
@@ -85,36 +87,41 @@ class ContactImportState(SessionState):
 
     @rx.event
     async def receive_file(self, files: list[rx.UploadFile]):
+        """The role (as this session last read it) and the declared size are checked before a byte of the file
+        is read; `plan_import` checks the role again."""
+        if not self.can_write:
+            return rx.toast.error("Importing contacts needs the Operator or Admin role.")
         if not files:
             return rx.toast.error("Choose a CSV file first.")
         upload = files[0]
+        try:
+            data = await read_upload(upload, MAX_FILE_BYTES)
+        except DomainError as error:
+            return error_toast(error)
         self.file_name = upload.name or "upload.csv"
-        self._upload = await upload.read()
+        self._upload = data
         self.stage = "reading"
         return ContactImportState.read_file
 
     @rx.event(background=True)
     async def read_file(self):
         async with self:
-            data = self._upload
+            data, self._upload = self._upload, b""  # the state keeps no copy of the file past this point
         try:
             plan = await self.run(contact_import.plan_import, data)
         except DomainError as error:
             async with self:
                 self.stage = "upload"
-                self._upload = b""
             yield error_toast(error)
             return
         except Exception:  # noqa: BLE001 - never leave the page stuck on "reading"
             log.exception("reading an import file failed")
             async with self:
                 self.stage = "upload"
-                self._upload = b""
             yield rx.toast.error("The file could not be read; nothing was imported. Check it is a CSV file.", close_button=True)
             return
         async with self:
             self._plan = plan
-            self._upload = b""
             self.columns = ", ".join(f"{k} → {v}" for k, v in plan.columns.items())
             self.ignored = ", ".join(plan.ignored_columns)
             self.counts = {status.value: plan.count(status) for status in RowStatus} | {"total": len(plan.rows)}
@@ -213,6 +220,7 @@ def _upload_stage() -> rx.Component:
                 id=UPLOAD_ID,
                 accept={"text/csv": [".csv"], "text/plain": [".txt"]},
                 max_files=1,
+                max_size=MAX_FILE_BYTES,
                 border=f"2px dashed {rx.color('gray', 7)}",
                 border_radius="12px",
                 padding="40px",

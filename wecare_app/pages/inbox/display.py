@@ -16,6 +16,7 @@ STATUS_TICKS = {
     "READ": "check-check",
     "FAILED": "circle-alert",
     "DEAD": "circle-alert",
+    "EXPIRED": "clock-alert",
 }
 STATUS_LABELS = {
     "PENDING": "Queued",
@@ -26,6 +27,7 @@ STATUS_LABELS = {
     "READ": "Read",
     "FAILED": "Failed",
     "DEAD": "Failed after retries (dead-letter queue)",
+    "EXPIRED": "Not sent: too late to be useful",
     "RECEIVED": "Received",
 }
 
@@ -68,7 +70,7 @@ def message_bubble(message: Message, media_url: str = "") -> dict:
         "status_label": STATUS_LABELS.get(message.status, message.status),
         "tick": STATUS_TICKS.get(message.status, ""),
         "read": message.status == "READ",
-        "failed": message.status in ("FAILED", "DEAD"),
+        "failed": message.status in ("FAILED", "DEAD", "EXPIRED"),
         "error": " ".join(filter(None, (message.error_code, message.error_message))),
         "media_kind": media.kind if media else "",
         "media_status": media.status if media else "",

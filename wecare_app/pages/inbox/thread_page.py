@@ -10,6 +10,7 @@ from reflex.config import get_config
 
 from backend.errors import DomainError
 from backend.services.media import files as media_files
+from backend.services.media.rules import MAX_UPLOAD_BYTES
 from backend.services.messaging import messages
 from backend.services.rules import consent as rules
 from backend.services.channels.whatsapp import send as whatsapp_send
@@ -23,8 +24,10 @@ from wecare_app.state.feedback import error_toast
 from wecare_app.state.live_feed import follow_changes
 from wecare_app.state.session_state import SessionState
 from wecare_app.state.template_picker import TemplatePicker
+from wecare_app.state.uploads import read_upload
 
 UPLOAD_ID = "thread-media"
+MAX_FILE_BYTES = MAX_UPLOAD_BYTES  # the upload guard's cap for send_media (wecare_app.py)
 REACTIONS = ("👍", "❤️", "😂", "😮", "😢", "🙏")
 THREAD_SIZE = 100
 
@@ -249,11 +252,18 @@ class ThreadState(TemplatePicker, SessionState):
     @rx.event
     async def send_media(self, files: list[rx.UploadFile]):
         """The upload arrives here (a foreground handler: it owns the request's files); storing and sending it
-        happen off the loop in `send_upload`."""
+        happen off the loop in `send_upload`. The role (as this session last read it) and the declared size are
+        checked before a byte is read; the media service checks the role again and the type from the bytes."""
+        if not self.can_write:
+            return rx.toast.error("Sending files needs the Operator or Admin role.")
         if not files:
             return rx.toast.error("Choose a file first.")
         upload = files[0]
-        self._upload = (upload.name or "file", await upload.read(), upload.content_type or "")
+        try:
+            data = await read_upload(upload, MAX_FILE_BYTES)
+        except DomainError as error:
+            return [rx.clear_selected_files(UPLOAD_ID), error_toast(error)]
+        self._upload = (upload.name or "file", data, upload.content_type or "")
         return [rx.clear_selected_files(UPLOAD_ID), ThreadState.send_upload]
 
     @rx.event(background=True)
@@ -267,6 +277,8 @@ class ThreadState(TemplatePicker, SessionState):
             stored = await self.run(media_files.upload, *upload)  # the S3 (or local store) write
         except DomainError as error:
             return error_toast(error)
+        finally:
+            del upload  # stored or refused, the file's bytes are not held while the send goes out
 
         def sent() -> None:
             self.draft = ""
@@ -409,6 +421,7 @@ def _text_composer() -> rx.Component:
                     rx.button(rx.icon("paperclip", size=16), "File", variant="soft", type="button"),
                     id=UPLOAD_ID,
                     max_files=1,
+                    max_size=MAX_FILE_BYTES,
                     no_drag=True,
                     on_drop=ThreadState.send_media(rx.upload_files(upload_id=UPLOAD_ID)),
                 ),

@@ -15,13 +15,15 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from backend.adapters.channels.event_json import ID_MAX, storage_problem
 from backend.errors import BadRequest, NotFound, ValidationError
 from backend.models.base import utcnow
 from backend.services.platform.access import Actor
 from backend.services.platform.audit import audit_row
 from backend.services.platform.validation import normalise_email
 from backend.services.rules.consent import consent_state, customer_source
-from backend.services.contacts.contacts import live_contact_row, owner_of, set_consent
+from backend.services.contacts.address_consent import customer_consent
+from backend.services.contacts.contacts import live_contact_row, owner_of
 from backend.services.messaging.statuses import ProviderStatus, apply_status
 from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict
 
@@ -66,13 +68,15 @@ class EmailEventReport:
 def parse_email_event(message: str | bytes | dict) -> EmailEvent:
     """One SES event record (the SNS `Message`); MalformedEmailEvent names the unusable field."""
     event = _object(_decoded(message), "Message")
+    if problem := storage_problem(event):
+        raise _malformed("Message", problem)
     event_type = event.get("eventType") or event.get("notificationType")  # the latter: identity notifications
     if not isinstance(event_type, str) or not event_type:
         raise _malformed("eventType", "missing")
     mail = _object(event.get("mail"), "mail")
     provider_id = mail.get("messageId")
-    if not isinstance(provider_id, str) or not provider_id:
-        raise _malformed("mail.messageId", "missing")
+    if not isinstance(provider_id, str) or not provider_id or len(provider_id) > ID_MAX:
+        raise _malformed("mail.messageId", "missing" if not provider_id else f"not a string of at most {ID_MAX} characters")
     key = _DETAIL_KEYS.get(event_type)
     detail = _object(event.get(key), key) if key else {}
     at = _timestamp(detail.get("timestamp") or mail.get("timestamp"), f"{key or 'mail'}.timestamp")
@@ -137,7 +141,10 @@ def _timestamp(value: object, name: str) -> datetime:
         at = datetime.fromisoformat(value)
     except ValueError:
         raise _malformed(name, f"not an ISO 8601 time ({value[:40]!r})") from None
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    try:  # a table stores UTC, and 9999-12-31T23:59-14:00 is past year 9999 there
+        return (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    except OverflowError:
+        raise _malformed(name, f"out of range ({value[:40]!r})") from None
 
 
 def _malformed(name: str, problem: str) -> MalformedEmailEvent:
@@ -195,9 +202,9 @@ def _suppress(address: str, reason: str, event: EmailEvent) -> str | None:
         if state.opted_out and not state.opted_in:
             return None  # already suppressed: a redelivered event changes nothing
         now = utcnow()
-        set_consent(contact, CHANNEL, False, customer_source(f"SES {reason}"), event.at)
+        work = UnitOfWork()  # the contact's record and the opt-out kept for the address, together
+        customer_consent(work, contact, CHANNEL, False, customer_source(f"SES {reason}"), event.at)
         contact.updatedAt = now
-        work = UnitOfWork()
         work.save(contact)  # versioned: a concurrent edit makes this retry on a fresh row
         work.save(audit_row(SES_EVENTS, "contact.consent", "contact", contact.contactId, ["optInEmail"], details, at=now))
         try:

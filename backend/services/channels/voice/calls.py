@@ -2,8 +2,8 @@
 
 A call goes to a known contact (by id, or the contact owning the number given as `to`): every call then has a
 consent check, a place in the contact's conversation and the byContact log. Unknown numbers are refused with
-NotFound ("create the contact first"), as on WhatsApp. The product has no voice consent field, so an explicit
-SMS opt-out (STOP) counts as "do not call".
+NotFound ("create the contact first"), as on WhatsApp. A call needs the contact's voice opt-in (optInVoice), and
+an SMS opt-out (STOP) from the number counts as "do not call" (`rules/consent.check_send`).
 """
 from __future__ import annotations
 
@@ -41,6 +41,8 @@ CHANNEL = "voice"
 SPOKEN_MAX = 3000  # Amazon Polly says at most 3,000 billed (spoken) characters a request
 PAGE_MAX = 200
 LOG_DAYS_BACK = 90  # the VoiceCall table's retention
+EXAMINE_MAX = 1_000  # calls one list request reads to find its page, whatever the filter: a status filter over
+# 90 days cannot turn one request into a read of every call
 _CALL_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -243,14 +245,17 @@ def list_calls(
         found = _by_day(first, day or first - timedelta(days=LOG_DAYS_BACK), start)
     items: list[VoiceCall] = []
     now = utcnow()
-    for key, row in found:
+    key, examined = None, 0
+    for examined, (key, row) in enumerate(islice(found, EXAMINE_MAX), start=1):
         if row is None or not row.is_live(now) or (status and row.status != status):
             continue
         items.append(to_voice_call(row))
         if len(items) == limit:
-            last = key.serialize(null_check=False)
-            return Page(items=items, next_token=page_tokens.encode({k: last[k] for k in keys}, query_tag))
-    return Page(items=items)
+            break
+    if key is None or (len(items) < limit and examined < EXAMINE_MAX):
+        return Page(items=items)  # the walk reached the end
+    last = key.serialize(null_check=False)  # a full page, or the read cap: the next page reads on from here
+    return Page(items=items, next_token=page_tokens.encode({k: last[k] for k in keys}, query_tag))
 
 
 Found = Iterator[tuple[VoiceCallModel, VoiceCallModel | None]]  # (index item holding the key, the row)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import UpdateError
 
+from backend.adapters.channels.event_json import ID_MAX, storage_problem
 from backend.adapters.channels.voice import CONTEXT_KEY
 from backend.errors import BadRequest
 from backend.models.base import utcnow
@@ -25,6 +26,7 @@ from backend.services.messaging.statuses import ProviderStatus, apply_status, me
 
 log = logging.getLogger(__name__)
 
+MAX_CALL_SECONDS = 24 * 3600
 CALL_RANK = {"queued": 0, "initiated": 1, "ringing": 2, "answered": 3}
 TERMINAL = ("completed", "busy", "no-answer", "failed")
 CALL_STATUSES = (*CALL_RANK, *TERMINAL)
@@ -142,16 +144,18 @@ def parse_voice_event(message: str | bytes | dict) -> VoiceEvent | None:
     """The event in one SNS `Message`; None for events about something else (e.g. SMS on the same topic).
     BadRequest when it cannot be read."""
     try:
-        event = json.loads(message) if isinstance(message, (str, bytes)) else message
-    except ValueError:
+        event = json.loads(message) if isinstance(message, (str, bytes, bytearray)) else message
+    except (ValueError, RecursionError):
         raise BadRequest("Sns.Message: not JSON", field="Sns.Message") from None
     if not isinstance(event, dict) or not isinstance(event.get("eventType"), str):
         raise BadRequest("Sns.Message: no eventType", field="eventType")
     if not event["eventType"].startswith("VOICE_"):
         return None
+    if problem := storage_problem(event):
+        raise BadRequest(f"Sns.Message: {problem}", field="Sns.Message")
     status = EVENT_STATUSES.get(event["eventType"])
     provider_id = event.get("messageId")
-    if status is None or not isinstance(provider_id, str) or not provider_id:
+    if status is None or not isinstance(provider_id, str) or not provider_id or len(provider_id) > ID_MAX:
         raise BadRequest(f"{event['eventType']}: unknown voice event, or no messageId", field="eventType")
     context = event.get("context") if isinstance(event.get("context"), dict) else {}
     ours = context.get(CONTEXT_KEY)
@@ -175,9 +179,10 @@ def _timestamp(value) -> datetime:
 
 
 def _whole(value) -> int | None:
+    """Whole seconds, at most a day: a longer duration is the provider's error (and would overflow a time)."""
     try:
-        return max(0, int(value)) if value is not None else None
-    except (TypeError, ValueError):
+        return min(max(0, int(value)), MAX_CALL_SECONDS) if value is not None else None
+    except (TypeError, ValueError, OverflowError):  # OverflowError: int(Infinity)
         return None
 
 

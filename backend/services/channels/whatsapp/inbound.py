@@ -11,7 +11,7 @@ from backend.services.platform.access import Actor
 from backend.services.messaging.consent_keywords import consent_keyword
 from backend.services.channels.whatsapp.inbound_media import fetch_media
 from backend.services.messaging.rows import inbound_message_id, new_message_row
-from backend.services.messaging.schemas import PROVIDER_STATUSES
+from backend.services.messaging.statuses import PROVIDER_STATUSES
 from backend.services.messaging.statuses import ProviderStatus, apply_status
 from backend.services.messaging.inbound_store import resolve_sender, store_inbound, store_with_consent_change
 from backend.adapters.channels.whatsapp_events import InboundMessage, ParsedEvents, StatusUpdate
