@@ -207,7 +207,7 @@ def _upload_stage() -> rx.Component:
                     rx.icon("file-spreadsheet", size=32, color=rx.color("accent", 10)),
                     rx.text("Drop a CSV file here or click to choose one", weight="medium"),
                     rx.text(
-                        "Columns: name (or first/last name), phone, email, tags, and optional opt-in columns for WhatsApp, SMS, email. "
+                        "Columns: name (or first/last name), phone, email, tags, and optional opt-in columns for WhatsApp, SMS, email, voice. "
                         "Comma, semicolon or tab separated; UTF-8 with or without BOM.",
                         size="2",
                         color=rx.color("gray", 10),
