@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     table_prefix: str = "wecare-"
     send_mode: SendMode = SendMode.SANDBOX
     data_dir: Path = Path(".data")
-    default_region: str = Field(default="US", description="Phone region used when a number has no +country.")
+    default_region: str = Field(default="GB", description="Phone region used when a number has no +country (WECARE_DEFAULT_REGION).")
 
     import_writers: int = Field(default=3, ge=1, le=16, description="Parallel write transactions per CSV import.")
     webhook_workers: int = Field(

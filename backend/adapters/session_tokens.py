@@ -85,6 +85,9 @@ def checked_secret(secret: bytes, where: str) -> bytes:
     return secret
 
 
+WEBHOOK_KEY_FILE = "webhook.key"
+
+
 def load_or_create_secret(path: Path) -> bytes:
     """The local signing secret, created once (0600) under the data dir so sessions survive restarts. It is
     written whole to a temporary file and linked into place, so a crash never leaves a short key behind and two
@@ -105,6 +108,14 @@ def load_or_create_secret(path: Path) -> bytes:
         finally:
             os.unlink(temporary)
     return checked_secret(path.read_bytes(), str(path))
+
+
+def local_webhook_secret(data_dir: Path) -> tuple[bytes, bool]:
+    """The local run's webhook secret when none is configured: made once under the data dir (like the session
+    key) and given as hex, so it can be typed into a sender. Returns it and whether it was made just now."""
+    path = data_dir / WEBHOOK_KEY_FILE
+    made = not path.exists()
+    return load_or_create_secret(path).hex().encode(), made
 
 
 def same_text(given: str | bytes | None, expected: str | bytes) -> bool:

@@ -20,7 +20,7 @@ from backend.api.http import check_content_type
 from backend.errors import BadRequest, DomainError, Unauthenticated
 from backend.services.channels.whatsapp.inbound import ingest
 from backend.adapters.channels.whatsapp_events import parse_meta_webhook, parse_sns_message
-from backend.adapters.session_tokens import same_text
+from backend.adapters.session_tokens import local_webhook_secret, same_text
 from backend.services.platform.validation import parse_json
 from backend.settings import get_settings
 
@@ -81,6 +81,15 @@ def _verify_envelope(secret: bytes, headers: dict[str, str], body: bytes) -> Non
         raise StaleWebhook(f"X-Wecare-Timestamp is {int(skew)} s away from now (at most {MAX_SKEW_SECONDS}).", field=TIMESTAMP_HEADER)
 
 
+def webhook_secret(settings) -> bytes | None:
+    """WECARE_WHATSAPP_WEBHOOK_SECRET; on a local run without one, the secret made once under the data dir
+    (printed at first start), so local inbound works out of the box. In AWS an unset secret accepts nothing."""
+    configured = _secret(settings.whatsapp_webhook_secret)
+    if configured is not None or not settings.is_local:
+        return configured
+    return local_webhook_secret(settings.data_dir)[0]
+
+
 def verify_webhook(headers: dict[str, str], body: bytes) -> str:
     """Which format a verified request carries ("envelope" or "meta"); 401 if it is unsigned or badly signed."""
     settings = get_settings()
@@ -89,7 +98,7 @@ def verify_webhook(headers: dict[str, str], body: bytes) -> str:
         if meta_secret and _signature_matches(meta_secret, body, headers[META_SIGNATURE_HEADER]):
             return "meta"
         raise Unauthenticated("X-Hub-Signature-256 does not match the body.", field=META_SIGNATURE_HEADER)
-    secret = _secret(settings.whatsapp_webhook_secret)
+    secret = webhook_secret(settings)
     if secret is None:
         raise Unauthenticated("Webhook secret is not configured; nothing is accepted.", field=SIGNATURE_HEADER)
     _verify_envelope(secret, headers, body)

@@ -48,3 +48,14 @@ def test_pending_password_change_allows_only_the_profile():
 def test_role_parse_is_case_insensitive_and_strict():
     assert Role.parse(" admin ") is Role.ADMIN
     assert Role.parse("superuser") is None
+
+
+def test_refusal_names_the_role_and_the_act_in_plain_words():
+    with pytest.raises(PermissionDenied) as raised:
+        require(Actor("u1", "a@example.com", Role.VIEWER), Operation.DLQ_MANAGE)
+    assert str(raised.value) == "Your role (Viewer) cannot manage the dead-letter queue."
+
+
+def test_every_operation_has_a_human_label_without_internal_names():
+    for operation in Operation:
+        assert operation.label and ":" not in operation.label

@@ -57,3 +57,16 @@ def test_looks_like_phone():
     assert looks_like_phone("+44 7911 123456")
     assert not looks_like_phone("ann")
     assert not looks_like_phone("12")
+
+
+@pytest.mark.parametrize("region", ["US", "GB", "DE"])
+def test_00_is_the_international_prefix_in_any_region(region):
+    assert normalise_phone("0044 7911 123456", region) == "+447911123456"
+    assert normalise_phone("00 1 415 555 0132", region) == "+14155550132"
+
+
+@pytest.mark.parametrize("raw", ["+44 7911 123456 ext. 12", "+44 7911 123456 x12", "07911 123456 ext 3"])
+def test_an_extension_is_refused_not_silently_dropped(raw):
+    with pytest.raises(ValidationError, match="extensions are not supported") as raised:
+        normalise_phone(raw, "GB")
+    assert raised.value.field == "phone"

@@ -50,6 +50,25 @@ def test_bad_input_reports_every_field_and_writes_nothing(operator):
     assert _count_contacts() == 0
 
 
+def test_a_contact_without_a_name_is_shown_by_its_address(operator):
+    phone, email = unique_phone(), unique_email()
+    by_phone = contacts.create_contact(operator, {"phone": phone, "email": email})
+    by_email = contacts.create_contact(operator, {"name": "  ", "email": email.replace("@", "2@")})
+    assert (by_phone.name, by_email.name) == (phone, email.replace("@", "2@"))
+    assert contacts.search_contacts(operator, phone).items[0].name == phone
+    for nameless in ({}, {"name": ""}, {"name": "", "phone": "12"}):
+        with pytest.raises(ValidationError) as raised:
+            contacts.create_contact(operator, nameless)
+        assert raised.value.field == "name"
+    assert _count_contacts() == 2
+
+
+def test_clearing_the_name_shows_the_contact_by_its_address(operator):
+    phone = unique_phone()
+    ann = contacts.create_contact(operator, {"name": "Ann", "phone": phone})
+    assert contacts.update_contact(operator, ann.contact_id, {"name": ""}).name == phone
+
+
 def test_phone_and_email_are_unique_among_live_contacts(operator):
     phone, email = unique_phone(), unique_email()
     first = contacts.create_contact(operator, {"name": "Ann", "phone": phone, "email": email})

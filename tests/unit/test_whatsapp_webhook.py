@@ -152,9 +152,35 @@ def test_malformed_and_oversized_bodies_get_a_clear_400(client):
     assert response.status_code == 400 and response.json()["error"]["field"] == "body"
 
 
-def test_no_configured_secret_means_nothing_is_accepted(monkeypatch, messaging):
+def test_no_configured_secret_in_aws_means_nothing_is_accepted(monkeypatch, messaging):
     monkeypatch.delenv("WECARE_WHATSAPP_WEBHOOK_SECRET", raising=False)
     reset_settings_cache()
     wamid, body = envelope()
     response = TestClient(build_api()).post("/webhooks/whatsapp", content=body, headers=signed_webhook_headers("", body))
     assert response.status_code == 401 and not stored(wamid)
+
+
+def test_a_local_run_makes_its_webhook_secret_once_prints_it_once_and_accepts_what_it_signs(monkeypatch, messaging, tmp_path, capsys):
+    """Local inbound works out of the box: no secret configured, so the first start makes one under the data
+    dir and prints it with the URL; a request signed with it is stored. Later starts print nothing."""
+    from backend.runtime.startup import announce_webhook_secret
+    from backend.settings import get_settings
+
+    monkeypatch.delenv("WECARE_WHATSAPP_WEBHOOK_SECRET", raising=False)
+    monkeypatch.setenv("WECARE_ENV", "local")
+    monkeypatch.setenv("WECARE_DATA_DIR", str(tmp_path))
+    reset_settings_cache()
+    announce_webhook_secret(get_settings())
+    printed = capsys.readouterr().out
+    secret = (tmp_path / "webhook.key").read_bytes().hex()
+    assert "POST http://localhost:8000/webhooks/whatsapp" in printed and secret in printed
+    announce_webhook_secret(get_settings())
+    assert capsys.readouterr().out == ""
+
+    wamid, body = envelope()
+    api = TestClient(build_api())
+    assert api.post("/webhooks/whatsapp", content=body, headers=signed_webhook_headers("guess", body)).status_code == 401
+    assert api.post("/webhooks/whatsapp", content=body, headers=signed_webhook_headers(secret, body)).status_code == 200
+    assert stored(wamid)
+    reset_settings_cache()
+

@@ -44,6 +44,7 @@ def duration(seconds: float) -> str:
 
 
 def initials(name: str) -> str:
-    """Up to two letters or digits for an avatar: 'Ann Lee' → 'AL', '<Max>' → 'M', '' → '?'."""
-    words = ["".join(ch for ch in word if ch.isalnum()) for word in name.split()]
+    """Up to two letters (any alphabet) for an avatar: 'Ann Lee' → 'AL', 'M<ario' → 'M', 'Émile Zola' → 'ÉZ',
+    '' or '42' → '?'. Letters only, so punctuation typed into a name never shows up as an avatar."""
+    words = ["".join(ch for ch in word if ch.isalpha()) for word in name.split()]
     return "".join(word[0] for word in words if word)[:2].upper() or "?"

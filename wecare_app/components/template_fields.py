@@ -15,11 +15,15 @@ def template_fields(state, *, select_id: str, param_class: str, extra: rx.Compon
                 value=state.template_key,
                 on_change=state.choose_template,
             ),
-            rx.callout(
-                rx.hstack(rx.text("No approved templates yet."), rx.link("Create one", href="/templates/new"), spacing="1"),
-                icon="file-text",
+            # The callout's root, not rx.callout(...): that wraps its content in a <p>, and a <p> in a <p> is
+            # invalid HTML (React's hydration warning on every page with the picker).
+            rx.callout.root(
+                rx.callout.icon(rx.icon("file-text")),
+                rx.hstack(rx.text("No approved templates yet.", size="1"), rx.link("Create one", href="/templates/new", size="1"),
+                          spacing="1"),
                 size="1",
                 width="100%",
+                id="template-none",
             ),
         ),
         rx.cond(

@@ -50,6 +50,10 @@ _STATUS_COLORS = {
 
 
 def _body_of(message: Message) -> str:
+    """What the Message column shows: an email's subject (its body can be a whole letter), else the text, else
+    a label for its media."""
+    if message.channel == "email" and message.subject:
+        return message.subject
     if message.body:
         return message.body
     if message.media is not None:
@@ -71,7 +75,8 @@ def message_row(message: Message) -> dict[str, str]:
         "direction": message.direction,
         "contact_id": message.contact_id or "",
         "contact_href": f"/inbox/{message.contact_id}" if message.contact_id else "",
-        "address": message.address or "—",
+        # The Message view carries no contact name and contacts has no batch lookup yet: the address stands in.
+        "contact_label": message.address or ("Open conversation" if message.contact_id else "—"),
         "kind": message.kind,
         "body": shorten(body, BODY_PREVIEW) if body else "—",
         "body_full": body,
@@ -279,11 +284,10 @@ def _row(row: rx.Var) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 row["contact_href"] != "",
-                rx.link(rx.icon("message-square", size=16), href=row["contact_href"].to(str), aria_label="Open conversation"),
-                rx.text("—", color=rx.color("gray", 8)),
+                rx.link(row["contact_label"], href=row["contact_href"].to(str), title="Open conversation", size="2", white_space="nowrap"),
+                rx.text(row["contact_label"], size="2", white_space="nowrap", color=rx.color("gray", 10)),
             )
         ),
-        rx.table.cell(rx.text(row["address"], font_family="monospace", size="1", white_space="nowrap")),
         rx.table.cell(rx.text(row["kind"], size="2", color=rx.color("gray", 11))),
         rx.table.cell(rx.text(row["body"], size="2", title=row["body_full"]), max_width="320px"),
         rx.table.cell(rx.badge(row["status"], color_scheme=row["status_color"].to(str), class_name="message-status")),
@@ -301,7 +305,7 @@ def _row(row: rx.Var) -> rx.Component:
 
 
 def _table() -> rx.Component:
-    headers = ("Time", "Channel", "", "Contact", "Address", "Kind", "Message", "Status", "Error")
+    headers = ("Time", "Channel", "", "Contact", "Kind", "Message", "Status", "Error")
     return data_table([*headers, writers_only(rx.table.column_header_cell(""))], MessageLogState.rows, _row, size="1")
 
 

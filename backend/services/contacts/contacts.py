@@ -30,7 +30,7 @@ from backend.services.storage.batch_reads import rows_by_key
 from backend.services.contacts.fields import (
     fold_name,
     looks_like_phone,
-    normalise_name,
+    name_or_address,
     normalise_phone,
     normalise_tags,
 )
@@ -69,10 +69,12 @@ class ContactFields:
 
 def clean_create(data: ContactCreate) -> ContactFields:
     """Normalise a create request; every field error is reported, not only the first."""
+    address_errors: list[dict] = []
+    phone = _collect(address_errors, lambda: normalise_phone(data.phone, get_settings().default_region)) if data.phone else None
+    email = _collect(address_errors, lambda: normalise_email(data.email)) if data.email else None
     errors: list[dict] = []
-    name = _collect(errors, lambda: normalise_name(data.name))
-    phone = _collect(errors, lambda: normalise_phone(data.phone, get_settings().default_region)) if data.phone else None
-    email = _collect(errors, lambda: normalise_email(data.email)) if data.email else None
+    name = _collect(errors, lambda: name_or_address(data.name, phone, email))
+    errors.extend(address_errors)
     tags = _collect(errors, lambda: normalise_tags(data.tags)) or []
     if not errors and not phone and not email:
         errors.append({"field": "phone", "reason": "a contact needs a phone number or an email address"})
@@ -256,17 +258,18 @@ def _apply_update(row: ContactModel, request: ContactUpdate, work: UnitOfWork, v
     errors: list[dict] = []
     changed: list[str] = []
     had = {attr: bool(getattr(row, attr)) for attr in CONSENT_FIELDS.values()}  # the opt-ins before this patch
-    if "name" in present:
-        name = _collect(errors, lambda: normalise_name(request.name or ""))
-        if name and name != row.name:
-            row.name = name
-            index_for_search(row)
-            changed.append("name")
     new_values = {}
     for kind, normalise in (("phone", lambda v: normalise_phone(v, get_settings().default_region)), ("email", normalise_email)):
         if kind in present:
             raw = getattr(request, kind)
             new_values[kind] = _collect(errors, lambda: normalise(raw)) if raw else None
+    if "name" in present:  # a cleared name shows the contact by its address, as on create
+        phone, email = new_values.get("phone", row.phone), new_values.get("email", row.email)
+        name = _collect(errors, lambda: name_or_address(request.name, phone, email))
+        if name and name != row.name:
+            row.name = name
+            index_for_search(row)
+            changed.append("name")
     if "tags" in present:
         tags = _collect(errors, lambda: normalise_tags(request.tags or []))
         if tags is not None and set(tags) != set(row.tags or ()):

@@ -15,7 +15,7 @@ import io
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from backend.errors import OptedOut, ValidationError
@@ -26,7 +26,7 @@ from backend.services.platform.audit import audit_row
 from backend.services.platform.validation import normalise_email
 from backend.services.rules.consent import check_business_opt_in, reason_of
 from backend.services.rules.file_types import refuse_binary
-from backend.services.contacts.fields import normalise_name, normalise_phone, normalise_tags
+from backend.services.contacts.fields import name_or_address, normalise_phone, normalise_tags
 from backend.services.contacts.address_consent import (
     Suppressions,
     apply_suppressions,
@@ -88,6 +88,7 @@ class ImportRow:
     status: RowStatus = RowStatus.NEW
     errors: list[dict] = field(default_factory=list)
     existing_id: str | None = None
+    named: bool = True  # False: the file gave no name, so the contact is shown by its address
     suppressed: Suppressions = field(default_factory=dict)  # the customer's opt-outs kept for its addresses
 
 
@@ -109,6 +110,7 @@ class ImportSummary:
     created: int = 0
     updated: int = 0
     skipped: int = 0
+    merged: int = 0  # rows merged into an earlier line of the file with the same phone or email
     invalid: int = 0
     failed: list[dict] = field(default_factory=list)  # rows that lost a race or failed to write: line, reason
 
@@ -174,8 +176,6 @@ def _read_rows(reader, delimiter: str) -> tuple[list[tuple[int, dict[str, str]]]
     targets = set(columns.values())
     if "phone" not in targets and "email" not in targets:
         raise ValidationError("file: needs a phone or an email column (e.g. 'phone', 'email')", field="file")
-    if "name" not in targets and "first_name" not in targets:
-        raise ValidationError("file: needs a name column (e.g. 'name' or 'first name')", field="file")
     rows: list[tuple[int, dict[str, str]]] = []
     for row in reader:
         if not any(cell.strip() for cell in row):
@@ -198,9 +198,12 @@ def _parse_row(line: int, raw: dict[str, str], region: str) -> ImportRow:
         row.status = RowStatus.INVALID
         return row
     name_text = raw.get("name") or " ".join(filter(None, (raw.get("first_name", "").strip(), raw.get("last_name", "").strip())))
-    name = _attempt(errors, lambda: normalise_name(name_text, field="name"))
-    phone = _attempt(errors, lambda: normalise_phone(raw["phone"], region)) if raw.get("phone", "").strip() else None
-    email = _attempt(errors, lambda: normalise_email(raw["email"])) if raw.get("email", "").strip() else None
+    address_errors: list[dict] = []
+    phone = _attempt(address_errors, lambda: normalise_phone(raw["phone"], region)) if raw.get("phone", "").strip() else None
+    email = _attempt(address_errors, lambda: normalise_email(raw["email"])) if raw.get("email", "").strip() else None
+    row.named = bool(name_text.strip())
+    name = _attempt(errors, lambda: name_or_address(name_text, phone, email))
+    errors.extend(address_errors)
     tag_text = raw.get("tags", "")
     tags = _attempt(errors, lambda: normalise_tags([t for t in _split_tags(tag_text)])) or []
     for column, channel in _CONSENT_COLUMNS.items():
@@ -240,25 +243,39 @@ def _attempt(errors: list[dict], produce):
         return None
 
 
-def _mark_in_file_duplicates(rows: list[ImportRow]) -> None:
-    first_seen: dict[tuple[str, str], int] = {}
+def _merge_in_file_duplicates(rows: list[ImportRow]) -> None:
+    """A later row with the phone or email of an earlier one is the same person, not a second contact: its tags
+    go onto the earlier row (a file listing someone once per group keeps every group) and its verdict says so."""
+    first_seen: dict[tuple[str, str], ImportRow] = {}
     for row in rows:
         if row.status is not RowStatus.NEW:
             continue
-        for kind in ("phone", "email"):
-            value = getattr(row.fields, kind)
-            if not value:
-                continue
-            earlier = first_seen.get((kind, value))
-            if earlier is not None:
-                row.status = RowStatus.DUPLICATE
-                row.errors.append({"field": kind, "reason": f"same {kind} as line {earlier}"})
-                break
-        if row.status is RowStatus.NEW:
+        match = next(
+            ((kind, first_seen[(kind, value)]) for kind in ("phone", "email")
+             if (value := getattr(row.fields, kind)) and (kind, value) in first_seen),
+            None,
+        )
+        if match is None:
             for kind in ("phone", "email"):
-                value = getattr(row.fields, kind)
-                if value:
-                    first_seen[(kind, value)] = row.line
+                if getattr(row.fields, kind):
+                    first_seen[(kind, getattr(row.fields, kind))] = row
+            continue
+        kind, first = match
+        row.status = RowStatus.DUPLICATE
+        row.errors.append({"field": kind, "reason": f"same {kind} as line {first.line}: {_merge_tags(first, row)}"})
+
+
+def _merge_tags(first: ImportRow, duplicate: ImportRow) -> str:
+    """Add the duplicate's tags to the first row; the verdict's wording for the preview."""
+    added = [tag for tag in duplicate.fields.tags if tag not in first.fields.tags]
+    if not added:
+        return f"merged into line {first.line}"
+    try:
+        tags = normalise_tags([*first.fields.tags, *added])
+    except ValidationError as error:
+        return f"merged into line {first.line}; its tags were not added ({error.message})"
+    first.fields = replace(first.fields, tags=tuple(tags))
+    return f"merged into line {first.line} (tags added: {', '.join(added)})"
 
 
 def _address_rows(keys: list[str]) -> dict[str, ContactUniqueKey]:
@@ -309,7 +326,7 @@ def plan_import(actor: Actor, data: bytes) -> ImportPlan:
     raw_rows, mapping, ignored, delimiter = read_csv(data)
     region = get_settings().default_region
     rows = [_parse_row(line, raw, region) for line, raw in raw_rows]
-    _mark_in_file_duplicates(rows)
+    _merge_in_file_duplicates(rows)
     _mark_existing(rows)
     return ImportPlan(import_id=uuid.uuid4().hex, rows=rows, columns=mapping, ignored_columns=ignored, delimiter=delimiter)
 
@@ -324,7 +341,8 @@ def run_import(
     require(actor, Operation.CONTACTS_IMPORT)
     policy = DuplicatePolicy(policy)
     summary = ImportSummary(import_id=plan.import_id)
-    summary.invalid = plan.count(RowStatus.INVALID) + plan.count(RowStatus.DUPLICATE)
+    summary.invalid = plan.count(RowStatus.INVALID)
+    summary.merged = plan.count(RowStatus.DUPLICATE)
     new_rows = [r for r in plan.rows if r.status is RowStatus.NEW]
     existing = [r for r in plan.rows if r.status is RowStatus.EXISTING]
     if policy is DuplicatePolicy.SKIP:
@@ -360,7 +378,7 @@ def run_import(
             "contact.import",
             RESOURCE,
             plan.import_id,
-            details={"created": summary.created, "updated": summary.updated, "skipped": summary.skipped, "invalid": summary.invalid, "policy": policy.value},
+            details={"created": summary.created, "updated": summary.updated, "skipped": summary.skipped, "merged": summary.merged, "invalid": summary.invalid, "policy": policy.value},
         )
     )
     audit.commit()
@@ -445,7 +463,7 @@ def _apply_row(contact: ContactModel, row: ImportRow, work: UnitOfWork, import_i
     """Update the contact from the row; a consent the customer withdrew themselves stays withdrawn (in `refused`)."""
     changed = False
     fields = row.fields
-    if fields.name != contact.name:
+    if row.named and fields.name != contact.name:
         contact.name = fields.name
         index_for_search(contact)
         changed = True

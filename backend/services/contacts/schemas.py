@@ -15,7 +15,9 @@ CHANNELS = tuple(CONSENT_FIELDS)
 
 
 class ContactCreate(_Api):
-    name: str = Field(max_length=1000)
+    """A new contact; with no name it is shown by its phone (or email)."""
+
+    name: str | None = Field(default=None, max_length=1000)
     phone: str | None = Field(default=None, max_length=64)
     email: str | None = Field(default=None, max_length=1000)
     opt_in_whatsapp: StrictBool = Field(default=False, alias="optInWhatsApp")

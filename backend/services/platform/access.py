@@ -46,6 +46,38 @@ class Operation(str, Enum):
     AUDIT_READ = "audit:read"
     DLQ_MANAGE = "dlq:manage"
 
+    @property
+    def label(self) -> str:
+        """What the operation lets a person do, in words a refusal can show: 'manage the dead-letter queue'."""
+        return OPERATION_LABELS[self]
+
+
+# One human phrase per operation (completes "Your role (Viewer) cannot …"); test_access checks none is missing.
+OPERATION_LABELS: dict[Operation, str] = {
+    Operation.CONTACTS_READ: "view contacts",
+    Operation.CONTACTS_WRITE: "create or edit contacts",
+    Operation.CONTACTS_DELETE: "delete contacts",
+    Operation.CONTACTS_IMPORT: "import contacts",
+    Operation.MESSAGES_READ: "view messages",
+    Operation.MESSAGES_SEND: "send messages",
+    Operation.MESSAGES_DELETE: "delete messages",
+    Operation.BULK_READ: "view bulk sends",
+    Operation.BULK_WRITE: "start or change bulk sends",
+    Operation.TEMPLATES_READ: "view templates",
+    Operation.TEMPLATES_WRITE: "create or edit templates",
+    Operation.VOICE_READ: "view calls",
+    Operation.MEDIA_READ: "view media files",
+    Operation.MEDIA_WRITE: "upload media files",
+    Operation.AI_READ: "view AI suggestions",
+    Operation.AI_USE: "use the AI assistant",
+    Operation.AI_ADMIN: "configure the AI assistant",
+    Operation.PROFILE_SELF: "change your own profile",
+    Operation.USERS_MANAGE: "manage users",
+    Operation.CONFIG_MANAGE: "change settings",
+    Operation.AUDIT_READ: "view the audit log",
+    Operation.DLQ_MANAGE: "manage the dead-letter queue",
+}
+
 
 _READ = {
     Operation.CONTACTS_READ,
@@ -116,4 +148,4 @@ def require(actor: Actor, operation: Operation) -> None:
     if actor.role is None:
         raise PermissionDenied("Your account has no role in WECARE; ask an administrator for one.")
     if not actor.can(operation):
-        raise PermissionDenied(f"Your role ({actor.role.value}) may not perform {operation.value}.")
+        raise PermissionDenied(f"Your role ({actor.role.value}) cannot {operation.label}.")

@@ -111,7 +111,10 @@ def contact_fields(read_only=False) -> rx.Component:
     disabled = {"read_only": read_only} if read_only is not False else {}
     return rx.vstack(
         rx.grid(
-            _text_field("Name", ContactFormState.form_name, ContactFormState.set_form_name, "name", "contact-name", **disabled),
+            _text_field(
+                "Name", ContactFormState.form_name, ContactFormState.set_form_name, "name", "contact-name",
+                hint="Optional: without one, the contact is shown by its phone or email", **disabled,
+            ),
             _text_field(
                 "Phone",
                 ContactFormState.form_phone,

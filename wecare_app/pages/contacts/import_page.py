@@ -24,7 +24,7 @@ MAX_FILE_BYTES = contact_import.MAX_BYTES  # the upload guard's cap for receive_
 _STATUS_LABEL = {
     RowStatus.NEW: "new",
     RowStatus.EXISTING: "already exists",
-    RowStatus.DUPLICATE: "duplicate in file",
+    RowStatus.DUPLICATE: "merged",
     RowStatus.INVALID: "invalid",
 }
 
@@ -155,6 +155,7 @@ class ContactImportState(SessionState):
                 "created": summary.created,
                 "updated": summary.updated,
                 "skipped": summary.skipped,
+                "merged": summary.merged,
                 "invalid": summary.invalid,
                 "failed": len(summary.failed),
             }
@@ -186,7 +187,7 @@ def _rows_table(rows, with_reason: bool = True) -> rx.Component:
                     rx.table.cell(
                         rx.badge(
                             r["status"],
-                            color_scheme=rx.match(r["status"], ("new", "green"), ("already exists", "blue"), ("duplicate in file", "amber"), "red"),
+                            color_scheme=rx.match(r["status"], ("new", "green"), ("already exists", "blue"), ("merged", "amber"), "red"),
                         )
                     ),
                     *([rx.table.cell(rx.text(r["reason"], size="1"))] if with_reason else []),
@@ -247,7 +248,7 @@ def _preview_stage() -> rx.Component:
             _stat("Rows", counts["total"]),
             _stat("New", counts["new"], "green"),
             _stat("Already exist", counts["existing"], "blue"),
-            _stat("Duplicates in file", counts["duplicate_in_file"], "amber"),
+            _stat("Merged (same phone/email)", counts["duplicate_in_file"], "amber"),
             _stat("Invalid", counts["invalid"], "red"),
             wrap="wrap",
             spacing="3",
@@ -284,7 +285,7 @@ def _preview_stage() -> rx.Component:
         ),
         rx.cond(
             ContactImportState.problems.length() > 0,
-            rx.vstack(rx.heading("Rows that will not be imported", size="3"), _rows_table(ContactImportState.problems), width="100%"),
+            rx.vstack(rx.heading("Rows to check (not imported, or merged into an earlier line)", size="3"), _rows_table(ContactImportState.problems), width="100%"),
             rx.fragment(),
         ),
         rx.heading("First rows", size="3"),
@@ -313,6 +314,7 @@ def _done_stage() -> rx.Component:
             _stat("Created", summary["created"], "green"),
             _stat("Updated", summary["updated"], "blue"),
             _stat("Skipped", summary["skipped"]),
+            _stat("Merged", summary["merged"], "amber"),
             _stat("Not imported", summary["invalid"], "red"),
             _stat("Failed", summary["failed"], "red"),
             wrap="wrap",

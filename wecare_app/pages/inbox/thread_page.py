@@ -35,7 +35,7 @@ THREAD_SIZE = 100
 class ThreadState(TemplatePicker, SessionState):
     contact_id: str = ""
     contact_name: str = ""
-    contact_phone: str = ""
+    contact_address: str = ""  # the phone, or the email for a contact without one: shown under the name
     bubbles: list[dict] = []
     loading: bool = True
     window_closes_at: str = ""  # ISO; the countdown is recomputed on every tick
@@ -52,6 +52,11 @@ class ThreadState(TemplatePicker, SessionState):
     follow_generation: int = 0
     last_inbound_id: str = ""
     _upload: tuple[str, bytes, str] | None = None  # (name, data, content type) handed from send_media to send_upload
+
+    @rx.var
+    def heading(self) -> str:
+        """The page's title: who the conversation is with, once the contact is read."""
+        return self.contact_name or "Conversation"
 
     @rx.var
     def can_send_text(self) -> bool:
@@ -109,7 +114,7 @@ class ThreadState(TemplatePicker, SessionState):
 
     def _show_contact(self, contact) -> None:
         self.contact_name = contact.name
-        self.contact_phone = contact.phone or ""
+        self.contact_address = contact.phone or contact.email or ""
         whatsapp = contact.channels.get("whatsapp")  # the rules' verdict, as the service computed it
         self.opted_out = bool(whatsapp and whatsapp.opted_out)
         self.opted_out_text = (whatsapp.reason or "") if self.opted_out else ""
@@ -479,25 +484,21 @@ def thread_page() -> rx.Component:
         empty_state("messages-square", "No messages yet", "Messages with this contact on any channel will appear here as they happen."),
     )
     return signed_in_page(
-        "Conversation",
+        ThreadState.heading,
         rx.vstack(
             rx.hstack(
                 rx.link(rx.hstack(rx.icon("arrow-left", size=16), rx.text("Inbox")), href="/inbox"),
+                rx.link("Contact details", href="/contacts/" + ThreadState.contact_id, size="2", id="thread-contact"),
                 rx.spacer(),
                 _window_badge(),
                 width="100%",
                 align="center",
-            ),
-            rx.hstack(
-                rx.heading(ThreadState.contact_name, size="5", id="thread-contact"),
-                rx.text(ThreadState.contact_phone, font_family="monospace", color=rx.color("gray", 10)),
-                rx.link("Contact details", href="/contacts/" + ThreadState.contact_id, size="2"),
-                align="baseline",
-                spacing="3",
+                spacing="4",
             ),
             loading_block(ThreadState.loading, rx.scroll_area(thread, max_height="60vh", scrollbars="vertical", type="auto")),
             _composer(),
             spacing="4",
             width="100%",
         ),
+        subtitle=ThreadState.contact_address,
     )
