@@ -103,19 +103,22 @@ def sns_ingest(channel: str, event: dict) -> dict:
 
 @pytest.mark.usefixtures("door")
 def test_a_voice_event_with_a_duration_past_any_call_is_not_redelivered_forever():
-    sns_ingest("voice", {**VOICE_MESSAGES[1], "callDurationInSeconds": 10**20})
+    summary = sns_ingest("voice", {**VOICE_MESSAGES[1], "callDurationInSeconds": 10**20})
+    assert summary["rejected"] == [] and summary["applied"] + summary["ignored"] == 1  # handled, not raised
 
 
 @pytest.mark.usefixtures("door")
 def test_a_voice_event_holding_an_unpaired_surrogate_is_not_redelivered_forever():
-    sns_ingest("voice", {**VOICE_MESSAGES[2], "messageStatusDescription": "\ud800"})
+    summary = sns_ingest("voice", {**VOICE_MESSAGES[2], "messageStatusDescription": "\ud800"})
+    assert summary == {"rejected": ["record 0: Sns.Message: holds text that is not valid Unicode (an unpaired surrogate)"]}
 
 
 @pytest.mark.usefixtures("door")
 def test_an_ses_event_holding_an_unpaired_surrogate_is_not_redelivered_forever():
     bounce = json.loads(json.dumps(EMAIL_MESSAGES[2]))
     bounce["bounce"]["bouncedRecipients"][0]["diagnosticCode"] = "\ud800"
-    sns_ingest("email", bounce)
+    summary = sns_ingest("email", bounce)
+    assert summary == {"rejected": ["record 0: Message: holds text that is not valid Unicode (an unpaired surrogate)"]}
 
 
 def test_a_voice_event_with_an_infinite_duration_has_no_duration():

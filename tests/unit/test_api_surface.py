@@ -86,30 +86,33 @@ def conforms(doc: dict, route_key: str, response) -> None:
     documented = resolve(doc, documented["$ref"]) if "$ref" in documented else documented
     if response.status_code == 204:
         assert "content" not in documented and not response.content
-        return
+        return response.status_code
     schema = {**documented["content"]["application/json"]["schema"], "components": doc["components"]}
     pytest.importorskip("jsonschema").Draft202012Validator(schema).validate(response.json())
+    return response.status_code
 
 
 def test_real_answers_match_the_document(api, admin, operator):
+    """Each answer has the status and the body shape the document gives for it."""
     doc = document()
     headers = bearer(admin, "surface-admin@example.com", "Admin")
     created = api.post("/api/contacts", json={"name": "Ann", "phone": "07911 123456", "optInSms": True}, headers=headers)
-    conforms(doc, "POST /contacts", created)
+    assert conforms(doc, "POST /contacts", created) == 201
     contact_id = created.json()["contactId"]
-    conforms(doc, "GET /contacts", api.get("/api/contacts", params={"q": "Ann"}, headers=headers))
+    assert conforms(doc, "GET /contacts", api.get("/api/contacts", params={"q": "Ann"}, headers=headers)) == 200
     sent = api.post("/api/sms/send", json={"contactId": contact_id, "body": "hi"}, headers={**headers, "Idempotency-Key": "k1"})
-    conforms(doc, "POST /sms/send", sent)
-    conforms(doc, "POST /sms/send", api.post("/api/sms/send", json={"contactId": contact_id, "body": "hi"}, headers={**headers, "Idempotency-Key": "k1"}))
-    conforms(doc, "GET /messages", api.get("/api/messages", params={"contactId": contact_id}, headers=headers))
-    conforms(doc, "GET /messages/{messageId}", api.get(f"/api/messages/{sent.json()['messageId']}", headers=headers))
-    conforms(doc, "GET /dlq", api.get("/api/dlq", headers=headers))
-    conforms(doc, "POST /dlq/replay", api.post("/api/dlq/replay", json={"all": True, "action": "discard"}, headers=headers))
-    conforms(doc, "GET /voice/calls", api.get("/api/voice/calls", headers=headers))
-    conforms(doc, "GET /contacts/{contactId}", api.get("/api/contacts/nope", headers=headers))  # 404 in the error shape
-    conforms(doc, "POST /sms/send", api.post("/api/sms/send", json={"contactId": contact_id, "bdy": "x"}, headers=headers))
-    conforms(doc, "GET /contacts", api.get("/api/contacts"))  # 401
-    conforms(doc, "DELETE /contacts/{contactId}", api.delete(f"/api/contacts/{contact_id}", headers=headers))
+    assert conforms(doc, "POST /sms/send", sent) == 202
+    again = api.post("/api/sms/send", json={"contactId": contact_id, "body": "hi"}, headers={**headers, "Idempotency-Key": "k1"})
+    assert conforms(doc, "POST /sms/send", again) == 202 and again.json()["messageId"] == sent.json()["messageId"]
+    assert conforms(doc, "GET /messages", api.get("/api/messages", params={"contactId": contact_id}, headers=headers)) == 200
+    assert conforms(doc, "GET /messages/{messageId}", api.get(f"/api/messages/{sent.json()['messageId']}", headers=headers)) == 200
+    assert conforms(doc, "GET /dlq", api.get("/api/dlq", headers=headers)) == 200
+    assert conforms(doc, "POST /dlq/replay", api.post("/api/dlq/replay", json={"all": True, "action": "discard"}, headers=headers)) == 200
+    assert conforms(doc, "GET /voice/calls", api.get("/api/voice/calls", headers=headers)) == 200
+    assert conforms(doc, "GET /contacts/{contactId}", api.get("/api/contacts/nope", headers=headers)) == 404
+    assert conforms(doc, "POST /sms/send", api.post("/api/sms/send", json={"contactId": contact_id, "bdy": "x"}, headers=headers)) == 422
+    assert conforms(doc, "GET /contacts", api.get("/api/contacts")) == 401
+    assert conforms(doc, "DELETE /contacts/{contactId}", api.delete(f"/api/contacts/{contact_id}", headers=headers)) == 204
 
 
 def test_the_document_and_its_page_are_served_without_sign_in(api):
