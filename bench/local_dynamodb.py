@@ -109,3 +109,15 @@ def describe_cpu(start: CpuSample, end: CpuSample) -> str:
     java = end.java_cpu - start.java_cpu
     share = (lambda cpu: f"{100 * cpu / wall:.0f}%") if wall > 0 else (lambda cpu: "-")
     return f"wall {wall:.2f} s | Python CPU {python:.2f} s ({share(python)}) | DynamoDB Local (Java) CPU {java:.2f} s ({share(java)})"
+
+
+def p95_verdict(bench: str, scale: str, series: dict, wrong: int, target_ms: float) -> int:
+    """Print the summary line of a latency bench (each kind's p95, the worst, wrong answers, PASS or MISS) and
+    return its exit status. `series` maps a kind of request to what has `.percentile(95)`."""
+    worst_kind = max(series, key=lambda kind: series[kind].percentile(95))
+    worst = series[worst_kind].percentile(95)
+    verdict = "PASS" if worst <= target_ms and wrong == 0 else "MISS"
+    p95s = ", ".join(f"{kind} {s.percentile(95):.1f}" for kind, s in series.items())
+    print(f"SUMMARY {bench}: {scale}; p95 ms: {p95s}; worst {worst:.1f} ms ({worst_kind}); "
+          f"target p95 <= {target_ms:.0f} ms each; wrong answers {wrong}: {verdict}")
+    return 0 if verdict == "PASS" else 1

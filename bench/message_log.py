@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.local_dynamodb import cpu_sample, describe_cpu, local_database, machine_load  # noqa: E402
+from bench.local_dynamodb import cpu_sample, describe_cpu, local_database, machine_load, p95_verdict  # noqa: E402
 
 TARGET_P95_MS = 150.0
 PAGE_SIZE = 50  # what /messages asks for
@@ -212,14 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         series = measure(viewer, args.requests, random.Random(args.seed + 1), database)
     print_table(series)
     print(f"Machine at the end: {machine_load()}")
-    worst_kind = max(series, key=lambda kind: series[kind].percentile(95))
-    worst = series[worst_kind].percentile(95)
-    wrong = sum(len(s.wrong) for s in series.values())
-    verdict = "PASS" if worst <= TARGET_P95_MS and wrong == 0 else "MISS"
-    p95s = ", ".join(f"{kind} {s.percentile(95):.1f}" for kind, s in series.items())
-    print(f"SUMMARY message_log: {args.messages:,} messages; p95 ms: {p95s}; worst {worst:.1f} ms ({worst_kind}); "
-          f"target p95 <= {TARGET_P95_MS:.0f} ms each; wrong answers {wrong}: {verdict}")
-    return 0 if verdict == "PASS" else 1
+    return p95_verdict("message_log", f"{args.messages:,} messages", series, sum(len(s.wrong) for s in series.values()), TARGET_P95_MS)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from backend.api.channel_door import handle_sns
 from backend.api.http import check_content_type
@@ -87,7 +88,13 @@ def webhook_secret(settings) -> bytes | None:
     configured = _secret(settings.whatsapp_webhook_secret)
     if configured is not None or not settings.is_local:
         return configured
-    return local_webhook_secret(settings.data_dir)[0]
+    return _local_secret(settings.data_dir)
+
+
+@lru_cache(maxsize=4)
+def _local_secret(data_dir) -> bytes:
+    """Read once per process, not on every delivery (a new one takes a restart)."""
+    return local_webhook_secret(data_dir)[0]
 
 
 def verify_webhook(headers: dict[str, str], body: bytes) -> str:

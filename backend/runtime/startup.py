@@ -32,7 +32,7 @@ def start_local_runtime() -> dynamodb_local.DynamoDBLocal | None:
 
 def announce_webhook_secret(settings) -> None:
     """Local inbound works out of the box: without a configured secret, one is made at first start and printed
-    once, with the URL to post to (it stays in the data dir; delete the file to rotate it)."""
+    once, with the URL to post to (it stays in the data dir; delete the file and restart to rotate it)."""
     if settings.whatsapp_webhook_secret is not None or not settings.is_local:
         return
     secret, made = local_webhook_secret(settings.data_dir)
