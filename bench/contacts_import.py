@@ -97,10 +97,10 @@ def _invalid_line(person: Person, rng: random.Random, expected: Expected) -> lis
         row = _line(person, rng)
         row[3] = rng.choice((f"{person.email.split('@')[0]}@", person.email.replace("@", " at ")))
         return row
-    if kind == 2:  # no name
+    if kind == 2:  # a phone with an extension (refused, never cut: a name alone is not needed any more)
         expected.absent.append(person.email)
         row = _line(person, rng)
-        row[0] = row[1] = ""
+        row[2] = (row[2] or "+44 7700 900123") + " ext. 12"
         return row
     if kind == 3:  # consent that is neither yes nor no
         expected.absent.append(person.email)

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.local_dynamodb import cpu_sample, local_database, machine_load  # noqa: E402
 
 WARMUP_ITEMS = 6_000
-INDEXES = ("byName", "byCreated", "byActivity")
+INDEXES = ("byName", "byCreated", "byConversationStatus")
 
 
 def create_table(client, name: str, indexes: tuple[str, ...]) -> None:

@@ -63,11 +63,15 @@ FUNCTION_TABLE_ACCESS: dict[str, dict[str, TableAccess]] = {
     # inbound_whatsapp: the sender's contact (created, renamed, consent), the message, its media file, statuses
     # (byProviderId), consent confirmations queued as PENDING rows.
     "inbound-whatsapp-handler": {"Contact": RW, "AuditLog": W, "Message": RW, "MediaFile": W},
-    # messages: the conversation (its contact must be live), one message, the log (byDay).
-    "messages-read": {"Message": R, "Contact": R},
-    "messages-delete": {"Message": RW, "AuditLog": W},
+    # messages: the conversation (its contact must be live), one message, the log (byDay); the team inbox's
+    # views (byConversationStatus), the team's names (User), the labels and canned replies (SystemConfig).
+    "messages-read": {"Message": R, "Contact": R, "User": R, "SystemConfig": R},
+    # + the team inbox's changes: the conversation summary (assignee, status, labels) with its event row and
+    # audit row, private notes, the label catalog and canned replies.
+    "messages-delete": {"Message": RW, "AuditLog": W, "Contact": RW, "User": R, "SystemConfig": RW},
     # dlq: list, replay, discard; the schedule: outbox.sweep_stale (byPendingWork, dead letters) and media retries.
-    "dlq-replay": {"DLQMessage": RW, "Message": RW, "AuditLog": W, "MediaFile": W},
+    # + a failed message sent again from the thread (the channel's send: its contact, the new PENDING row).
+    "dlq-replay": {"DLQMessage": RW, "Message": RW, "AuditLog": W, "MediaFile": W, "Contact": RW, "SystemConfig": R},
     # + inbound_sms: the sender's contact (created with its key row and audit row, or found), the text (exactly
     # once), STOP/START consent with its audit row, the replies queued as PENDING rows.
     "outbound-sms": _CHANNEL_SENDER,

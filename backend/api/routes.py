@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from backend.api import contacts_api, email_api, messaging_api, sms_api, voice_api
+from backend.api import contacts_api, conversations_api, email_api, messaging_api, sms_api, voice_api
 from backend.api.api_shapes import DlqActionBody, DlqResults, list_of, log_page_of, page_of
 from backend.api.http import Endpoint
 from backend.services.channels.email.send import EmailSend
@@ -15,7 +15,11 @@ from backend.services.channels.voice.calls import VoiceCall, VoiceCallRequest
 from backend.services.channels.whatsapp.send import WhatsAppSend
 from backend.services.contacts.schemas import Contact, ContactCreate, ContactUpdate
 from backend.services.messaging.dlq import DeadLetter
-from backend.services.messaging.schemas import Message
+from backend.services.messaging.log import LogEntry
+from backend.services.channels.reply import ReplyOptions
+from backend.services.messaging.conversations import VIEWS, Assignment, InboxPage, LabelsChange, NoteRequest, StatusChange
+from backend.services.messaging.inbox_settings import CannedReplies, CannedReplyView, LabelCatalog, LabelView
+from backend.services.messaging.schemas import Conversation, Message, TimelineEntry
 from backend.services.platform.access import Operation as Op
 from backend.services.rules.channels import Channel
 
@@ -87,7 +91,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/voice/calls/{callId}", "voice-calls-read", voice_api.get_call, Op.VOICE_READ, "Read a call",
           response_model=VoiceCall),
     Route("GET", "/messages", "messages-read", messaging_api.list_messages, Op.MESSAGES_READ,
-          "The message log, or one contact's conversation (with contactId)", response_model=log_page_of(Message),
+          "The message log, or one contact's conversation (with contactId)", response_model=log_page_of(LogEntry),
           query=(_CONTACT, _DAY, Param("channel", "Only this channel.", choices=_CHANNELS),
                  Param("direction", "Only this direction.", choices=("inbound", "outbound")),
                  Param("status", "Only messages in this status."),
@@ -107,6 +111,36 @@ ROUTES: tuple[Route, ...] = (
                  _limit(100, 500))),
     Route("POST", "/dlq/replay", "dlq-replay", messaging_api.replay_dlq, Op.DLQ_MANAGE,
           "Replay or discard dead letters", request_model=DlqActionBody, response_model=DlqResults),
+    # The team inbox: reads are messages-read's; a conversation's changes and the inbox settings are written by
+    # messages-delete, the function that already writes messages with their audit rows.
+    Route("GET", "/conversations", "messages-read", conversations_api.team_inbox, Op.MESSAGES_READ,
+          "One view of the team inbox, with every view's count", response_model=InboxPage,
+          query=(Param("view", "Which conversations (default all: the open and pending ones).", choices=VIEWS),
+                 Param("q", "Name, phone or email contains."), Param("channel", "Last message on this channel.", choices=_CHANNELS),
+                 Param("label", "Only conversations with this label."), Param("unread", "true: only unread ones.", choices=("true", "false")),
+                 _limit(50, 200))),
+    Route("GET", "/conversations/{contactId}/reply-options", "messages-read", conversations_api.reply_options, Op.MESSAGES_READ,
+          "The channels a reply can go out on, the one to start on, and an email reply's thread", response_model=ReplyOptions),
+    Route("PUT", "/conversations/{contactId}/assignee", "messages-delete", conversations_api.assign, Op.MESSAGES_SEND,
+          "Assign the conversation (assigneeId null: to nobody)", request_model=Assignment, response_model=Conversation),
+    Route("PUT", "/conversations/{contactId}/status", "messages-delete", conversations_api.set_status, Op.MESSAGES_SEND,
+          "Open, pending, resolve or snooze the conversation", request_model=StatusChange, response_model=Conversation),
+    Route("PUT", "/conversations/{contactId}/labels", "messages-delete", conversations_api.set_labels, Op.MESSAGES_SEND,
+          "The conversation's labels", request_model=LabelsChange, response_model=Conversation),
+    Route("POST", "/conversations/{contactId}/notes", "messages-delete", conversations_api.add_note, Op.MESSAGES_SEND,
+          "A private note in the thread (never sent)", (201,), request_model=NoteRequest, response_model=TimelineEntry),
+    Route("POST", "/messages/{messageId}/retry", "dlq-replay", conversations_api.retry_message, Op.MESSAGES_SEND,
+          "Send a failed message again, once, as a new message (the rules are checked afresh)", (202,),
+          response_model=Message),
+    Route("GET", "/inbox/labels", "messages-read", conversations_api.list_labels, Op.MESSAGES_READ,
+          "The label catalog", response_model=list_of(LabelView)),
+    Route("PUT", "/inbox/labels", "messages-delete", conversations_api.save_labels, Op.CONFIG_MANAGE,
+          "Replace the label catalog (Admin)", request_model=LabelCatalog, response_model=list_of(LabelView)),
+    Route("GET", "/inbox/canned-replies", "messages-read", conversations_api.list_canned_replies, Op.MESSAGES_READ,
+          "The canned replies", response_model=list_of(CannedReplyView),
+          query=(Param("channel", "Only those that suit this channel.", choices=_CHANNELS),)),
+    Route("PUT", "/inbox/canned-replies", "messages-delete", conversations_api.save_canned_replies, Op.CONFIG_MANAGE,
+          "Replace the canned replies (Admin)", request_model=CannedReplies, response_model=list_of(CannedReplyView)),
 )
 
 

@@ -14,15 +14,15 @@ import logging
 import re
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 
 from backend.api.channel_door import handle_sns
 from backend.api.http import check_content_type
 from backend.errors import BadRequest, DomainError, Unauthenticated
 from backend.services.channels.whatsapp.inbound import ingest
 from backend.adapters.channels.whatsapp_events import parse_meta_webhook, parse_sns_message
-from backend.adapters.session_tokens import local_webhook_secret, same_text
+from backend.adapters.session_tokens import same_text
 from backend.services.platform.validation import parse_json
+from backend.services.platform.webhook_settings import signing_secret
 from backend.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -82,21 +82,6 @@ def _verify_envelope(secret: bytes, headers: dict[str, str], body: bytes) -> Non
         raise StaleWebhook(f"X-Wecare-Timestamp is {int(skew)} s away from now (at most {MAX_SKEW_SECONDS}).", field=TIMESTAMP_HEADER)
 
 
-def webhook_secret(settings) -> bytes | None:
-    """WECARE_WHATSAPP_WEBHOOK_SECRET; on a local run without one, the secret made once under the data dir
-    (printed at first start), so local inbound works out of the box. In AWS an unset secret accepts nothing."""
-    configured = _secret(settings.whatsapp_webhook_secret)
-    if configured is not None or not settings.is_local:
-        return configured
-    return _local_secret(settings.data_dir)
-
-
-@lru_cache(maxsize=4)
-def _local_secret(data_dir) -> bytes:
-    """Read once per process, not on every delivery (a new one takes a restart)."""
-    return local_webhook_secret(data_dir)[0]
-
-
 def verify_webhook(headers: dict[str, str], body: bytes) -> str:
     """Which format a verified request carries ("envelope" or "meta"); 401 if it is unsigned or badly signed."""
     settings = get_settings()
@@ -105,7 +90,7 @@ def verify_webhook(headers: dict[str, str], body: bytes) -> str:
         if meta_secret and _signature_matches(meta_secret, body, headers[META_SIGNATURE_HEADER]):
             return "meta"
         raise Unauthenticated("X-Hub-Signature-256 does not match the body.", field=META_SIGNATURE_HEADER)
-    secret = webhook_secret(settings)
+    secret = signing_secret(settings)  # the environment's, or a local run's own file (see webhook_settings)
     if secret is None:
         raise Unauthenticated("Webhook secret is not configured; nothing is accepted.", field=SIGNATURE_HEADER)
     _verify_envelope(secret, headers, body)

@@ -6,7 +6,7 @@ from backend.models.audit import AuditLogModel
 from backend.models.base import WecareModel, configure_connection, configure_model
 from backend.models.campaigns import BulkJobModel, BulkRecipientModel
 from backend.models.contact import ContactModel, ContactUniqueKey
-from backend.models.messaging import DLQMessageModel, MediaFileModel, MessageModel
+from backend.models.messaging import DLQMessageModel, MediaFileModel, MessageModel, TimelineEntryModel
 from backend.models.runtime_config import RateLimitTrackerModel, SystemConfigModel
 from backend.models.user import UserEmailKey, UserModel
 from backend.models.voice import VoiceCallModel
@@ -26,7 +26,7 @@ TABLE_MODELS: tuple[type[WecareModel], ...] = (
     SystemConfigModel,
     VoiceCallModel,
 )
-SHARED_TABLE_MODELS: tuple[type[WecareModel], ...] = (ContactUniqueKey, UserEmailKey)
+SHARED_TABLE_MODELS: tuple[type[WecareModel], ...] = (ContactUniqueKey, UserEmailKey, TimelineEntryModel)
 
 
 def configure_models(settings: Settings | None = None) -> None:

@@ -23,7 +23,6 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjec
 from backend.models.base import WecareModel
 
 LIVE_PARTITION = "LIVE"
-INBOX_PARTITION = "INBOX"
 
 
 class ContactByName(GlobalSecondaryIndex):
@@ -44,14 +43,16 @@ class ContactByCreated(GlobalSecondaryIndex):
     createdAt = UTCDateTimeAttribute(range_key=True)
 
 
-class ContactByActivity(GlobalSecondaryIndex):
-    """The inbox: contacts that have a conversation, most recent activity first."""
+class ContactByConversationStatus(GlobalSecondaryIndex):
+    """The team inbox: the conversations in one status (open, pending, snoozed, resolved), most recent activity
+    first. Sparse: a contact that never had a conversation has no status. (It replaced `byActivity`, one
+    partition of every conversation: a message now rewrites one index entry, not two.)"""
 
     class Meta:
-        index_name = "byActivity"
+        index_name = "byConversationStatus"
         projection = AllProjection()
 
-    inboxPartition = UnicodeAttribute(hash_key=True)
+    conversationStatus = UnicodeAttribute(hash_key=True)
     lastActivityAt = UTCDateTimeAttribute(range_key=True)
 
 
@@ -87,7 +88,7 @@ class ContactModel(WecareModel):
     optInVoice = BooleanAttribute(default=False)
     consent = ChannelConsents(default=dict)
     tags = UnicodeSetAttribute(null=True)
-    lastInboundAt = UTCDateTimeAttribute(null=True)
+    lastInboundAt = UTCDateTimeAttribute(null=True)  # the customer's last WhatsApp message: it opens the 24-hour window
     createdAt = UTCDateTimeAttribute()
     updatedAt = UTCDateTimeAttribute()
     createdBy = UnicodeAttribute(null=True)
@@ -100,16 +101,22 @@ class ContactModel(WecareModel):
     listPartition = UnicodeAttribute(null=True)
 
     # The conversation summary the inbox lists (written by the messaging pipeline, not by contact edits).
-    inboxPartition = UnicodeAttribute(null=True)
     lastActivityAt = UTCDateTimeAttribute(null=True)
     lastPreview = UnicodeAttribute(null=True)
     lastChannel = UnicodeAttribute(null=True)
     lastDirection = UnicodeAttribute(null=True)
     unreadCount = NumberAttribute(null=True)
+    # Who owns the conversation and where it stands (services/messaging/conversations.py): a customer's message
+    # re-opens it (and wakes a snoozed one); an outbound message leaves it as it is (a new one starts open).
+    conversationStatus = UnicodeAttribute(null=True)  # open | pending | snoozed | resolved
+    assigneeId = UnicodeAttribute(null=True)  # a User's id
+    snoozedUntil = UTCDateTimeAttribute(null=True)
+    labels = UnicodeSetAttribute(null=True)
+    failedMessageId = UnicodeAttribute(null=True)  # the newest outbound message failed (cleared by the next send)
 
     by_name = ContactByName()
     by_created = ContactByCreated()
-    by_activity = ContactByActivity()
+    by_conversation_status = ContactByConversationStatus()
 
 
 class ContactUniqueKey(WecareModel):

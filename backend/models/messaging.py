@@ -146,6 +146,7 @@ class MessageModel(ExpiringModel):
     createdAt = UTCDateTimeAttribute()
     updatedAt = UTCDateTimeAttribute()
     queuedAt = UTCDateTimeAttribute(null=True)  # a person's replay queues it afresh: its send-by counts from here
+    retriedAs = UnicodeAttribute(null=True)  # a failed message sent again from the thread: the new message's id
     day = UnicodeAttribute()
     pendingWork = UnicodeAttribute(null=True)
 
@@ -156,6 +157,35 @@ class MessageModel(ExpiringModel):
     by_channel = MessageByChannel()
     by_direction = MessageByDirection()
     by_pending_work = MessageByPendingWork()
+
+
+# Kinds of the rows in a conversation's timeline that are not messages (TimelineEntryModel).
+NOTE = "note"
+EVENT = "event"
+TIMELINE_KINDS = frozenset({NOTE, EVENT})
+
+
+class TimelineEntryModel(ExpiringModel):
+    """A private note or a conversation event (assigned, resolved, …) in a contact's timeline. It lives in the
+    Message table so the thread reads it with the messages (byContact) and every open page hears of it on the
+    table's stream, but it has no channel, direction, status or day: it is in no other index, never sent,
+    never counted and never in the message log. Read back through MessageModel (same attributes), told apart
+    by `kind`; what it says beyond its text is in `payload` (author, action, before/after)."""
+
+    short_name = "Message"
+    retention = timedelta(days=30)  # events follow the messages; notes are kept (no expiry stamped)
+
+    class Meta(ExpiringModel.Meta):
+        pass
+
+    messageId = UnicodeAttribute(hash_key=True)
+    contactId = UnicodeAttribute()
+    kind = UnicodeAttribute()  # note | event
+    body = UnicodeAttribute(null=True)
+    payload = JSONAttribute(null=True)
+    createdBy = UnicodeAttribute(null=True)
+    createdAt = UTCDateTimeAttribute()
+    updatedAt = UTCDateTimeAttribute()
 
 
 class MediaByContact(GlobalSecondaryIndex):

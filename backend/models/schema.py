@@ -168,6 +168,13 @@ def _ensure_table(client, spec: TableSpec) -> list[str]:
             pass  # another process created it a moment ago
         described = _wait_active(client, spec.table_name)
     existing = {gsi["IndexName"]: gsi["Projection"] for gsi in described.get("GlobalSecondaryIndexes", [])}
+    for name in sorted(set(existing) - {index.name for index in spec.indexes}):
+        # An index the models no longer declare (e.g. byActivity, replaced by byConversationStatus): derived
+        # data nothing reads, which every write would still pay for.
+        client.update_table(TableName=spec.table_name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": name}}])
+        _wait_index_gone(client, spec.table_name, name)
+        existing.pop(name)
+        actions.append(f"dropped index {spec.table_name}.{name} (no longer declared)")
     for index in spec.indexes:
         if index.name in existing and not _same_projection(existing[index.name], index):
             # A projection cannot be changed in place: drop the index, then add it back below.

@@ -3,7 +3,22 @@ from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
 
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+
 from backend.models.base import WecareModel
+
+TEAM_PARTITION = "TEAM"
+
+
+class UserByTeam(GlobalSecondaryIndex):
+    """Every user (not the email-claim rows), by email: the team, read with one query (never a Scan)."""
+
+    class Meta:
+        index_name = "byTeam"
+        projection = AllProjection()
+
+    team = UnicodeAttribute(hash_key=True)
+    email = UnicodeAttribute(range_key=True)
 
 
 class UserModel(WecareModel):
@@ -24,7 +39,10 @@ class UserModel(WecareModel):
     createdAt = UTCDateTimeAttribute()
     updatedAt = UTCDateTimeAttribute()
     lastLoginAt = UTCDateTimeAttribute(null=True)
+    team = UnicodeAttribute(null=True)  # TEAM_PARTITION on every user row (the byTeam index)
     version = VersionAttribute()
+
+    by_team = UserByTeam()
 
 
 class UserEmailKey(WecareModel):

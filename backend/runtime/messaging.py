@@ -13,7 +13,8 @@ from backend.adapters.channels.sandbox_events import resume_channel
 from backend.adapters.send_queue import LocalSendQueue, send_queue
 from backend.runtime.schedules import start_local_scheduler
 from backend.services.channels.registry import REGISTRY, Ingest
-from backend.services.messaging import outbox
+from backend.services.messaging import conversations, outbox
+from backend.services.platform import team
 from backend.settings import SendMode, get_settings
 
 log = logging.getLogger(__name__)
@@ -70,3 +71,11 @@ def _recover() -> None:
         return
     if report.requeued or report.dead_lettered or report.expired:
         log.info("start-up sweep: %s", report)
+    try:
+        opened = conversations.open_legacy_conversations()
+        team.index_earlier_users()
+    except Exception:
+        log.exception("could not give the conversations from before the team inbox a status; retried at the next start")
+        return
+    if opened:
+        log.info("team inbox: %d earlier conversation(s) are open", opened)

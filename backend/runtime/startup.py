@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import logging
 
-from backend.adapters.session_tokens import WEBHOOK_KEY_FILE, local_webhook_secret
 from backend.models import configure_models
 from backend.models.schema import init_db
 from backend.runtime import dynamodb_local
 from backend.services.platform.users import ensure_bootstrap_admin
+from backend.services.platform.webhook_settings import SECRET_VARIABLE, WEBHOOK_PATH, ensure_local_secret, key_path
 from backend.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -32,14 +32,14 @@ def start_local_runtime() -> dynamodb_local.DynamoDBLocal | None:
 
 def announce_webhook_secret(settings) -> None:
     """Local inbound works out of the box: without a configured secret, one is made at first start and printed
-    once, with the URL to post to (it stays in the data dir; delete the file and restart to rotate it)."""
-    if settings.whatsapp_webhook_secret is not None or not settings.is_local:
+    once, with the URL to post to (it stays in the data dir; an Admin sees and rotates it on /admin/config)."""
+    local = ensure_local_secret(settings)
+    if local is None or not local[1]:
         return
-    secret, made = local_webhook_secret(settings.data_dir)
-    if made:
-        print(
-            "\n  WECARE first run: WhatsApp webhooks go to POST http://localhost:8000/webhooks/whatsapp, signed with\n"
-            f"  the secret {secret.decode()} (X-Wecare-Timestamp + X-Wecare-Signature-256; see the README).\n"
-            f"  It is kept in {settings.data_dir / WEBHOOK_KEY_FILE}; set WECARE_WHATSAPP_WEBHOOK_SECRET to use your own.\n",
-            flush=True,
-        )
+    print(
+        f"\n  WECARE first run: WhatsApp webhooks go to POST http://localhost:8000{WEBHOOK_PATH}, signed with\n"
+        f"  the secret {local[0].decode()} (X-Wecare-Timestamp + X-Wecare-Signature-256; see the README).\n"
+        f"  It is kept in {key_path(settings)} (Admins can rotate it on /admin/config); set {SECRET_VARIABLE}\n"
+        "  to use your own.\n",
+        flush=True,
+    )

@@ -41,6 +41,8 @@ from tests.e2e.harness import (  # noqa: E402
 
 # The dev frontend compiles each route on first request; the first page can take a while on 2 cores.
 FIRST_LOAD_TIMEOUT_MS = 180_000
+# What the dev server (not the app) logs while it re-optimises dependencies or a websocket reconnects.
+DEV_SERVER_NOISE = ("Outdated Optimize Dep", "Failed to fetch dynamically imported module", "WebSocket connection to")
 STEP_TIMEOUT_MS = 30_000
 
 
@@ -80,7 +82,7 @@ def _warm_up(chromium, app: E2EApp) -> None:
         page = context.new_page()
         page.goto(app.at("/login"), timeout=FIRST_LOAD_TIMEOUT_MS)
         page.locator("#login-email").wait_for(timeout=FIRST_LOAD_TIMEOUT_MS)
-        for route in ("/contacts", "/contacts/new", "/contacts/warm-up", "/contacts/import", "/profile", "/inbox", "/inbox/warm-up", "/messages", "/templates", "/templates/new", "/admin/dlq", "/inbox/compose", "/voice", "/voice/new", "/voice/warm-up"):
+        for route in ("/contacts", "/contacts/new", "/contacts/warm-up", "/contacts/import", "/profile", "/inbox", "/inbox/warm-up", "/messages", "/templates", "/templates/new", "/admin/dlq", "/admin/config", "/inbox/compose", "/voice", "/voice/new", "/voice/warm-up"):
             page.goto(app.at(route), timeout=FIRST_LOAD_TIMEOUT_MS)
             page.wait_for_url("**/login**", timeout=FIRST_LOAD_TIMEOUT_MS)
             page.locator("#login-email").wait_for(timeout=FIRST_LOAD_TIMEOUT_MS)
@@ -103,8 +105,13 @@ def page(browser, e2e_app: E2EApp, request: pytest.FixtureRequest):
     context.set_default_timeout(STEP_TIMEOUT_MS)
     context.set_default_navigation_timeout(60_000)
     page = context.new_page()
+    console_errors: list[str] = []
+    page.on("console", lambda message: console_errors.append(f"{page.url}: {message.text}") if message.type == "error" else None)
+    page.on("pageerror", lambda error: console_errors.append(f"{page.url}: {error}"))
     try:
         yield page
+        errors = [e for e in console_errors if not any(noise in e for noise in DEV_SERVER_NOISE)]
+        assert not errors, "the browser console logged errors on the pages this test visited:\n" + "\n".join(errors)
     finally:
         report = getattr(request.node, "e2e_report_call", None)
         if report is not None and report.failed:

@@ -233,11 +233,14 @@ def test_table_grants_are_exactly_the_table_access_map(synthesized):
         assert written == {t for t, level in access.items() if level in writers}, name
 
 
-def test_message_readers_only_read_and_deleters_only_touch_messages_and_the_audit_log(synthesized):
+def test_message_readers_only_read_and_writers_touch_only_messages_conversations_and_the_audit_log(synthesized):
     grants, statements = table_statements(synthesized), role_statements(synthesized)
-    assert {t for s in grants["messages-read"] for t in s["Tables"]} == {"Message", "Contact"}
+    assert {t for s in grants["messages-read"] for t in s["Tables"]} == {"Message", "Contact", "User", "SystemConfig"}
     assert not {a for s in grants["messages-read"] for a in as_list(s["Action"])} & set(WRITE_ACTIONS)
-    assert {t for s in grants["messages-delete"] for t in s["Tables"]} == {"Message", "AuditLog"}
+    # messages-delete also writes the team inbox's changes: the conversation summary, its event, the settings
+    assert {t for s in grants["messages-delete"] for t in s["Tables"]} == {"Message", "AuditLog", "Contact", "User", "SystemConfig"}
+    user_actions = {a for s in grants["messages-delete"] if "User" in s["Tables"] for a in as_list(s["Action"])}
+    assert user_actions and not user_actions & set(WRITE_ACTIONS)  # the team is read, never written
     for name in ("messages-read", "messages-delete"):
         services = ("s3", "sqs", "social-messaging", "sms-voice", "ses")
         assert not any(service_actions(statements[name], service) for service in services), name
@@ -312,7 +315,8 @@ def test_message_table_streams_new_images_and_has_the_messaging_indexes(synthesi
     def indexes(short_name: str) -> set[str]:
         return {i["IndexName"] for i in tables[f"{PREFIX}{short_name}"]["Properties"]["GlobalSecondaryIndexes"]}
 
-    assert "byActivity" in indexes("Contact")
+    assert "byConversationStatus" in indexes("Contact") and "byActivity" not in indexes("Contact")
+    assert "byTeam" in indexes("User")
     assert {"byDay", "byPendingWork", "byProviderId", "byContact"} <= indexes("Message")
     assert {"byContact", "byDay"} <= indexes("VoiceCall")
 

@@ -10,6 +10,9 @@ from tests.backends import use_backend
 @pytest.fixture(autouse=True)
 def tables(monkeypatch):
     monkeypatch.setenv("WECARE_IMPORT_WRITERS", "1")  # moto's DynamoDB is not thread-safe
+    from backend.services.messaging.conversations import forget_snapshots
+
+    forget_snapshots()  # the team inbox's shared snapshots belong to the tables they were read from
     with mock_aws():
         use_backend("aws", None, "unit-")
         yield

@@ -22,7 +22,7 @@ from wecare_app.pages.auth import _safe_next
 PASSWORD = "correct horse battery"
 DEEP = ("[" * 5000 + "]" * 5000).encode()  # json.loads raises RecursionError on this
 NESTED = (json.dumps({"a": 1})[:-1] + ', "b": ' + "[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1) + "}").encode()
-JSON_ROUTES = [r for r in ROUTES if r.method in ("POST", "PUT")]
+JSON_ROUTES = [r for r in ROUTES if r.request_model is not None]  # the routes that take a JSON body
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from backend.models.contact import ContactModel
 from backend.services.rules.channels import CHANNEL_NAMES
 from backend.services.rules.consent import check_send, consent_state, window_closes_at, window_open
 from backend.services.contacts.contacts import get_contact, update_contact
-from backend.services.messaging.messages import inbox
+from backend.services.messaging.conversations import team_inbox
 from tests.unit.people import contact, customer_writes
 
 
@@ -52,7 +52,7 @@ def test_whatsapp_templates_need_consent_free_form_needs_the_window(operator, me
     assert fresh.window_closes_at is not None and fresh.window_closes_at > utcnow()
     with pytest.raises(ConsentRequired):
         check_send(ContactModel.get(talking.contact_id), "whatsapp", now=utcnow(), free_form=False)
-    conversation = next(c for c in inbox(operator, limit=50) if c.contact_id == talking.contact_id)
+    conversation = next(c for c in team_inbox(operator, limit=50).items if c.contact_id == talking.contact_id)
     assert conversation.window_closes_at == fresh.window_closes_at
 
 

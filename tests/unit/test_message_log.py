@@ -69,9 +69,11 @@ def test_fresh_ids_override_a_lagging_index(operator, viewer, traffic, monkeypat
     from backend.models.contact import ContactModel
     from backend.models.messaging import MessageModel
 
-    monkeypatch.setattr(ContactModel.by_activity, "query", lambda *a, **k: iter(()))
-    assert messages.inbox(viewer) == []
-    [conversation] = messages.inbox(viewer, fresh_contact_ids=(traffic.contact_id,))
+    from backend.services.messaging.conversations import team_inbox
+
+    monkeypatch.setattr(ContactModel.by_conversation_status, "query", lambda *a, **k: iter(()))
+    assert team_inbox(viewer).items == []
+    [conversation] = team_inbox(viewer, fresh_contact_ids=(traffic.contact_id,)).items
     assert conversation.last_preview == "our answer"
 
     newest = messages.conversation(viewer, traffic.contact_id).items[0]

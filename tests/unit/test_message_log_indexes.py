@@ -169,10 +169,14 @@ def test_the_inbox_reads_at_most_its_cap_of_conversations(viewer, operator, mess
 
     for minutes_ago, name in ((3, "Oldest Writer"), (2, "Middle Writer"), (1, "Newest Writer")):
         customer_writes(contact(operator, name).phone, f"hi from {name}", ts=int(time.time()) - 60 * minutes_ago)
-    assert [c.name for c in messages.inbox(viewer, q="oldest")] == ["Oldest Writer"]
-    monkeypatch.setattr(messages, "INBOX_EXAMINE_MAX", 2)
-    assert messages.inbox(viewer, q="oldest") == []
-    assert [c.name for c in messages.inbox(viewer)] == ["Newest Writer", "Middle Writer"]
+    from backend.services.messaging import conversations
+
+    assert [c.name for c in conversations.team_inbox(viewer, q="oldest").items] == ["Oldest Writer"]
+    monkeypatch.setattr(conversations, "EXAMINE_MAX", 2)
+    assert conversations.team_inbox(viewer, q="oldest").items == []
+    page = conversations.team_inbox(viewer)
+    assert [c.name for c in page.items] == ["Newest Writer", "Middle Writer"]
+    assert page.counts.all == 2 and "all" in page.counts.capped  # the count says "2+": it stopped reading
 
 
 @pytest.mark.parametrize(

@@ -1,17 +1,17 @@
 """How a message reads in the log (issue 11): an email shows its subject, and the contact column shows who (the
-address, until messages carry a name) as a link to the conversation instead of a bare icon."""
+address when the log row carries no name) as a link to the conversation instead of a bare icon."""
 from datetime import datetime, timezone
 
-from backend.services.messaging.schemas import Message
+from backend.services.messaging.log import LogEntry
 from wecare_app.pages.messages_log import message_row
 
 NOW = datetime(2026, 11, 29, 6, 0, tzinfo=timezone.utc)
 
 
-def _message(**fields) -> Message:
+def _message(**fields) -> LogEntry:
     base = {"message_id": "m1", "channel": "whatsapp", "direction": "inbound", "kind": "text", "status": "RECEIVED",
             "created_at": NOW, "updated_at": NOW}
-    return Message(**{**base, **fields})
+    return LogEntry(**{**base, **fields})
 
 
 def test_an_email_row_shows_its_subject_not_its_body():

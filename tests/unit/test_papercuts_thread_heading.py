@@ -15,20 +15,24 @@ def _state() -> ThreadState:
 
 
 def _contact(name: str, phone: str | None, email: str | None):
-    return SimpleNamespace(name=name, phone=phone, email=email, channels={}, window_closes_at=None)
+    no_consent = {f"opt_in_{channel}": False for channel in ("whatsapp", "sms", "email", "voice")}
+    return SimpleNamespace(name=name, phone=phone, email=email, channels={}, window_closes_at=None, tags=[], consent={}, **no_consent)
+
+
+NO_OPTIONS = SimpleNamespace(channels=[], default_channel=None, email_subject=None)
 
 
 def test_the_heading_is_the_contacts_name_with_the_address_under_it():
     state = _state()
     assert state.heading == "Conversation"  # before the contact is read
-    state._show_contact(_contact("Grace Hopper", "+447700900123", "grace@example.com"))
+    state._show_contact(_contact("Grace Hopper", "+447700900123", "grace@example.com"), None, NO_OPTIONS)
     assert state.heading == "Grace Hopper"
     assert state.contact_address == "+447700900123"
 
 
 def test_an_email_only_contact_shows_its_email_under_the_name():
     state = _state()
-    state._show_contact(_contact("Ann Lee", None, "ann@example.com"))
+    state._show_contact(_contact("Ann Lee", None, "ann@example.com"), None, NO_OPTIONS)
     assert state.contact_address == "ann@example.com"
 
 

@@ -4,8 +4,9 @@ Reflex runs a foreground event handler inline on the asyncio loop, so one slow s
 websocket of that worker. The rule (see wecare_app/state/session_state.py):
 
 1. In `wecare_app/`, a function or module of `backend.services` is never *called* directly: it is handed to
-   `self.run(service, ...)` (or `asyncio.to_thread`) from a background event. Classes (request models, enums)
-   and the few pure helpers listed in PURE may be called: they do no I/O.
+   `self.run(service, ...)` (or `asyncio.to_thread`) from a background event. Classes (request models, enums),
+   the methods of the layer's data constants (`STATUS_LABELS.get`) and the few pure helpers listed in PURE
+   may be called: they do no I/O.
 2. Inside `async with self:` (the state lock) nothing is awaited: the lock is for reading and writing vars.
 3. A foreground handler (`@rx.event` without `background=True`) never awaits a worker thread: it would hold
    the state lock for the whole call.
@@ -78,6 +79,11 @@ def _resolve(path: str):
     raise ImportError(path)
 
 
+def _reads_a_constant(obj) -> bool:
+    """A method of a plain data constant of the service layer (`STATUS_LABELS.get`, `VIEWS.index`): no I/O."""
+    return isinstance(getattr(obj, "__self__", None), (dict, list, tuple, str, set, frozenset))
+
+
 def _is_background(fn: ast.AST) -> bool:
     for deco in getattr(fn, "decorator_list", []):
         if isinstance(deco, ast.Call) and any(
@@ -116,7 +122,7 @@ def _violations(path: Path) -> list[str]:
             if dotted and dotted[0] in imports:
                 full = ".".join([imports[dotted[0]], *dotted[1:]])
                 obj = _resolve(full)
-                if not inspect.isclass(obj) and full not in PURE:
+                if not inspect.isclass(obj) and full not in PURE and not _reads_a_constant(obj):
                     found.append(f"{where}:{node.lineno}: calls {full} directly; hand it to `await self.run(...)`")
         # 2. awaiting inside the state lock
         if isinstance(node, ast.AsyncWith) and any(_is_state_lock(i) for i in node.items):

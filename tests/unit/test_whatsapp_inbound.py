@@ -1,6 +1,8 @@
 """Inbound WhatsApp through the SNS Lambda handler: every type stored once, contacts, window, keywords, media."""
 from __future__ import annotations
 
+from backend.services.messaging.conversations import team_inbox
+
 import json
 import time
 
@@ -31,7 +33,7 @@ def test_a_new_number_becomes_a_contact_with_its_profile_name_and_an_open_window
     contact = ContactModel.get(owner_of("phone", phone))
     assert contact.name == "Priya Shah"
     assert contact.unreadCount == 1 and contact.lastPreview == "Hi there" and contact.lastInboundAt is not None
-    conversations = messages.inbox(operator, q="Priya")
+    conversations = team_inbox(operator, q="Priya").items
     assert [c.contact_id for c in conversations] == [contact.contactId]
     assert conversations[0].window_closes_at > contact.lastInboundAt
 

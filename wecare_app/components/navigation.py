@@ -66,7 +66,7 @@ NAV_MODULES: tuple[NavModule, ...] = (
         "shield",
         (
             NavEntry("Users", "/admin/users", ADMINS),
-            NavEntry("Configuration", "/admin/config", ADMINS),
+            NavEntry("Configuration", "/admin/config", ADMINS, ready=True),
             NavEntry("Rate limits", "/admin/rate-limits", ADMINS),
             NavEntry("Audit log", "/admin/audit", ADMINS),
             NavEntry("Dead letters", "/admin/dlq", ADMINS, ready=True),

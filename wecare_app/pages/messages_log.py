@@ -62,9 +62,19 @@ def _body_of(message: Message) -> str:
     return ""
 
 
-def message_row(message: Message) -> dict[str, str]:
+def _contact_cells(message: log.LogEntry) -> tuple[str, str]:
+    """Who the message is with: the contact's name (the service's, "Deleted contact" included) and the address
+    under it; without a name, the address alone."""
+    address = message.address or ""
+    if message.contact_name:
+        return message.contact_name, address if address != message.contact_name else ""
+    return address or ("Open conversation" if message.contact_id else "—"), ""
+
+
+def message_row(message: log.LogEntry) -> dict[str, str]:
     """How one message reads in the log: plain strings only."""
     body = _body_of(message)
+    contact_label, contact_address = _contact_cells(message)
     return {
         "message_id": message.message_id,
         "time": message.created_at.strftime("%d %b, %H:%M"),
@@ -75,8 +85,8 @@ def message_row(message: Message) -> dict[str, str]:
         "direction": message.direction,
         "contact_id": message.contact_id or "",
         "contact_href": f"/inbox/{message.contact_id}" if message.contact_id else "",
-        # The Message view carries no contact name and contacts has no batch lookup yet: the address stands in.
-        "contact_label": message.address or ("Open conversation" if message.contact_id else "—"),
+        "contact_label": contact_label,
+        "contact_address": contact_address,
         "kind": message.kind,
         "body": shorten(body, BODY_PREVIEW) if body else "—",
         "body_full": body,
@@ -276,18 +286,29 @@ def _delete_button(row: rx.Var) -> rx.Component:
     )
 
 
+def _contact(row: rx.Var) -> rx.Component:
+    """The contact's name, linking to the conversation, with the address the message used under it."""
+    return rx.vstack(
+        rx.cond(
+            row["contact_href"] != "",
+            rx.link(row["contact_label"], href=row["contact_href"].to(str), title="Open conversation", size="2",
+                    white_space="nowrap", class_name="message-contact"),
+            rx.text(row["contact_label"], size="2", white_space="nowrap", color=rx.color("gray", 10), class_name="message-contact"),
+        ),
+        rx.cond(
+            row["contact_address"] != "",
+            rx.text(row["contact_address"], size="1", white_space="nowrap", color=rx.color("gray", 10), class_name="message-address"),
+        ),
+        spacing="0",
+    )
+
+
 def _row(row: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.tooltip(rx.text(row["time"], size="2", white_space="nowrap"), content=row["time_full"])),
         rx.table.cell(rx.badge(row["channel_label"], color_scheme=row["channel_color"].to(str), variant="soft")),
         rx.table.cell(_direction_icon(row["direction"])),
-        rx.table.cell(
-            rx.cond(
-                row["contact_href"] != "",
-                rx.link(row["contact_label"], href=row["contact_href"].to(str), title="Open conversation", size="2", white_space="nowrap"),
-                rx.text(row["contact_label"], size="2", white_space="nowrap", color=rx.color("gray", 10)),
-            )
-        ),
+        rx.table.cell(_contact(row)),
         rx.table.cell(rx.text(row["kind"], size="2", color=rx.color("gray", 11))),
         rx.table.cell(rx.text(row["body"], size="2", title=row["body_full"]), max_width="320px"),
         rx.table.cell(rx.badge(row["status"], color_scheme=row["status_color"].to(str), class_name="message-status")),

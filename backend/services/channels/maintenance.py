@@ -1,13 +1,13 @@
 """The outbox's recurring upkeep, run every minute by a schedule (APScheduler in the local app, EventBridge →
 the dlq-replay Lambda in AWS): re-enqueue what a crash left behind, retry failed media fetches, replay dead
 letters whose error was transient (never those that may already have been delivered: those it names in the
-log, for a person)."""
+log, for a person); wake the snoozed conversations whose time has come."""
 from __future__ import annotations
 
 import logging
 
 from backend.services.channels.whatsapp.inbound_media import retry_pending_media
-from backend.services.messaging import dlq, outbox
+from backend.services.messaging import conversations, dlq, outbox
 
 log = logging.getLogger(__name__)
 
@@ -17,12 +17,14 @@ def run_dlq_schedule() -> dict:
     sweep = outbox.sweep_stale()
     media = retry_pending_media()
     replays = dlq.scheduled_replay()
+    woken = conversations.wake_snoozed()
     summary = {
         "requeued": sweep.requeued,
         "deadLettered": sweep.dead_lettered,
         "expired": sweep.expired,
         "mediaStored": media,
         "replayed": sum(r.outcome == "replayed" for r in replays),
+        "conversationsWoken": woken,
     }
     if any(summary.values()):
         log.info("schedule: %s", summary)

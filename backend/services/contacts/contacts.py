@@ -151,6 +151,12 @@ def new_contact_row(actor: Actor, fields: ContactFields, via: str, source: str, 
     return row
 
 
+def filled_fields(row: ContactModel) -> list[str]:
+    """What a new contact was given, for its creation's audit row: the fields set and the channels opted in."""
+    changed = [name for name in ("name", "phone", "email", "tags") if getattr(row, name)]
+    return changed + [CONSENT_FIELDS[c] for c in CHANNELS if getattr(row, CONSENT_FIELDS[c])]
+
+
 def unique_key_row(kind: str, value: str, owner_id: str) -> ContactUniqueKey:
     return ContactUniqueKey(contactId=ContactUniqueKey.key_for(kind, value), ownerId=owner_id)
 
@@ -199,9 +205,7 @@ def create_contact(actor: Actor, data: ContactCreate | dict, *, via: str = "api"
     work = UnitOfWork()
     work.save(row, ContactModel.contactId.does_not_exist())
     claim_unique_keys(work, row)
-    changed = [name for name in ("name", "phone", "email", "tags") if getattr(row, name)]
-    changed += [CONSENT_FIELDS[c] for c in CHANNELS if getattr(row, CONSENT_FIELDS[c])]
-    work.save(audit_row(actor, "contact.create", RESOURCE, row.contactId, changed, {"via": via}, at=now))
+    work.save(audit_row(actor, "contact.create", RESOURCE, row.contactId, filled_fields(row), {"via": via}, at=now))
     try:
         work.commit()
     except WriteConflict as conflict:

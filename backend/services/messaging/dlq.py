@@ -20,7 +20,8 @@ from backend.models.messaging import PENDING_SEND, DLQMessageModel, MessageModel
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.api_model import ApiModel, ApiView
 from backend.services.platform.audit import audit_row
-from backend.services.messaging.statuses import WENT_OUT
+from backend.services.messaging.dlq_recipients import Recipient, recipients
+from backend.services.messaging.statuses import EXPIRED, WENT_OUT
 from backend.services.messaging.outbox import enqueue
 from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict
 from backend.services.platform.validation import parse_input
@@ -31,6 +32,9 @@ QUEUES = CHANNEL_NAMES  # one dead-letter queue per channel of the catalog
 TRANSIENT_CODES = {"THROTTLED", "PROVIDER_UNAVAILABLE"}
 # Errors after which the provider may already have the message: a replay could deliver it a second time.
 MAY_HAVE_GONE_OUT = frozenset({OUTCOME_UNKNOWN})
+# A replayed message's journey ends when it went out (statuses.WENT_OUT) or failed again: dead-lettered anew (its
+# entry waiting once more, DeadLetter.failed_again), failed for good, or expired unsent.
+FAILED_AGAIN = frozenset({"DEAD", "FAILED", EXPIRED})
 SEND_ANYWAY_REASON = "may already have been delivered; replay it by hand with send anyway"
 SEND_ANYWAY_RISK = (
     "The provider's answer to this send was lost: it may already have delivered the message, and nothing "
@@ -75,6 +79,16 @@ class DeadLetter(ApiView):
     last_replay_at: datetime | None = None
     last_replay_by: str | None = None
     payload: dict
+    # Who it was for (dlq_recipients): the contact's name ("Deleted contact" once deleted) and the phone or
+    # email the message was for, so that no page looks the contact up.
+    recipient_name: str = ""
+    recipient_address: str | None = None
+    recipient_deleted: bool = False
+
+    @computed_field  # JSON: failedAgain (a replay was sent and the message came back: what the page reports)
+    @property
+    def failed_again(self) -> bool:
+        return self.state == "waiting" and self.last_replay_at is not None and self.failed_at > self.last_replay_at
 
     # What may be done with it, by the rules `replay` and `discard` apply, so that no client works them out.
     @computed_field  # JSON: replayBlockedReason
@@ -108,7 +122,7 @@ class DeadLetter(ApiView):
         return self.discard_blocked_reason is None
 
 
-def to_dead_letter(row: DLQMessageModel) -> DeadLetter:
+def to_dead_letter(row: DLQMessageModel, recipient: Recipient) -> DeadLetter:
     return DeadLetter(
         dlq_id=row.dlqId,
         queue=row.queue,
@@ -123,7 +137,16 @@ def to_dead_letter(row: DLQMessageModel) -> DeadLetter:
         last_replay_at=row.lastReplayAt,
         last_replay_by=row.lastReplayBy,
         payload=row.payload or {},
+        recipient_name=recipient.name,
+        recipient_address=recipient.address,
+        recipient_deleted=recipient.deleted,
     )
+
+
+def _views(rows: list[DLQMessageModel]) -> list[DeadLetter]:
+    """The views of `rows`, their recipients read in one batch."""
+    found = recipients(rows)
+    return [to_dead_letter(row, found[row.dlqId]) for row in rows]
 
 
 def list_dead_letters(
@@ -146,21 +169,21 @@ def list_dead_letters(
         raise ValidationError(f"olderThanMinutes: from 0 to {kept_minutes} (dead letters are kept 7 days)", field="olderThanMinutes")
     now = utcnow()
     before = now - timedelta(minutes=older_than_minutes) if older_than_minutes else None
-    items: list[DeadLetter] = []
+    rows: list[DLQMessageModel] = []
     for name in (queue,) if queue else QUEUES:
         condition = DLQMessageModel.failedAt <= before if before else None
         for row in DLQMessageModel.by_queue.query(name, condition, scan_index_forward=False, limit=EXAMINE_MAX,
                                                   page_size=500):
             if not row.is_live(now) or (state and row.state != state) or (error_code and row.errorCode != error_code):
                 continue
-            items.append(to_dead_letter(row))
-    items.sort(key=lambda item: item.failed_at, reverse=True)
-    return items[:limit]
+            rows.append(row)
+    rows.sort(key=lambda row: row.failedAt, reverse=True)
+    return _views(rows[:limit])
 
 
 def get_dead_letter(actor: Actor, dlq_id: str) -> DeadLetter:
     require(actor, Operation.DLQ_MANAGE)
-    return to_dead_letter(_row(dlq_id))
+    return _views([_row(dlq_id)])[0]
 
 
 def _row(dlq_id: str) -> DLQMessageModel:

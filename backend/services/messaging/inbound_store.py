@@ -19,7 +19,7 @@ from backend.services.contacts.schemas import CONSENT_FIELDS
 from backend.services.contacts.address_consent import consent_record, customer_consent
 from backend.services.storage.expiring_map import ExpiringMap
 from backend.services.storage.group_commit import inbound_commits
-from backend.services.messaging.rows import activity_actions, apply_activity
+from backend.services.messaging.rows import activity_actions, apply_activity, opens_window
 from backend.services.contacts.senders import contact_for_sender, sender_ids
 from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict
 
@@ -49,6 +49,8 @@ def store_inbound(row: MessageModel, *, address: str, preview: str, resolve: Cal
         row.contactId = contact_id
         owned = ContactModel.deletedAt.does_not_exist() & (ContactModel.phone == address)
         newest = ContactModel.lastInboundAt.does_not_exist() | (ContactModel.lastInboundAt <= row.createdAt)
+        if not opens_window(row.channel):
+            late = True  # a message that opens no window never moves lastInboundAt: no need to compare
         work = UnitOfWork()
         work.save(row, MessageModel.messageId.does_not_exist(), label="message")
         work.update(

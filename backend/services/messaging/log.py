@@ -23,8 +23,10 @@ from pynamodb.pagination import ResultIterator
 from backend.errors import ValidationError
 from backend.models.base import utcnow
 from backend.models.messaging import MessageModel
+from backend.services.contacts.names import contact_names
 from backend.services.messaging.schemas import Message, Page, to_message
 from backend.services.messaging.statuses import STATUSES
+from backend.services.platform.access import Actor
 from backend.services.platform.validation import check_day
 from backend.services.rules.channels import CHANNEL_NAMES
 from backend.services.storage import page_tokens
@@ -38,6 +40,13 @@ EXPORT_EXAMINE_MAX = 20_000  # index entries one export reads
 QUERY_MAX_CHARS = 200
 DIRECTIONS = ("inbound", "outbound")
 _READ_AHEAD = 250  # entries per Query call when the index entries are tested (most may not match)
+
+
+class LogEntry(Message):
+    """A message as the log lists it: with who its contact is by name (None: the message has no contact), so a
+    page or an API client shows a person, not only an address."""
+
+    contact_name: str | None = None
 
 
 class LogPage(Page):
@@ -176,8 +185,11 @@ def _entries(plan: _Plan, start: dict | None, budget: int, page_size: int) -> It
 # ---------------------------------------------------------------- a page
 
 
-def log_page(filters: LogFilters, *, limit: int, next_token: str | None, budget: int) -> LogPage:
-    """Up to `limit` matching messages, reading at most `budget` index entries (callers check the role)."""
+def log_page(
+    filters: LogFilters, *, limit: int, next_token: str | None, budget: int, actor: Actor | None = None
+) -> LogPage:
+    """Up to `limit` matching messages, reading at most `budget` index entries (callers check the role). With
+    the caller's `actor`, each message carries its contact's name (one batch read for the page)."""
     today = utcnow().date()
     plan = _plan(filters, today)
     start = page_tokens.decode(next_token, filters.tag, plan.key_names) if next_token else None
@@ -193,11 +205,12 @@ def log_page(filters: LogFilters, *, limit: int, next_token: str | None, budget:
             items += _messages(pending, filters)
             pending = []
             if len(items) == limit:
-                return LogPage(items=items, next_token=_token(plan, entry, filters), examined=examined, searched_to=entry.created_at)
+                return LogPage(items=_named(items, actor), next_token=_token(plan, entry, filters), examined=examined,
+                               searched_to=entry.created_at)
     items += _messages(pending, filters)
     capped = examined == budget  # the read limit, not the end of the log, stopped the walk
     return LogPage(
-        items=items,
+        items=_named(items, actor),
         next_token=_token(plan, last, filters) if capped and last is not None else None,
         examined=examined,
         truncated=capped,
@@ -213,6 +226,14 @@ def _messages(entries: list[_Entry], filters: LogFilters) -> list[Message]:
     return [to_message(row) for row in rows if row is not None and row.is_live(now) and filters.matches(row)]
 
 
+def _named(items: list[Message], actor: Actor | None) -> list[LogEntry]:
+    """The page's messages with their contacts' names, looked up together as the actor (who must be allowed
+    to read contacts); without an actor, unnamed."""
+    ids = [m.contact_id for m in items if m.contact_id]
+    names = contact_names(actor, ids) if actor is not None and ids else {}
+    return [LogEntry(**dict(m), contact_name=names.get(m.contact_id or "")) for m in items]
+
+
 def _token(plan: _Plan, entry: _Entry, filters: LogFilters) -> str:
     return page_tokens.encode(entry.key(plan.key_names), filters.tag)
 
@@ -220,7 +241,8 @@ def _token(plan: _Plan, entry: _Entry, filters: LogFilters) -> str:
 # ---------------------------------------------------------------- CSV export
 
 
-EXPORT_COLUMNS = ("createdAt", "channel", "direction", "status", "kind", "address", "contactId", "body", "errorCode", "messageId")
+EXPORT_COLUMNS = ("createdAt", "channel", "direction", "status", "kind", "contactName", "address", "contactId", "body", "errorCode",
+                  "messageId")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as the start of a formula
 
 
@@ -230,15 +252,15 @@ class CsvExport(NamedTuple):
     complete: bool  # False: a limit (EXPORT_MAX rows, EXPORT_EXAMINE_MAX entries read) stopped it early
 
 
-def csv_export(filters: LogFilters) -> CsvExport:
+def csv_export(filters: LogFilters, actor: Actor | None = None) -> CsvExport:
     """The filtered log as CSV text: at most EXPORT_MAX rows, found in at most EXPORT_EXAMINE_MAX index entries
-    (callers check the role and audit)."""
+    (callers check the role and audit); with the caller's `actor`, each row names its contact."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS)
     count, budget, token = 0, EXPORT_EXAMINE_MAX, None
     while count < EXPORT_MAX and budget > 0:
-        page = log_page(filters, limit=min(PAGE_MAX, EXPORT_MAX - count), next_token=token, budget=budget)
+        page = log_page(filters, limit=min(PAGE_MAX, EXPORT_MAX - count), next_token=token, budget=budget, actor=actor)
         for message in page.items:
             api = message.to_api()
             writer.writerow([_csv_cell(api.get(c)) for c in EXPORT_COLUMNS])

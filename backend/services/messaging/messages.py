@@ -1,73 +1,30 @@
-"""Reading messages: the inbox, a conversation, the message log (with CSV export); deleting one."""
+"""Reading messages: a conversation's timeline, one message, the message log (with CSV export); deleting one. (The team
+inbox's views are conversations.py.)"""
 from __future__ import annotations
 
 import re
 from datetime import date
 
-from backend.errors import NotFound, ValidationError
+from backend.errors import NotFound
 from backend.models.base import utcnow
-from backend.models.contact import INBOX_PARTITION, ContactModel
-from backend.models.messaging import MessageModel
+from backend.models.contact import ContactModel
+from backend.models.messaging import TIMELINE_KINDS, MessageModel
 from backend.services.storage import page_tokens
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.audit import audit_row
 from backend.services.storage.batch_reads import rows_by_key
-from backend.services.rules.channels import CHANNEL_NAMES
 from backend.services.contacts.contacts import live_contact_row
 from backend.services.messaging.log import EXAMINE_MAX, CsvExport, LogPage, check_filters, csv_export, log_page
 from backend.services.messaging.log import check_limit as _check_limit
-from backend.services.messaging.schemas import Conversation, Message, Page, to_conversation, to_message
+from backend.services.messaging.schemas import (
+    Conversation, Message, Page, TimelineEntry, to_conversation, to_entry, to_message,
+)
 from backend.services.storage.unit_of_work import UnitOfWork
 
-INBOX_EXAMINE_MAX = 1_000  # conversations one inbox request reads, most recent first, to find its page
 _MESSAGE_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
-def _check_choice(field: str, value: str | None, choices) -> None:
-    if value is not None and value not in choices:
-        raise ValidationError(f"{field}: one of {', '.join(choices)}", field=field)
-
-
-# ---------------------------------------------------------------- inbox
-
-
-def inbox(
-    actor: Actor,
-    *,
-    q: str = "",
-    channel: str | None = None,
-    unread_only: bool = False,
-    limit: int = 50,
-    fresh_contact_ids: tuple[str, ...] = (),
-) -> list[Conversation]:
-    """Conversations, most recent activity first (the byActivity index), filtered as asked among the
-    INBOX_EXAMINE_MAX most recent (a filter never reads every conversation).
-
-    An index is updated after its table (in AWS, asynchronously): contacts a caller knows just changed (from
-    the change feed) are read by key, consistently, and take precedence over what the index returned.
-    """
-    require(actor, Operation.MESSAGES_READ)
-    _check_limit(limit)
-    _check_choice("channel", channel, CHANNEL_NAMES)
-    needle = q.strip().casefold()
-
-    def wanted(row: ContactModel) -> bool:
-        if row.deletedAt is not None or row.lastActivityAt is None or (channel and row.lastChannel != channel):
-            return False
-        if unread_only and not row.unreadCount:
-            return False
-        return not needle or needle in row.name.casefold() or needle in (row.phone or "") or needle in (row.email or "")
-
-    fresh = {row.contactId: row for row in rows_by_key(ContactModel, list(fresh_contact_ids), consistent=True) if row}
-    found: list[ContactModel] = [row for row in fresh.values() if wanted(row)]
-    for row in ContactModel.by_activity.query(INBOX_PARTITION, scan_index_forward=False, page_size=100, limit=INBOX_EXAMINE_MAX):
-        if row.contactId in fresh or not wanted(row):
-            continue
-        found.append(row)
-        if len(found) >= limit + len(fresh):
-            break
-    found.sort(key=lambda row: row.lastActivityAt, reverse=True)
-    return [to_conversation(row) for row in found[:limit]]
+# ---------------------------------------------------------------- the conversation (the team inbox: conversations.py)
 
 
 def conversation_summary(actor: Actor, contact_id: str) -> Conversation | None:
@@ -91,8 +48,9 @@ def mark_conversation_read(actor: Actor, contact_id: str) -> None:
 def conversation(
     actor: Actor, contact_id: str, *, limit: int = 50, next_token: str | None = None, fresh_message_ids: tuple[str, ...] = ()
 ) -> Page:
-    """A contact's messages on every channel, newest first. Messages the caller knows just changed are read
-    by key, consistently, over what the (eventually consistent) index returned."""
+    """A contact's timeline, newest first: its messages on every channel, with the team's private notes and
+    the conversation's events (assigned, resolved, …) among them. Messages the caller knows just changed are
+    read by key, consistently, over what the (eventually consistent) index returned."""
     require(actor, Operation.MESSAGES_READ)
     _check_limit(limit)
     live_contact_row(contact_id)
@@ -117,7 +75,12 @@ def conversation(
         }
         rows = [fresh.pop(r.messageId, r) for r in rows]
         rows = sorted(rows + list(fresh.values()), key=lambda r: r.createdAt, reverse=True)[: max(limit, len(rows))]
-    return Page(items=[to_message(r) for r in rows if r.is_live(now)], next_token=token)
+    return Page(items=[_timeline_item(r) for r in rows if r.is_live(now)], next_token=token)
+
+
+def _timeline_item(row: MessageModel) -> Message | TimelineEntry:
+    """A message, or a note or event of the conversation (same table, told apart by kind)."""
+    return to_entry(row) if row.kind in TIMELINE_KINDS else to_message(row)
 
 
 def get_message(actor: Actor, message_id: str) -> Message:
@@ -132,7 +95,7 @@ def _live_message(message_id: str) -> MessageModel:
         row = MessageModel.get(message_id, consistent_read=True)
     except MessageModel.DoesNotExist:
         raise NotFound(f"No message {message_id!r}.", field="messageId") from None
-    if not row.is_live():
+    if not row.is_live() or row.kind in TIMELINE_KINDS:  # a note or an event is not a message
         raise NotFound(f"No message {message_id!r}.", field="messageId")
     return row
 
@@ -167,7 +130,7 @@ def message_log(
     require(actor, Operation.MESSAGES_READ)
     _check_limit(limit)
     filters = check_filters(day, channel, direction, status, q, utcnow().date())
-    return log_page(filters, limit=limit, next_token=next_token, budget=EXAMINE_MAX)
+    return log_page(filters, limit=limit, next_token=next_token, budget=EXAMINE_MAX, actor=actor)
 
 
 def export_csv(actor: Actor, **filters) -> CsvExport:
@@ -176,7 +139,7 @@ def export_csv(actor: Actor, **filters) -> CsvExport:
     chosen = check_filters(
         filters.get("day"), filters.get("channel"), filters.get("direction"), filters.get("status"), filters.get("q"), utcnow().date()
     )
-    export = csv_export(chosen)
+    export = csv_export(chosen, actor)
     details = {"rows": export.count, "filters": {k: str(v) for k, v in filters.items() if v not in (None, "")}}
     if not export.complete:
         details["complete"] = False

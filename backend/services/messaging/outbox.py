@@ -27,8 +27,8 @@ from backend.services.messaging.statuses import EXPIRED
 from backend.services.platform import rate_limit, system_config
 from backend.services.platform.access import Actor
 from backend.services.platform.audit import audit_row
-from backend.services.messaging.rows import activity_actions
-from backend.services.storage.unit_of_work import UnitOfWork
+from backend.services.messaging.rows import activity_actions, flag_failure
+from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict
 from backend.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -211,19 +211,23 @@ def _after_failure(row: MessageModel, error: ProviderError) -> Outcome:
     return Outcome("retry", f"{error.code} in {delay:.1f}s")
 
 
+def _finish_actions(status: str, code: str, message: str, detail: str, now: datetime) -> list:
+    return [
+        MessageModel.status.set(status),
+        MessageModel.errorCode.set(code),
+        MessageModel.errorMessage.set(message),
+        MessageModel.statusHistory.set(MessageModel.statusHistory.append([StatusChange(status=status, at=now, detail=detail)])),
+        MessageModel.pendingWork.remove(),
+        MessageModel.updatedAt.set(now),
+    ]
+
+
 def _finish(row: MessageModel, status: str, code: str, message: str, detail: str, condition=None) -> None:
-    now = utcnow()
     row.update(
-        actions=[
-            MessageModel.status.set(status),
-            MessageModel.errorCode.set(code),
-            MessageModel.errorMessage.set(message),
-            MessageModel.statusHistory.set(MessageModel.statusHistory.append([StatusChange(status=status, at=now, detail=detail)])),
-            MessageModel.pendingWork.remove(),
-            MessageModel.updatedAt.set(now),
-        ],
+        actions=_finish_actions(status, code, message, detail, utcnow()),
         condition=condition if condition is not None else MessageModel.status == "SENDING",
     )
+    flag_failure(row.contactId, row.messageId)  # every status _finish sets is a failure the inbox shows
 
 
 # ---------------------------------------------------------------- send-by
@@ -267,16 +271,20 @@ def dlq_id(channel: str, message_id: str) -> str:
 
 
 def dead_letter(row: MessageModel, code: str, message: str, *, from_status: str = "SENDING") -> None:
-    """Mark the message DEAD and (re)file it in the DLQ; a message keeps one DLQ row, so replays add up."""
-    _finish(row, "DEAD", code, message, "moved to the dead-letter queue", condition=MessageModel.status == from_status)
+    """Mark the message DEAD and (re)file it in the DLQ, in one transaction (a crash between the two would
+    leave a DEAD message nobody can replay); a message keeps one DLQ row, so replays add up. Nothing happens
+    when the row has moved on from `from_status` meanwhile (a status came: it is not dead)."""
     now = utcnow()
-    entry = DLQMessageModel(dlqId=dlq_id(row.channel, row.messageId))
-    entry.update(
-        actions=[
+    work = UnitOfWork()
+    work.update(row, _finish_actions("DEAD", code, message, "moved to the dead-letter queue", now),
+                condition=MessageModel.status == from_status, label="message")
+    work.update(
+        DLQMessageModel(dlqId=dlq_id(row.channel, row.messageId)),
+        [
             DLQMessageModel.queue.set(row.channel),
             DLQMessageModel.messageId.set(row.messageId),
             DLQMessageModel.contactId.set(row.contactId) if row.contactId else DLQMessageModel.contactId.remove(),
-            DLQMessageModel.payload.set({"messageId": row.messageId, "channel": row.channel, "request": row.payload}),
+            DLQMessageModel.payload.set({"messageId": row.messageId, "channel": row.channel, "address": row.address, "request": row.payload}),
             DLQMessageModel.error.set(message),
             DLQMessageModel.errorCode.set(code),
             DLQMessageModel.attempts.set(int(row.attempts or 0)),
@@ -284,8 +292,14 @@ def dead_letter(row: MessageModel, code: str, message: str, *, from_status: str 
             DLQMessageModel.state.set("waiting"),
             DLQMessageModel.failedAt.set(now),
             DLQMessageModel.expiresAt.set(now + DLQMessageModel.retention),
-        ]
+        ],
     )
+    try:
+        work.commit()
+    except WriteConflict:
+        log.info("%s message %s moved on from %s before it was dead-lettered; left as it is", row.channel, row.messageId, from_status)
+        return
+    flag_failure(row.contactId, row.messageId)
 
 
 # ---------------------------------------------------------------- crash recovery

@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from backend.models.contact import ContactModel
 from backend.models.messaging import MessageModel
+from backend.services.messaging.statuses import EXPIRED
 from backend.services.rules.channels import Channel
 from backend.services.rules.consent import consent_state, window_closes_at
 from backend.services.platform.api_model import ApiView
@@ -50,6 +51,27 @@ class Message(ApiView):
     created_by: str | None = None
     created_at: datetime
     updated_at: datetime
+    retried_as: str | None = None
+    can_retry: bool = False  # a failed outbound message that may be sent again as a new one (retry_refusal)
+    retry_refusal: str | None = None  # why not, for a failed message that may not
+
+
+RETRYABLE = ("FAILED", EXPIRED)
+
+
+def retry_refusal(row: MessageModel) -> str | None:
+    """Why a failed outbound message may not be sent again from the thread (None: it may). Only one that never
+    went out (the provider refused it, or it expired unsent), and only once; a dead letter is replayed from
+    the dead-letter queue, where its risk of having gone out is weighed."""
+    if row.direction != "outbound" or row.status not in (*RETRYABLE, "DEAD"):
+        return "only a failed outbound message is sent again"
+    if row.status == "DEAD":
+        return "it is in the dead-letter queue: an Admin replays it there"
+    if row.retriedAs:
+        return "it was sent again already"
+    if row.channel == Channel.WHATSAPP.value and row.kind != "text":
+        return "send it again from the reply box or the composer (only a text is repeated as it was)"
+    return None
 
 
 def to_message(row: MessageModel) -> Message:
@@ -86,6 +108,9 @@ def to_message(row: MessageModel) -> Message:
         created_by=row.createdBy,
         created_at=row.createdAt,
         updated_at=row.updatedAt,
+        retried_as=row.retriedAs,
+        can_retry=row.direction == "outbound" and row.status in RETRYABLE and retry_refusal(row) is None,
+        retry_refusal=retry_refusal(row) if row.status in (*RETRYABLE, "DEAD") else None,
     )
 
 
@@ -102,6 +127,15 @@ class Conversation(ApiView):
     last_inbound_at: datetime | None = None
     opted_out_whatsapp: bool = False
     window_closes_at: datetime | None = None  # WhatsApp's 24-hour window (None: the customer never wrote)
+    status: str = "open"  # open | pending | snoozed | resolved
+    assignee_id: str | None = None
+    snoozed_until: datetime | None = None
+    labels: list[str] = []
+    failed_message_id: str | None = None  # an outbound message failed and nothing was sent since
+
+    @property
+    def failed(self) -> bool:
+        return self.failed_message_id is not None
 
 
 def to_conversation(row: ContactModel) -> Conversation:
@@ -118,6 +152,41 @@ def to_conversation(row: ContactModel) -> Conversation:
         last_inbound_at=row.lastInboundAt,
         opted_out_whatsapp=consent_state(row, Channel.WHATSAPP).opted_out,
         window_closes_at=window_closes_at(row.lastInboundAt),
+        status=row.conversationStatus or "open",
+        assignee_id=row.assigneeId,
+        snoozed_until=row.snoozedUntil,
+        labels=sorted(row.labels or ()),
+        failed_message_id=row.failedMessageId,
+    )
+
+
+class TimelineEntry(ApiView):
+    """A private note or a conversation event in the thread (never a message: never sent, never counted)."""
+
+    entry_id: str
+    contact_id: str
+    kind: str  # note | event
+    body: str
+    action: str | None = None  # an event's: assigned | status | labels
+    author: str | None = None  # who wrote the note or made the change (their email)
+    details: dict = {}
+    created_by: str | None = None
+    created_at: datetime
+
+
+def to_entry(row: MessageModel) -> TimelineEntry:
+    """A timeline row read back through MessageModel (the same table and attributes; see TimelineEntryModel)."""
+    payload = dict(row.payload or {})
+    return TimelineEntry(
+        entry_id=row.messageId,
+        contact_id=row.contactId or "",
+        kind=row.kind,
+        body=row.body or "",
+        action=payload.pop("action", None),
+        author=payload.pop("author", None),
+        details=payload,
+        created_by=row.createdBy,
+        created_at=row.createdAt,
     )
 
 

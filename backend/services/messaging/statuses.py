@@ -10,6 +10,7 @@ from pynamodb.exceptions import UpdateError
 
 from backend.models.base import utcnow
 from backend.models.messaging import MessageModel, StatusChange
+from backend.services.messaging.rows import flag_failure
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,20 @@ WENT_OUT = {"ACCEPTED", "SENT", "DELIVERED", "READ"}
 FINAL = {"FAILED", EXPIRED, "RECEIVED"}  # nothing moves a message on from these
 TERMINAL = {"READ", *FINAL}
 STATUSES = (*STATUS_RANK, "FAILED", EXPIRED, "RECEIVED")  # every status a message row can have
+# Each status in words, for every page and view that shows one (the thread's ticks, the composer's Last send).
+STATUS_LABELS = {
+    "PENDING": "Queued",
+    "SENDING": "Sending",
+    "DEAD": "Failed after retries (dead-letter queue)",
+    "ACCEPTED": "Accepted by the provider",
+    "SENT": "Sent",
+    "DELIVERED": "Delivered",
+    "READ": "Read",
+    "FAILED": "Failed",
+    EXPIRED: "Not sent: too late to be useful",
+    "RECEIVED": "Received",
+}
+assert set(STATUS_LABELS) == set(STATUSES), "every status needs its words"
 PROVIDER_STATUSES = {"sent": "SENT", "delivered": "DELIVERED", "read": "READ", "failed": "FAILED"}
 
 
@@ -79,12 +94,15 @@ def apply_status(event: ProviderStatus) -> bool:
             MessageModel.errorMessage.set(event.error_detail or "The provider reported the message as failed."),
         ]
     condition = (MessageModel.direction == "outbound") & MessageModel.status.is_in(*previous_statuses(event.status))
+    row = MessageModel(messageId=message_id)
     try:
-        MessageModel(messageId=message_id).update(actions=actions, condition=condition)
+        row.update(actions=actions, condition=condition)  # the row as it is now (ALL_NEW)
     except UpdateError as error:
         if _condition_failed(error):
             return False
         raise
+    if event.status == "FAILED":
+        flag_failure(row.contactId, message_id)
     return True
 
 

@@ -14,7 +14,8 @@ from backend.adapters.session_tokens import SessionSigner, checked_secret, load_
 from backend.errors import Conflict, NotFound, Unauthenticated, ValidationError
 from backend.models.base import utcnow
 from backend.models.runtime_config import SystemConfigModel
-from backend.models.user import UserEmailKey, UserModel
+from backend.services.platform.team import forget_team
+from backend.models.user import TEAM_PARTITION, UserEmailKey, UserModel
 from backend.services.platform.access import Actor, Operation, Role, require
 from backend.services.platform import sign_in_guard
 from backend.services.platform.audit import audit_row
@@ -103,6 +104,7 @@ def _new_user_row(email: str, role: Role, password: str, display_name: str | Non
         sessionEpoch=secrets.token_hex(4),
         createdAt=now,
         updatedAt=now,
+        team=TEAM_PARTITION,
     )
 
 
@@ -117,6 +119,7 @@ def _insert_user(actor: Actor, row: UserModel, extra: UnitOfWork | None = None) 
         if "email" in conflict.labels:
             raise Conflict(f"A user with email {row.email} already exists.", field="email") from None
         raise Conflict("The user could not be created; try again.") from None
+    forget_team()  # assignable at once in this process (others see them within TEAM_CACHE_SECONDS)
 
 
 def create_user(actor: Actor, email: str, role: str, password: str, display_name: str | None = None) -> User:

@@ -33,6 +33,12 @@ class ExpiringMap(Generic[V]):
             while len(self._entries) > self._capacity:
                 self._entries.popitem(last=False)
 
+    def items(self) -> dict[str, V]:
+        """Every entry not yet expired."""
+        now = time.monotonic()
+        with self._lock:
+            return {key: value for key, (expires, value) in self._entries.items() if expires >= now}
+
     def forget(self, key: str | None = None) -> None:
         """Drop one key, or everything."""
         with self._lock:

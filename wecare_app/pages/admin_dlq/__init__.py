@@ -11,7 +11,7 @@ from backend.services.messaging.dlq import MAX_REPLAYS
 from wecare_app.components.shell import empty_state
 from wecare_app.pages.admin_dlq.dialogs import inspect_dialog, replay_all_dialog
 from wecare_app.pages.admin_dlq.state import DeadLetterState
-from wecare_app.pages.admin_dlq.table import bulk_bar, entries, filters
+from wecare_app.pages.admin_dlq.table import bulk_bar, entries, filters, outcome_panel
 from wecare_app.pages.layout import add_signed_in_page, signed_in_page
 
 __all__ = ["DeadLetterState", "admin_dlq_page", "register"]
@@ -32,7 +32,7 @@ def admin_dlq_page() -> rx.Component:
         rx.cond(
             DeadLetterState.denied != "",
             _admins_only(),
-            rx.fragment(filters(), bulk_bar(), entries(), inspect_dialog(), replay_all_dialog()),
+            rx.fragment(filters(), bulk_bar(), outcome_panel(), entries(), inspect_dialog(), replay_all_dialog()),
         ),
         actions=rx.cond(
             DeadLetterState.denied != "",

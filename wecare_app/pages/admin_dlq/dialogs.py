@@ -115,6 +115,7 @@ def inspect_dialog() -> rx.Component:
                 rx.grid(
                     _detail("Entry", item["dlq_id"]),
                     _detail("Message", item["message_id"]),
+                    _detail("Recipient", item["recipient_name"] + " " + item["recipient_address"]),
                     _detail("Contact", item["contact_id"]),
                     _detail("State", item["state"]),
                     _detail("Attempts", item["attempts"]),

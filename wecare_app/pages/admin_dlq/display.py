@@ -1,6 +1,7 @@
-"""How dead letters read on screen: the filter choices, one table row per entry, the payload, and the summary
-of a replay or discard. Plain Python over the service's views: what may be done with an entry (and why not)
-comes from the view (`DeadLetter.can_replay`, `replay_blocked_reason`, ...), never from a rule of the page's own."""
+"""How dead letters read on screen: the filter choices, one table row per entry (with its recipient), the
+payload, the summary of a replay or discard and what became of each entry. Plain Python over the service's
+views: whom an entry was for, what may be done with it (and why not) and whether a replay of it failed again
+come from the view (`DeadLetter.recipient_name`, `can_replay`, `failed_again`, ...), never from the page."""
 from __future__ import annotations
 
 import json
@@ -30,6 +31,14 @@ _OUTCOME_LABELS = (
     ("skipped", "skipped"),
 )
 _NOT_DONE = ("refused", "skipped")  # outcomes whose reason the summary spells out
+# What became of one entry, as its line in the outcome panel says it (the reason follows refusals and skips).
+_OUTCOME_WORDS = {
+    "replayed": ("queued again", "blue"),
+    "already_delivered": ("already delivered: closed without sending it again", "green"),
+    "discarded": ("discarded", "gray"),
+    "refused": ("refused", "red"),
+    "skipped": ("skipped, not sent", "amber"),
+}
 
 
 def relative(moment: datetime, now: datetime) -> str:
@@ -43,9 +52,51 @@ def sentence(reason: str | None) -> str:
     return reason[:1].upper() + reason[1:] if reason else ""
 
 
-def dead_letter_row(entry: DeadLetter, now: datetime) -> dict[str, str]:
+def recipient_label(entry: DeadLetter) -> str:
+    """Whom the entry was for, in a sentence: the contact's name, or "Deleted contact (+44…)"."""
+    if entry.recipient_deleted and entry.recipient_address:
+        return f"{entry.recipient_name} ({entry.recipient_address})"
+    return entry.recipient_name or entry.recipient_address or entry.dlq_id
+
+
+def failed_again_text(recipient: str, error: str) -> str:
+    return f"Replay of {recipient} failed again: {error}"
+
+
+def _outcome_words(result: DlqResult) -> tuple[str, str]:
+    """('refused (replayed 5 times already; discard it)', 'red'): what became of one entry, and its colour."""
+    words, color = _OUTCOME_WORDS.get(result.outcome, (result.outcome, "gray"))
+    reason = f" ({result.reason})" if result.outcome in _NOT_DONE and result.reason else ""
+    return words + reason, color
+
+
+def outcome_line(result: DlqResult, recipient: str) -> dict[str, str]:
+    """One entry's line in the outcome panel: '<recipient>: refused (replayed 5 times already; discard it)'."""
+    text, color = _outcome_words(result)
+    return {"dlq_id": result.dlq_id, "text": f"{recipient}: {text}", "color": color}
+
+
+def outcome_note(result: DlqResult) -> dict[str, str] | None:
+    """The notice a refused or skipped entry's row carries ('Refused (already replayed)'); None otherwise."""
+    if result.outcome not in _NOT_DONE:
+        return None
+    text, color = _outcome_words(result)
+    return {"text": sentence(text), "color": color}
+
+
+def dead_letter_row(entry: DeadLetter, now: datetime, note: dict[str, str] | None = None) -> dict[str, str]:
+    """The row of `entry`; its notice says a replay failed again (from the view) or else `note`, the page's
+    last word on it (a refusal or a skip, with the reason)."""
+    if entry.failed_again:
+        note = {"text": failed_again_text(recipient_label(entry), entry.error), "color": "red"}
+    note = note or {}
     return {
         "dlq_id": entry.dlq_id,
+        "recipient_name": entry.recipient_name,
+        "recipient_address": entry.recipient_address or "",
+        "recipient_href": f"/inbox/{entry.contact_id}" if entry.contact_id and not entry.recipient_deleted else "",
+        "notice": note.get("text", ""),
+        "notice_color": note.get("color", "gray"),
         "queue": entry.queue,
         "queue_color": CHANNEL_COLORS.get(entry.queue, "gray"),
         "message_id": entry.message_id or "",

@@ -3,7 +3,11 @@
 Every service call runs off the event loop (`await self.run(...)` from a background event, outside the state
 lock). Loads are numbered and only the newest one's answer is shown, so a slow load started by an older filter
 never overwrites a newer one. Replaying hundreds of entries takes a while: `busy` is set (under the lock, so a
-second click finds it set and does nothing) for as long as a replay or discard runs, and the page shows it."""
+second click finds it set and does nothing) for as long as a replay or discard runs, and the page shows it.
+
+After a replay or discard the outcome panel says, per entry, what happened (queued again, refused and why, ...).
+The messages a replay queued again are followed live: one that fails again turns its line red with the
+message's error, and its entry, back in the queue, says so on its row."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -13,8 +17,9 @@ from typing import Any
 import reflex as rx
 
 from backend.errors import DomainError, PermissionDenied
-from backend.services.messaging import dlq
-from backend.services.messaging.dlq import DlqResult
+from backend.services.messaging import dlq, messages
+from backend.services.messaging.dlq import FAILED_AGAIN, DeadLetter, DlqResult
+from backend.services.messaging.statuses import WENT_OUT
 from wecare_app.pages.admin_dlq.display import (
     AGE_CHOICES,
     ALL,
@@ -23,7 +28,11 @@ from wecare_app.pages.admin_dlq.display import (
     LIST_LIMIT,
     bulk_preview,
     dead_letter_row,
+    failed_again_text,
+    outcome_line,
+    outcome_note,
     payload_json,
+    recipient_label,
     summary_toast,
 )
 from wecare_app.state.feedback import error_toast
@@ -60,7 +69,12 @@ class DeadLetterState(SessionState):
     replay_all_blocked_why: str = ""  # and why
     replay_all_skipped: int = 0  # of those, entries that may already have been delivered: skipped, not sent
     replay_all_skipped_why: str = ""
+    outcome_title: str = ""  # "Last replay" / "Last discard": the outcome panel, shown when set
+    outcome_lines: list[dict[str, str]] = []  # per entry: dlq_id, text, color
     _payloads: dict[str, str] = {}
+    _known: dict[str, dict[str, str]] = {}  # dlq_id -> {recipient (in words), message_id}, of every entry listed
+    _notes: dict[str, dict[str, str]] = {}  # dlq_id -> its row's notice from the last action (refused, skipped, failed again)
+    _watch: dict[str, dict[str, str]] = {}  # message_id -> {dlq_id, recipient}: replays followed until they end
     _replay_all_ids: list[str] = []
     _load_request: int = 0  # the newest load's number: older answers are dropped
 
@@ -107,6 +121,7 @@ class DeadLetterState(SessionState):
         """Live: a message dead-lettered or replayed anywhere shows up here without a reload."""
 
         async def refresh(batch):
+            await self._follow_replays(batch)
             # While a replay runs, its own changes stream in: the replay reloads once when it is done.
             if not self.busy and any(change.status in ("DEAD", "PENDING", "ACCEPTED") for change in batch):
                 await self._reload()  # a failing live reload stays quiet: the next one or a click tells
@@ -179,18 +194,27 @@ class DeadLetterState(SessionState):
                     self.rows, self.selected, self._payloads = [], [], {}
                     self.denied = DENIED_VIEW if isinstance(error, PermissionDenied) else ""
             return None if isinstance(error, PermissionDenied) else error_toast(error)
-        now = datetime.now(timezone.utc)
-        rows = [dead_letter_row(entry, now) for entry in entries]
         payloads = {entry.dlq_id: payload_json(entry) for entry in entries}
         async with self:
             if ticket != self._load_request:
                 return None  # a newer load is on its way
-            self.denied = ""
-            self.rows, self._payloads = rows, payloads
-            selectable = {row["dlq_id"] for row in rows if row["selectable"]}
-            self.selected = [dlq_id for dlq_id in self.selected if dlq_id in selectable]
-            self.loading = False
+            self._show(entries, payloads)
         return None
+
+    def _show(self, entries: list[DeadLetter], payloads: dict[str, str]) -> None:
+        """Under the lock: the loaded entries as rows (with their notices), keeping the selection of those still
+        selectable. A followed replay found back in the queue ends here if the live feed has not told yet."""
+        self._remember(entries)
+        for entry in entries:
+            if entry.failed_again and entry.message_id in self._watch:
+                self._ended(entry.message_id, failed_again_text(recipient_label(entry), entry.error), "red")
+        now = datetime.now(timezone.utc)
+        rows = [dead_letter_row(entry, now, self._notes.get(entry.dlq_id)) for entry in entries]
+        self.denied = ""
+        self.rows, self._payloads = rows, payloads
+        selectable = {row["dlq_id"] for row in rows if row["selectable"]}
+        self.selected = [dlq_id for dlq_id in self.selected if dlq_id in selectable]
+        self.loading = False
 
     # -- selection and inspection (no service call: plain handlers)
 
@@ -222,6 +246,63 @@ class DeadLetterState(SessionState):
     def set_replay_all_open(self, value: bool):
         self.replay_all_open = value
 
+    @rx.event
+    def dismiss_outcome(self):
+        self.outcome_title, self.outcome_lines = "", []
+
+    # -- what became of the replays
+
+    def _remember(self, entries: list[DeadLetter]) -> None:
+        """Under the lock: whom each entry was for and its message, to word and follow what a replay does."""
+        self._known = {
+            **self._known,
+            **{entry.dlq_id: {"recipient": recipient_label(entry), "message_id": entry.message_id or ""} for entry in entries},
+        }
+
+    def _report(self, title: str, results: list[DlqResult]) -> None:
+        """Under the lock: the outcome panel and the rows' notices for `results`; follow what was queued again."""
+        self.outcome_title = title
+        known = {r.dlq_id: self._known.get(r.dlq_id, {"recipient": r.dlq_id, "message_id": ""}) for r in results}
+        self.outcome_lines = [outcome_line(r, known[r.dlq_id]["recipient"]) for r in results]
+        notes = {**self._notes, **{r.dlq_id: outcome_note(r) for r in results}}
+        self._notes = {dlq_id: note for dlq_id, note in notes.items() if note is not None}
+        queued = [r.dlq_id for r in results if r.outcome == "replayed" and known[r.dlq_id]["message_id"]]
+        self._watch = {
+            **self._watch,
+            **{known[dlq_id]["message_id"]: {"dlq_id": dlq_id, "recipient": known[dlq_id]["recipient"]} for dlq_id in queued},
+        }
+
+    def _ended(self, message_id: str, text: str, color: str) -> None:
+        """Under the lock: a followed replay ended; its line (and, when it failed, its row) says how."""
+        item = self._watch[message_id]
+        self._watch = {key: value for key, value in self._watch.items() if key != message_id}
+        line = {"dlq_id": item["dlq_id"], "text": text, "color": color}
+        if any(old["dlq_id"] == item["dlq_id"] for old in self.outcome_lines):
+            self.outcome_lines = [line if old["dlq_id"] == item["dlq_id"] else old for old in self.outcome_lines]
+        else:
+            self.outcome_lines = [*self.outcome_lines, line]
+        if color == "red":
+            self._notes = {**self._notes, item["dlq_id"]: {"text": text, "color": color}}
+
+    async def _follow_replays(self, batch) -> None:
+        """From the live feed: a followed message that went out is followed no more; one that failed again
+        (dead-lettered anew, failed for good or expired) turns its line red, with the message's own error."""
+        async with self:
+            ended = {c.message_id: c.status for c in batch if c.message_id in self._watch and c.status in FAILED_AGAIN | WENT_OUT}
+            recipients = {message_id: self._watch[message_id]["recipient"] for message_id in ended}
+        for message_id, status in ended.items():
+            if status in WENT_OUT:
+                async with self:
+                    self._ended(message_id, f"{recipients[message_id]}: sent", "green")
+                continue
+            try:
+                error = (await self.run(messages.get_message, message_id)).error_message or status
+            except DomainError:
+                error = status  # deleted meanwhile: its status is all there is to say
+            async with self:
+                if message_id in self._watch:
+                    self._ended(message_id, failed_again_text(recipients[message_id], error), "red")
+
     # -- actions
 
     async def _claim(self, label: str) -> bool:
@@ -237,8 +318,8 @@ class DeadLetterState(SessionState):
             self.busy, self.busy_label = False, ""
 
     async def _act(self, action: Callable[..., list[DlqResult]], ids: list[str], label: str, **options: bool):
-        """Replay or discard `ids` off the loop (with the request's `options`, e.g. sendAnyway), then reload;
-        the events to send."""
+        """Replay or discard `ids` off the loop (with the request's `options`, e.g. sendAnyway), say what
+        happened to each, then reload; the events to send."""
         if not await self._claim(label):
             return None
         try:
@@ -250,6 +331,7 @@ class DeadLetterState(SessionState):
         done = {r.dlq_id for r in results}
         async with self:
             self.selected = [d for d in self.selected if d not in done]
+            self._report("Last discard" if action is dlq.discard else "Last replay", results)
         reload = await self._reload()
         return [summary_toast(results), *([reload] if reload is not None else [])]
 
@@ -299,6 +381,7 @@ class DeadLetterState(SessionState):
             return rx.toast.info("Nothing is waiting in this filter.")
         blocked, blocked_why, skipped, skipped_why = bulk_preview(entries)
         async with self:
+            self._remember(entries)
             self._replay_all_ids = [entry.dlq_id for entry in entries]
             self.replay_all_count = len(entries)
             self.replay_all_blocked, self.replay_all_blocked_why = blocked, blocked_why

@@ -1,4 +1,5 @@
-"""The filters, the bar of bulk actions and the table of entries with their own actions."""
+"""The filters, the bar of bulk actions, the outcome of the last replay or discard, and the table of entries
+(with whom each was for) and their own actions."""
 from __future__ import annotations
 
 import reflex as rx
@@ -205,6 +206,62 @@ def _may_have_gone_out(row: rx.Var) -> rx.Component:
     )
 
 
+def _outcome_line(item: rx.Var) -> rx.Component:
+    return rx.text(item["text"], size="2", color=rx.color(item["color"].to(str), 11), class_name="dlq-outcome-line")
+
+
+def outcome_panel() -> rx.Component:
+    """What the last replay or discard did to each entry; a followed replay's line turns red if it fails again."""
+    return rx.cond(
+        DeadLetterState.outcome_title != "",
+        rx.callout.root(
+            rx.vstack(
+                rx.hstack(
+                    rx.text(DeadLetterState.outcome_title, size="2", weight="medium"),
+                    rx.spacer(),
+                    rx.icon_button(rx.icon("x", size=14), size="1", variant="ghost", color_scheme="gray",
+                                   on_click=DeadLetterState.dismiss_outcome, aria_label="Dismiss", id="dlq-outcome-dismiss"),
+                    width="100%",
+                    align="center",
+                ),
+                rx.scroll_area(rx.vstack(rx.foreach(DeadLetterState.outcome_lines, _outcome_line), spacing="1"), type="auto", max_height="180px"),
+                spacing="2",
+                width="100%",
+            ),
+            color_scheme="gray",
+            variant="surface",
+            width="100%",
+            id="dlq-outcome",
+        ),
+        rx.fragment(),
+    )
+
+
+def _recipient(row: rx.Var) -> rx.Component:
+    """The contact's name (a link to their conversation; plain for a deleted contact) over the address."""
+    name = rx.cond(
+        row["recipient_href"] != "",
+        rx.link(row["recipient_name"], href=row["recipient_href"], size="2", weight="medium", class_name="dlq-recipient-link"),
+        rx.text(row["recipient_name"], size="2", color=rx.color("gray", 10)),
+    )
+    return rx.vstack(
+        name,
+        rx.text(row["recipient_address"], size="1", color=rx.color("gray", 11), font_family="monospace"),
+        spacing="0",
+        align="start",
+        class_name="dlq-recipient",
+    )
+
+
+def _notice(row: rx.Var) -> rx.Component:
+    """The row's notice: a replay that failed again, or why the last replay refused or skipped it."""
+    return rx.cond(
+        row["notice"] != "",
+        rx.callout(row["notice"], icon="info", color_scheme=row["notice_color"].to(str), size="1", class_name="dlq-notice"),
+        rx.fragment(),
+    )
+
+
 def _row(row: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
@@ -218,12 +275,14 @@ def _row(row: rx.Var) -> rx.Component:
         rx.table.cell(
             rx.tooltip(rx.text(row["failed_rel"], size="2", white_space="nowrap"), content=row["failed_abs"]),
         ),
+        rx.table.cell(_recipient(row)),
         rx.table.cell(rx.badge(row["queue"], color_scheme=row["queue_color"].to(str), variant="soft")),
         rx.table.cell(
             rx.vstack(
                 rx.cond(row["error_code"] != "", rx.code(row["error_code"], color_scheme="red", size="1"), rx.fragment()),
                 _may_have_gone_out(row),
                 rx.text(row["error"], size="1", color=rx.color("gray", 11), title=row["error_full"]),
+                _notice(row),
                 spacing="1",
                 align="start",
             ),
@@ -250,7 +309,7 @@ def _table() -> rx.Component:
         ),
         width="36px",
     )
-    headers = ("Failed", "Queue", "Error", "Attempts", "Replays", "State", "")
+    headers = ("Failed", "Recipient", "Queue", "Error", "Attempts", "Replays", "State", "")
     return data_table([select_all, *headers], DeadLetterState.rows, _row, size="1")
 
 

@@ -9,6 +9,7 @@ from backend.errors import DomainError
 from backend.services.channels.sms.send import segment_info
 from backend.services.messaging.reachability import Reach
 from backend.services.channels.send_many import SendOutcome
+from backend.services.messaging.progress import Progress
 from wecare_app.components.formatting import duration
 
 CHANNELS = CHANNEL_NAMES  # the channel catalog, in its order
@@ -52,18 +53,38 @@ def sms_counter(text: str) -> dict[str, str]:
     }
 
 
-
-
 def outcome_row(outcome: SendOutcome) -> dict:
-    """One recipient's outcome of a send, as the "Last send" list shows it."""
+    """One recipient's outcome of a send, as the "Last send" list shows it. A queued message (`message_id`) is
+    followed live until it settles; a call is followed on its own page (`follow`)."""
     return {
         "contact_id": outcome.contact_id,
         "name": outcome.name,
         "thread": f"/inbox/{outcome.contact_id}",
         "queued": outcome.ok,
+        "failed": False,
         "detail": outcome.reason,
         "follow": outcome.link or "",
+        "message_id": outcome.message_id or "",
+        "settled": not outcome.message_id,
+        "updated": "",  # when the status shown was written (ISO), so a late, older read is not shown over it
     }
+
+
+def with_progress(row: dict, progress: Progress | None) -> dict:
+    """The row once its message has moved on: the status in the service's words, and why when it failed. A
+    read older than the one shown (two reads can finish out of order) changes nothing."""
+    if progress is None or row["message_id"] != progress.message_id:
+        return row
+    updated = progress.updated_at.isoformat()
+    if row["updated"] and datetime.fromisoformat(row["updated"]) >= progress.updated_at:
+        return row
+    detail = f"{progress.label}: {progress.reason}" if progress.failed and progress.reason else progress.label
+    return {**row, "detail": detail, "failed": progress.failed, "settled": progress.settled, "updated": updated}
+
+
+def followed_ids(rows: list[dict]) -> set[str]:
+    """The messages of the last send whose status may still change."""
+    return {row["message_id"] for row in rows if row["message_id"] and not row["settled"]}
 
 
 def refusal(row: dict) -> str:

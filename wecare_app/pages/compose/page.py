@@ -177,12 +177,15 @@ def _reach() -> rx.Component:
 
 
 def _outcome_row(row: rx.Var) -> rx.Component:
+    """A recipient of the last send: refused (and why), or its message's status as it moves on, live."""
     queued = row["queued"].to(bool)
+    going = queued & ~row["failed"].to(bool)
     return rx.hstack(
-        rx.icon(rx.cond(queued, "send", "ban"), size=16, color=rx.cond(queued, rx.color("green", 10), rx.color("red", 10)), flex_shrink="0"),
+        rx.icon(rx.cond(going, "send", rx.cond(queued, "circle-alert", "ban")), size=16,
+                color=rx.cond(going, rx.color("green", 10), rx.color("red", 10)), flex_shrink="0"),
         rx.vstack(
             rx.text(row["name"], size="2", weight="medium"),
-            rx.text(row["detail"], size="1", color=rx.cond(queued, rx.color("gray", 10), rx.color("red", 11))),
+            rx.text(row["detail"], size="1", color=rx.cond(going, rx.color("gray", 10), rx.color("red", 11)), class_name="send-status"),
             spacing="0",
             min_width="0",
         ),

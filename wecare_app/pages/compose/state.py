@@ -2,7 +2,10 @@
 
 Every service call runs off the event loop from a background event: the reachability list is asked again
 whenever the recipients, the channel or the WhatsApp choice change (only the newest answer is shown), and Send
-hands the whole multi-recipient send to `send_many.send_to_contacts` in one worker-thread hop."""
+hands the whole multi-recipient send to `send_many.send_to_contacts` in one worker-thread hop. The "Last send"
+rows then follow their messages live (Queued → Sent → Delivered → Read, or Failed and why): the page follows the
+Message table's change feed from the moment it loads, and each change to one of those messages is read again by
+key; right after a send they are read once, for whatever happened before the rows were shown."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -12,11 +15,22 @@ import reflex as rx
 from backend.errors import DomainError, ValidationError
 from backend.services.channels.email.content import prepare_content, sanitise_html
 from backend.services.channels import send_many
+from backend.services.messaging.progress import message_progress
 from backend.services.messaging.reachability import MAX_CONTACTS, reachability
 from wecare_app.components.controls import segment_value
-from wecare_app.pages.compose.display import CHANNELS, outcome_row, reach_row, refusal, sms_counter, without_field
+from wecare_app.pages.compose.display import (
+    CHANNELS,
+    followed_ids,
+    outcome_row,
+    reach_row,
+    refusal,
+    sms_counter,
+    with_progress,
+    without_field,
+)
 from wecare_app.state.contact_search import ContactSearch, contact_choice
 from wecare_app.state.feedback import error_toast
+from wecare_app.state.live_feed import follow_changes
 from wecare_app.state.session_state import SessionState
 from wecare_app.state.speech_form import SpeechForm, speech_summary
 from wecare_app.state.template_picker import TemplatePicker
@@ -37,6 +51,7 @@ class ComposeState(ContactSearch, SpeechForm, TemplatePicker, SessionState):
     sending: bool = False
     outcome: list[dict] = []
     outcome_channel: str = ""
+    follow_generation: int = 0
     _reach_request: int = 0  # the newest reachability question: older answers are dropped
     _html_request: int = 0  # likewise for the HTML preview
 
@@ -91,15 +106,17 @@ class ComposeState(ContactSearch, SpeechForm, TemplatePicker, SessionState):
             self.outcome = []
             self._clear_search()
             wanted = [c for c in self.router.url.query_parameters.get("to", "").split(",") if c]
+            follow = [ComposeState.follow] if self.can_write else []  # only writers send, so only they follow
         if wanted:  # /inbox/compose?to=id1,id2: one hop for all of them
             try:
                 found = await self.run(send_many.recipients, wanted[:MAX_CONTACTS])
             except DomainError as error:
-                return error_toast(error)
+                return [error_toast(error), *follow]
             async with self:
                 self.recipients = [contact_choice(c) for c in found]
         await self._load_template_options()
-        return await self._check_reach()
+        problem = await self._check_reach()
+        return [problem, *follow] if problem is not None else follow
 
     # ------------------------------------------------------------ recipients
 
@@ -279,9 +296,36 @@ class ComposeState(ContactSearch, SpeechForm, TemplatePicker, SessionState):
         reasons = "; ".join(refusal(r) for r in refused[:3]) + ("; …" if len(refused) > 3 else "")
         toast = rx.toast.success if not refused else (rx.toast.warning if queued else rx.toast.error)
         yield toast(title, description=reasons or None, close_button=True, duration=8000)
+        await self._show_progress(followed_ids(rows))  # what happened before the rows were shown
         problem = await self._check_reach()  # the list as it is after the send
         if problem is not None:
             yield problem
+
+    # ------------------------------------------------------------ following the last send
+
+    @rx.event(background=True)
+    async def follow(self):
+        """The page's live loop: a change the feed names for a message of the last send is read again."""
+        async def refresh(batch):
+            async with self:
+                wanted = followed_ids(self.outcome)
+            changed = {change.message_id for change in batch} & wanted
+            if changed:
+                await self._show_progress(changed)
+
+        await follow_changes(self, "/inbox/compose", refresh, tick=30)
+
+    async def _show_progress(self, message_ids: set[str]) -> None:
+        """Read these messages by key (off the lock) and show how far each has got."""
+        if not message_ids:
+            return
+        try:
+            found = await self.run(message_progress, sorted(message_ids))
+        except DomainError:
+            return  # the row keeps its last status; the next change tries again
+        by_id = {progress.message_id: progress for progress in found}
+        async with self:
+            self.outcome = [with_progress(row, by_id.get(row["message_id"])) for row in self.outcome]
 
     def _clear_content(self, channel: str) -> None:
         if channel in ("sms", "whatsapp"):

@@ -5,7 +5,7 @@ import reflex as rx
 
 from backend.errors import DomainError
 from backend.services.contacts import contacts
-from wecare_app.pages.contacts.display import consent_lines, when
+from wecare_app.pages.contacts.display import consent_lines, history_line, when
 from wecare_app.pages.contacts.form import ContactFormState, contact_fields
 from wecare_app.pages.layout import signed_in_page, writers_only
 from wecare_app.state.feedback import error_toast
@@ -46,15 +46,7 @@ class ContactDetailState(ContactFormState):
         self.created = when(contact.created_at)
         self.last_inbound = when(contact.last_inbound_at) or "never"
         self.consent_history = consent_lines(contact)
-        self.history = [
-            {
-                "at": when(entry.at),
-                "action": entry.action.replace("contact.", "").replace("_", " "),
-                "who": entry.actor_email or entry.actor_id,
-                "fields": ", ".join(entry.changed_fields),
-            }
-            for entry in trail
-        ]
+        self.history = [history_line(entry) for entry in trail]
 
     @rx.event(background=True)
     async def save(self):

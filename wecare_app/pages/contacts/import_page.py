@@ -107,8 +107,9 @@ class ContactImportState(SessionState):
     async def read_file(self):
         async with self:
             data, self._upload = self._upload, b""  # the state keeps no copy of the file past this point
+            file_name = self.file_name  # each imported contact's history names it
         try:
-            plan = await self.run(contact_import.plan_import, data)
+            plan = await self.run(contact_import.plan_import, data, file_name)
         except DomainError as error:
             async with self:
                 self.stage = "upload"

@@ -10,4 +10,4 @@ from wecare_app.pages.layout import add_signed_in_page
 
 def register(app: rx.App) -> None:
     add_signed_in_page(app, inbox_page, route="/inbox", title="Inbox", on_load=InboxState.load)
-    add_signed_in_page(app, thread_page, route="/inbox/[contact_id]", title="Conversation", on_load=ThreadState.load)
+    add_signed_in_page(app, thread_page, route="/inbox/[contact_id]", title="Conversation", on_load=[InboxState.load, ThreadState.load])

@@ -4,7 +4,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from backend.services.rules.consent import window_open
-from backend.services.messaging.schemas import Conversation, Message
+from backend.services.messaging.conversations import STATUS_LABELS as CONVERSATION_STATUS
+from backend.services.messaging.statuses import STATUS_LABELS
+from backend.services.messaging.schemas import Conversation, Message, TimelineEntry
 from wecare_app.components.formatting import CHANNEL_ICONS, CHANNEL_LABELS, initials, within_a_day
 
 STATUS_TICKS = {
@@ -18,18 +20,6 @@ STATUS_TICKS = {
     "DEAD": "circle-alert",
     "EXPIRED": "clock-alert",
 }
-STATUS_LABELS = {
-    "PENDING": "Queued",
-    "SENDING": "Sending",
-    "ACCEPTED": "Accepted by WhatsApp",
-    "SENT": "Sent",
-    "DELIVERED": "Delivered",
-    "READ": "Read",
-    "FAILED": "Failed",
-    "DEAD": "Failed after retries (dead-letter queue)",
-    "EXPIRED": "Not sent: too late to be useful",
-    "RECEIVED": "Received",
-}
 
 
 def ago(moment: datetime | None, now: datetime | None = None) -> str:
@@ -39,10 +29,22 @@ def ago(moment: datetime | None, now: datetime | None = None) -> str:
     return within_a_day(seconds) or moment.strftime("%d %b")
 
 
-def conversation_row(item: Conversation, now: datetime | None = None) -> dict:
+STATUS_COLORS = {"open": "green", "pending": "amber", "snoozed": "purple", "resolved": "gray"}
+
+
+def conversation_row(item: Conversation, now: datetime | None = None, names: dict[str, str] | None = None,
+                     colors: dict[str, str] | None = None) -> dict:
+    """`names`: the team's names by user id (for the assignee); `colors`: the label catalog's colours."""
     closes = item.window_closes_at
     now = now or datetime.now(timezone.utc)
+    assignee = (names or {}).get(item.assignee_id or "", "Someone") if item.assignee_id else ""
     return {
+        "status": CONVERSATION_STATUS.get(item.status, item.status),
+        "status_color": STATUS_COLORS.get(item.status, "gray"),
+        "assignee": assignee,
+        "assignee_initials": initials(assignee) if assignee else "",
+        "labels": [{"name": name, "color": (colors or {}).get(name, "gray")} for name in item.labels],
+        "failed": item.failed,
         "contact_id": item.contact_id,
         "name": item.name,
         "initials": initials(item.name),
@@ -76,6 +78,26 @@ def message_bubble(message: Message, media_url: str = "") -> dict:
         "media_status": media.status if media else "",
         "media_url": media_url,
         "media_name": (media.filename or media.caption or media.kind) if media else "",
-        "can_reply": bool(message.provider_message_id) and message.kind != "reaction",
+        "can_reply": bool(message.provider_message_id) and message.kind != "reaction" and message.channel == "whatsapp",
         "channel": CHANNEL_LABELS.get(message.channel, message.channel),
+        "channel_icon": CHANNEL_ICONS.get(message.channel, "message-circle"),
+        "subject": message.subject or "",
+        "entry": "message",
+        "can_retry": message.can_retry,
+        "retry_refusal": message.retry_refusal or "",
+        "author": "",
+    }
+
+
+def timeline_row(entry: TimelineEntry) -> dict:
+    """A note or an event, in the same shape as a bubble (the thread renders one list)."""
+    return {
+        "message_id": entry.entry_id,
+        "entry": entry.kind,
+        "body": entry.body,
+        "author": entry.author or "",
+        "time": entry.created_at.strftime("%d %b %H:%M"),
+        "outbound": False, "kind": entry.kind, "status": "", "status_label": "", "tick": "", "read": False,
+        "failed": False, "error": "", "media_kind": "", "media_status": "", "media_url": "", "media_name": "",
+        "can_reply": False, "channel": "", "channel_icon": "", "subject": "", "can_retry": False, "retry_refusal": "",
     }

@@ -18,6 +18,7 @@ from backend.models.base import utcnow
 from backend.services.rules.channels import Channel
 from backend.services.rules.consent import check_send
 from backend.models.contact import ContactModel
+from backend.models.messaging import MessageModel
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.api_model import ApiModel
 from backend.services.channels.email.content import EmailContent, prepare_content
@@ -41,6 +42,7 @@ class EmailSend(ApiModel):
     subject: str
     text: str | None = None
     html: str | None = None
+    in_reply_to: str | None = Field(default=None, max_length=64)  # our id of the email this one answers
 
 
 def send_email(actor: Actor, data: EmailSend | dict, *, via: str = "api") -> Message:
@@ -51,7 +53,30 @@ def send_email(actor: Actor, data: EmailSend | dict, *, via: str = "api") -> Mes
     contact = recipient_contact(request.contact_id, request.to, "email")
     now = utcnow()
     check_send(contact, Channel.EMAIL, now=now)
-    return _queue(actor, contact, content, via=via, now=now)
+    threading = thread_headers(contact, request.in_reply_to) if request.in_reply_to else {}
+    return _queue(actor, contact, content, via=via, now=now, threading=threading)
+
+
+def rfc_message_id(provider_message_id: str, region: str) -> str:
+    """The Message-ID header SES gives the email it sent with `provider_message_id`."""
+    domain = "email.amazonses.com" if region == "us-east-1" else f"{region}.amazonses.com"
+    return f"<{provider_message_id}@{domain}>"
+
+
+def thread_headers(contact: ContactModel, message_id: str) -> dict[str, str]:
+    """In-Reply-To and References for an answer to our email `message_id` (to the same contact, and gone out:
+    only then has it a Message-ID to name)."""
+    try:
+        answered = MessageModel.get(message_id, consistent_read=True)
+    except MessageModel.DoesNotExist:
+        answered = None
+    if answered is None or answered.channel != CHANNEL or answered.contactId != contact.contactId or not answered.is_live():
+        raise ValidationError(f"inReplyTo: no email {message_id!r} to {contact.name}", field="inReplyTo")
+    if not answered.providerMessageId:
+        raise ValidationError("inReplyTo: that email has not gone out yet, so it cannot be answered in its thread", field="inReplyTo")
+    own = rfc_message_id(answered.providerMessageId, get_settings().aws_region)
+    earlier = ((answered.payload or {}).get("headers") or {}).get("References", "")
+    return {"In-Reply-To": own, "References": " ".join(filter(None, (earlier, own)))}
 
 
 def unsubscribe_headers(message_id: str, settings: Settings) -> dict[str, str]:
@@ -70,11 +95,12 @@ def unsubscribe_headers(message_id: str, settings: Settings) -> dict[str, str]:
     return headers
 
 
-def _queue(actor: Actor, contact: ContactModel, content: EmailContent, *, via: str, now: datetime) -> Message:
+def _queue(actor: Actor, contact: ContactModel, content: EmailContent, *, via: str, now: datetime,
+           threading: dict[str, str] | None = None) -> Message:
     settings = get_settings()
     message_id = new_message_id()
     payload = {"subject": content.subject, "text": content.text, "html": content.html,
-               "headers": unsubscribe_headers(message_id, settings)}
+               "headers": {**unsubscribe_headers(message_id, settings), **(threading or {})}}
     if len(json.dumps(payload)) + len(content.text.encode("utf-8")) > STORED_MAX_BYTES:
         field = "html" if content.html else "text"
         raise ValidationError(f"{field}: the email is too large to store; shorten the text or the HTML", field=field)
