@@ -38,13 +38,15 @@ from tests.whatsapp_events import make_wamid, meta_message, signed_webhook_heade
 TARGET_P95_MS = 250
 OBSERVER = """
 (token) => {
+  // One scan per batch of mutations, of textContent (no layout, unlike innerText): the probe must not be what
+  // loads the browser. (Not per animation frame: a tab that is not in front gets few or none.)
   window.__seen = {};
   const pattern = new RegExp("lat-(\\\\d+)-" + token, "g");
   const scan = () => {
     const now = Date.now();
     const list = document.getElementById("conversation-list");
     if (!list) return;
-    for (const match of list.innerText.matchAll(pattern)) {
+    for (const match of list.textContent.matchAll(pattern)) {
       if (!(match[1] in window.__seen)) window.__seen[match[1]] = now;
     }
   };
@@ -65,6 +67,25 @@ def post_message(api_url: str, phone: str, name: str, text: str, wamid: str | No
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+def cpu_by_role() -> dict[str, float]:
+    """CPU seconds so far of this process (the app's backend and the load generator), DynamoDB Local and the
+    browser's processes: where the machine's two cores go."""
+    import psutil
+
+    totals = {"app (Python)": 0.0, "DynamoDB Local": 0.0, "browser": 0.0}
+    me = psutil.Process()
+    for process in [me, *me.children(recursive=True)]:
+        try:
+            name, times = " ".join(process.cmdline())[:200], process.cpu_times()
+        except psutil.Error:
+            continue
+        role = "DynamoDB Local" if "DynamoDBLocal" in name else "browser" if "chrom" in name else "app (Python)"
+        if role == "app (Python)" and process.pid != me.pid:
+            role = "browser" if "node" in name or "bun" in name else role
+        totals[role] += times.user + times.system
+    return totals
 
 
 class Probes:
@@ -137,6 +158,7 @@ def run_layout(app, layout: str, args, customers, contact_ids: list[str], probes
             stored[index] = time.time() * 1000
 
     print(f"\n[{layout}] {len(pages)} tabs; sending {args.messages} messages at {args.rate:g}/s from {len(customers)} customers; {machine_load()}")
+    cpu_before = cpu_by_role()
     started = time.perf_counter()
     with ThreadPoolExecutor(16) as pool:
         for index in range(args.messages):
@@ -145,6 +167,7 @@ def run_layout(app, layout: str, args, customers, contact_ids: list[str], probes
                 time.sleep(delay)
             pool.submit(send, index)
     sent_in = time.perf_counter() - started
+    cpu_after = cpu_by_role()
     deadline = time.time() + 30
     seen: list[dict[str, float]] = []
     while time.time() < deadline:
@@ -169,6 +192,8 @@ def run_layout(app, layout: str, args, customers, contact_ids: list[str], probes
     print("breakdown ms: " + " ; ".join((line("webhook (stored)", answered), line("stream (stored → feed)", streamed),
                                             line("feed → seen in a tab", rest))))
     print(f"inbox reads: {len(reads)} in {sent_in:.1f} s; " + line("ms", reads))
+    print("CPU while sending (share of one core): " + ", ".join(
+        f"{role} {100 * (cpu_after[role] - cpu_before.get(role, 0.0)) / sent_in:.0f}%" for role in cpu_after))
     p50, p95 = statistics.median(latencies), percentile(latencies, 0.95)
     print(f"[{layout}] latency ms: p50 {p50:.0f} | p95 {p95:.0f} | max {max(latencies):.0f} | min {min(latencies):.0f}")
     return p95, lost == 0
@@ -192,9 +217,9 @@ def main() -> int:
 
     work = Path(tempfile.mkdtemp(prefix="wecare-bench-latency-"))
     env = {"WECARE_WHATSAPP_WEBHOOK_SECRET": WEBHOOK_SECRET}
+    probes = Probes()  # before the app starts: the change feed binds the hub's publish when it starts
     with running_app(work, work / "screenshots", env, production=not args.dev) as app:
         print(f"frontend: {'dev server' if args.dev else 'production build'}")
-        probes = Probes()
         customers = [(f"4477009{n:05d}", f"Latency Customer {n:03d}") for n in range(args.contacts)]
         with ThreadPoolExecutor(8) as pool:  # known customers first, untimed
             list(pool.map(lambda c: post_message(app.api_url, c[0], c[1], "hello"), customers))

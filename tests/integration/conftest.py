@@ -16,6 +16,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def private_dynamodb_local():
+    """A DynamoDB Local of a module's own (`dynamodb_local = pytest.fixture(scope="module", name="dynamodb_local")
+    (private_dynamodb_local)`): index deletion and re-creation in the suite's long-lived shared instance were
+    once seen to leave an index CREATING for good."""
+    local = DynamoDBLocal(port=free_port(), db_dir=None)
+    local.ensure_running()
+    yield local
+    local.stop()
+
+
 @pytest.fixture(scope="session")
 def dynamodb_local():
     local = DynamoDBLocal(port=free_port(), db_dir=None)

@@ -11,21 +11,12 @@ from backend.models.messaging import MessageModel
 from backend.models.schema import dynamodb_client, init_db, table_spec
 from backend.services.messaging import messages
 from backend.services.messaging.rows import new_message_id, new_message_row
+from tests.integration.conftest import private_dynamodb_local
 
 NEW_INDEXES = ("byStatus", "byChannel", "byDirection")
 
 
-@pytest.fixture(scope="module")
-def dynamodb_local():
-    """A DynamoDB Local of its own, as the app gets at start-up: in the suite's long-lived shared instance,
-    DynamoDB Local's index builder was once seen to leave a re-created index CREATING for good."""
-    from backend.runtime.dynamodb_local import DynamoDBLocal
-    from tests.integration.conftest import free_port
-
-    local = DynamoDBLocal(port=free_port(), db_dir=None)
-    local.ensure_running()
-    yield local
-    local.stop()
+dynamodb_local = pytest.fixture(scope="module", name="dynamodb_local")(private_dynamodb_local)
 
 
 def _older_message_table(client) -> str:

@@ -11,18 +11,10 @@ from backend.models.schema import dynamodb_client, init_db, table_spec
 from backend.models.user import UserModel
 from backend.services.messaging import conversations
 from backend.services.platform import team
+from tests.integration.conftest import private_dynamodb_local
 
 
-@pytest.fixture(scope="module")
-def dynamodb_local():
-    """A DynamoDB Local of its own (index deletion and re-creation in the suite's shared instance is slow)."""
-    from backend.runtime.dynamodb_local import DynamoDBLocal
-    from tests.integration.conftest import free_port
-
-    local = DynamoDBLocal(port=free_port(), db_dir=None)
-    local.ensure_running()
-    yield local
-    local.stop()
+dynamodb_local = pytest.fixture(scope="module", name="dynamodb_local")(private_dynamodb_local)
 
 
 def _older_contact_table(client) -> str:

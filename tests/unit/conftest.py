@@ -57,3 +57,19 @@ class Messaging:
         while processed := self.queue.run_due(ignore_delays=True):
             total += processed
         return total
+
+
+@pytest.fixture
+def local_run(monkeypatch, tmp_path):
+    """A local run with no secret configured: the secret is the data dir's own file."""
+    monkeypatch.delenv("WECARE_WHATSAPP_WEBHOOK_SECRET", raising=False)
+    monkeypatch.setenv("WECARE_ENV", "local")
+    monkeypatch.setenv("WECARE_DATA_DIR", str(tmp_path))
+    from backend.services.platform import webhook_settings
+    from backend.settings import reset_settings_cache
+
+    reset_settings_cache()
+    webhook_settings.forget_cached_secret()
+    yield tmp_path
+    reset_settings_cache()
+    webhook_settings.forget_cached_secret()

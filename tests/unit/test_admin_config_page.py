@@ -6,22 +6,14 @@ import asyncio
 
 import pytest
 
-from backend.services.platform import webhook_settings
-from backend.settings import reset_settings_cache
 from wecare_app.pages import admin_config
 from wecare_app.pages.admin_config import ConfigState
 
 
 @pytest.fixture(autouse=True)
-def local_run(monkeypatch, tmp_path):
-    monkeypatch.delenv("WECARE_WHATSAPP_WEBHOOK_SECRET", raising=False)
-    monkeypatch.setenv("WECARE_ENV", "local")
-    monkeypatch.setenv("WECARE_DATA_DIR", str(tmp_path))
-    reset_settings_cache()
-    webhook_settings.forget_cached_secret()
-    yield tmp_path
-    reset_settings_cache()
-    webhook_settings.forget_cached_secret()
+def _local(local_run):
+    """Every test here is a local run with the data dir's own secret (conftest's local_run)."""
+    return local_run
 
 
 class PageDouble:

@@ -264,3 +264,28 @@ def test_live_refreshes_share_one_index_read_and_never_show_a_change_go_back(me,
     before = len(reads)
     assert ann.contact_id in ids(team_inbox(me, view="resolved"))
     assert len(reads) == before + len(conversations.STATUSES)
+
+
+def test_pages_that_heard_the_same_batch_share_one_key_read(me, messaging, monkeypatch):
+    import time as _time
+
+    from backend.services.messaging import conversations as module
+
+    ann = writing("Ann Batch", me)
+    keyed = []
+    original = module.rows_by_key
+
+    def counted(model, keys, **kwargs):
+        keyed.append(tuple(keys))
+        return original(model, keys, **kwargs)
+
+    monkeypatch.setattr(module, "rows_by_key", counted)
+    published = _time.monotonic()
+    for _ in range(20):
+        page = team_inbox(me, fresh_contact_ids=(ann.contact_id,), live=True, fresh_since=published)
+        assert ann.contact_id in ids(page)
+    assert keyed == [(ann.contact_id,)]  # read once, after the batch was published: every page may use it
+    conversations.set_status(me, ann.contact_id, {"status": "resolved"})
+    later = _time.monotonic()  # a new batch names her again: the earlier read is too old for it
+    assert ann.contact_id not in ids(team_inbox(me, fresh_contact_ids=(ann.contact_id,), live=True, fresh_since=later))
+    assert keyed == [(ann.contact_id,), (ann.contact_id,)]

@@ -20,17 +20,6 @@ BODY = b'{"hello": "webhook"}'
 ENV_SECRET = "an-environment-secret-0123456789"
 
 
-@pytest.fixture
-def local_run(monkeypatch, tmp_path):
-    """A local run with no secret configured: the secret is the data dir's own file."""
-    monkeypatch.delenv("WECARE_WHATSAPP_WEBHOOK_SECRET", raising=False)
-    monkeypatch.setenv("WECARE_ENV", "local")
-    monkeypatch.setenv("WECARE_DATA_DIR", str(tmp_path))
-    reset_settings_cache()
-    webhook_settings.forget_cached_secret()
-    yield tmp_path
-    reset_settings_cache()
-    webhook_settings.forget_cached_secret()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 from backend.runtime.change_feed import MessageChange
 from wecare_app.state.session_state import forget_event_actor
@@ -24,32 +25,45 @@ def attach_hub(hub) -> None:
     _hub = hub
 
 
+class ChangeBatch(list):
+    """The changes of one refresh, with when the newest of them was published (time.monotonic(), on the feed's
+    thread): a row read by key after that moment already shows every change in the batch."""
+
+    published_at: float = 0.0
+
+    def take(self, published_at: float, changes: list[MessageChange]) -> None:
+        self.extend(changes)
+        self.published_at = max(self.published_at, published_at)
+
+
 class LiveSubscription:
     """Change batches from the hub's thread, handed to an asyncio consumer."""
 
     def __init__(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._queue: asyncio.Queue[list[MessageChange]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[float, list[MessageChange]]] = asyncio.Queue()
         self._unsubscribe = _hub.subscribe(self._deliver) if _hub is not None else (lambda: None)
 
     def _deliver(self, changes: list[MessageChange]) -> None:
+        published = (time.monotonic(), list(changes))
         with contextlib.suppress(RuntimeError):  # the loop closed: the app is stopping
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, list(changes))
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, published)
 
-    async def next_batch(self, timeout: float) -> list[MessageChange]:
-        """Everything that changed, waiting at most `timeout` seconds (an empty list on timeout)."""
+    async def next_batch(self, timeout: float) -> ChangeBatch:
+        """Everything that changed, waiting at most `timeout` seconds (an empty batch on timeout)."""
+        batch = ChangeBatch()
         try:
-            batch = await asyncio.wait_for(self._queue.get(), timeout)
+            batch.take(*await asyncio.wait_for(self._queue.get(), timeout))
         except asyncio.TimeoutError:
-            return []
-        return batch + self.drain()
+            return batch
+        return self.drain(batch)
 
-    def drain(self) -> list[MessageChange]:
-        """Whatever has arrived, without waiting."""
-        changes: list[MessageChange] = []
+    def drain(self, batch: ChangeBatch | None = None) -> ChangeBatch:
+        """Whatever has arrived, without waiting (added to `batch`)."""
+        batch = batch if batch is not None else ChangeBatch()
         while not self._queue.empty():
-            changes.extend(self._queue.get_nowait())
-        return changes
+            batch.take(*self._queue.get_nowait())
+        return batch
 
     def close(self) -> None:
         self._unsubscribe()
@@ -67,6 +81,7 @@ def client_connected(client_token: str) -> bool:
 
 
 MIN_REFRESH_SECONDS = 0.1  # at most ~10 refreshes a second per page: a busy inbox must not outrun the browser
+SESSION_RECHECK_SECONDS = 1.0  # a live loop reads its session again at most this often (not on every batch)
 
 
 async def follow_changes(state, page_prefix: str, on_batch, *, tick: float = 30.0) -> None:
@@ -78,7 +93,7 @@ async def follow_changes(state, page_prefix: str, on_batch, *, tick: float = 30.
         generation = state.follow_generation
         client_token = state.router.session.client_token
     subscription = LiveSubscription()
-    last_refresh = 0.0
+    last_refresh = last_session_check = 0.0
     loop = asyncio.get_running_loop()
     try:
         while True:
@@ -86,16 +101,18 @@ async def follow_changes(state, page_prefix: str, on_batch, *, tick: float = 30.
             wait = last_refresh + MIN_REFRESH_SECONDS - loop.time()
             if batch and wait > 0:
                 await asyncio.sleep(wait)
-                batch.extend(subscription.drain())
+                subscription.drain(batch)
             if not client_connected(client_token):
                 return
             async with state:
                 if state.follow_generation != generation or not state.router.url.path.startswith(page_prefix):
                     return
             last_refresh = loop.time()
-            forget_event_actor()  # each batch checks the session again: a revoked one ends the loop
-            if not await state.signed_in():
-                return
+            if last_refresh - last_session_check >= SESSION_RECHECK_SECONDS:
+                last_session_check = last_refresh
+                forget_event_actor()  # the session is checked again: a revoked one ends the loop within a second
+                if not await state.signed_in():
+                    return
             await on_batch(batch)
     finally:
         subscription.close()

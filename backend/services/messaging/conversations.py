@@ -77,7 +77,7 @@ SNAPSHOT_SECONDS = 0.25
 RECENT_SECONDS = 3.0
 _snapshots: dict[str, tuple[float, list[ContactModel], bool]] = {}
 _snapshot_lock = threading.Lock()
-_recent: ExpiringMap[ContactModel] = ExpiringMap(capacity=10_000, ttl_seconds=RECENT_SECONDS)
+_recent: ExpiringMap[tuple[float, ContactModel]] = ExpiringMap(capacity=10_000, ttl_seconds=RECENT_SECONDS)  # (read at, row)
 
 
 def _index_partition(status: str, live: bool) -> tuple[list[ContactModel], bool]:
@@ -111,15 +111,20 @@ def _partition(status: str, overlay: dict[str, ContactModel], live: bool) -> tup
     return rows, capped
 
 
-def _overlay(fresh_contact_ids: tuple[str, ...], live: bool) -> dict[str, ContactModel]:
+def _overlay(fresh_contact_ids: tuple[str, ...], live: bool, fresh_since: float | None) -> dict[str, ContactModel]:
     """The contacts the caller knows just changed, read by key (consistently); for a live refresh, with those
     read so lately by any page that the shared snapshot may not show them yet. A deleted contact stays in as
-    deleted (it leaves the views)."""
-    wanted = list(dict.fromkeys(fresh_contact_ids))
+    deleted (it leaves the views). `fresh_since` (time.monotonic() when the changes were published): a row read
+    by key since then already shows them, so the pages that heard the same batch share one read."""
+    recent = _recent.items()
+    wanted = [c for c in dict.fromkeys(fresh_contact_ids) if fresh_since is None or c not in recent or recent[c][0] < fresh_since]
+    read_at = time.monotonic()  # taken before the read: the row shows every change published before it
     fresh = {row.contactId: row for row in rows_by_key(ContactModel, wanted, consistent=True) if row} if wanted else {}
     for contact_id, row in fresh.items():
-        _recent.put(contact_id, row)
-    return {**_recent.items(), **fresh} if live else fresh
+        _recent.put(contact_id, (read_at, row))
+    if not live:
+        return fresh
+    return {**{c: row for c, (_, row) in recent.items()}, **fresh}
 
 
 def team_inbox(
@@ -133,17 +138,19 @@ def team_inbox(
     limit: int = 50,
     fresh_contact_ids: tuple[str, ...] = (),
     live: bool = False,
+    fresh_since: float | None = None,
 ) -> InboxPage:
     """One view of the team inbox, filtered, with every view's count. The open and pending conversations are
     read once for Mine, Unassigned and All; the snoozed and resolved ones are counted from their partitions.
     Contacts the caller knows just changed (the change feed) are read by key, consistently. `live`: a page's
-    refresh after a change batch, which may share the process's snapshot of the index (see SNAPSHOT_SECONDS)."""
+    refresh after a change batch, which may share the process's snapshot of the index (see SNAPSHOT_SECONDS)
+    and, with `fresh_since`, the key reads of the other pages that heard the same batch."""
     require(actor, Operation.MESSAGES_READ)
     _check("view", view, VIEWS)
     _check("channel", channel, CHANNEL_NAMES)
     if not 1 <= limit <= LIMIT_MAX:
         raise ValidationError(f"limit: between 1 and {LIMIT_MAX}", field="limit")
-    overlay = _overlay(fresh_contact_ids, live)
+    overlay = _overlay(fresh_contact_ids, live, fresh_since if live else None)
     partitions: dict[str, tuple[list[ContactModel], bool]] = {status: _partition(status, overlay, live) for status in STATUSES}
     active = sorted(partitions[OPEN][0] + partitions[PENDING][0], key=lambda row: row.lastActivityAt, reverse=True)
     in_view = {
@@ -165,7 +172,7 @@ def team_inbox(
             return False
         return not needle or needle in row.name.casefold() or needle in (row.phone or "") or needle in (row.email or "").casefold()
 
-    items = [to_conversation(row) for row in in_view[view] if wanted(row)][:limit]
+    items = [to_conversation(row) for row in [row for row in in_view[view] if wanted(row)][:limit]]
     return InboxPage(view=view, items=items, counts=counts)
 
 

@@ -21,6 +21,7 @@ from wecare_app.state.session_state import SessionState
 
 CHANNEL_FILTERS = {"all": "All channels", **CHANNEL_LABELS}
 ANY_LABEL = "any"
+PAGE_ROWS = 30  # rows a list shows (and re-renders on every live update); "Show more" adds as many again
 
 
 class InboxState(SessionState):
@@ -31,6 +32,8 @@ class InboxState(SessionState):
     channel: str = "all"
     label: str = ANY_LABEL
     unread_only: bool = False
+    limit: int = PAGE_ROWS
+    more: bool = False  # the view has more conversations than the list shows
     label_options: list[dict[str, str]] = []  # the catalog: name, color
     team: list[dict[str, str]] = []  # user_id, name: who a conversation can be assigned to
     loading: bool = True
@@ -68,6 +71,12 @@ class InboxState(SessionState):
         return await self._fetch()
 
     @rx.event(background=True)
+    async def show_more(self):
+        async with self:
+            self.limit = min(self.limit + PAGE_ROWS, conversation_service.LIMIT_MAX - 1)
+        return await self._fetch()
+
+    @rx.event(background=True)
     async def search(self, value: str):
         async with self:
             self.query = value
@@ -98,23 +107,31 @@ class InboxState(SessionState):
             "channel": None if self.channel == "all" else self.channel,
             "label": None if self.label == ANY_LABEL else self.label,
             "unread_only": self.unread_only,
+            "limit": self.limit + 1,  # one more than shown: whether there are more
         }
 
     def _show(self, page) -> None:
         colors = {label["name"]: label["color"] for label in self.label_options}
-        self.conversations = [conversation_row(c, names=self._names, colors=colors) for c in page.items]
-        counts = page.counts
-        self.counts = {view: f"{getattr(counts, view)}{'+' if view in counts.capped else ''}" for view in conversation_service.VIEWS}
-        self.loading = False
+        rows = [conversation_row(c, names=self._names, colors=colors) for c in page.items[: self.limit]]
+        more = len(page.items) > self.limit
+        if more != self.more:
+            self.more = more
+        counts = {view: f"{getattr(page.counts, view)}{'+' if view in page.counts.capped else ''}" for view in conversation_service.VIEWS}
+        if rows != self.conversations:  # an unchanged var is not sent to the browser again
+            self.conversations = rows
+        if counts != self.counts:
+            self.counts = counts
+        if self.loading:
+            self.loading = False
 
-    async def _fetch(self, fresh_contact_ids: tuple[str, ...] = (), *, quiet: bool = False, live: bool = False):
+    async def _fetch(self, fresh_contact_ids: tuple[str, ...] = (), *, quiet: bool = False, live: bool = False, fresh_since: float | None = None):
         """Read the view with the filters as they are now and show it, unless a newer read was asked for
         meanwhile; the error toast to send (None when `quiet`, as for the live loop)."""
         async with self:
             self._inbox_request += 1
             ticket, filters = self._inbox_request, self._filters()
         try:
-            page = await self.run(conversation_service.team_inbox, fresh_contact_ids=fresh_contact_ids, live=live, **filters)
+            page = await self.run(conversation_service.team_inbox, fresh_contact_ids=fresh_contact_ids, live=live, fresh_since=fresh_since, **filters)
         except DomainError as error:
             async with self:
                 if ticket == self._inbox_request:
@@ -130,7 +147,7 @@ class InboxState(SessionState):
         async def refresh(batch):  # follow_changes has checked the session for this batch
             if batch:
                 changed = tuple({change.contact_id for change in batch if change.contact_id})
-                await self._fetch(changed, quiet=True, live=True)
+                await self._fetch(changed, quiet=True, live=True, fresh_since=batch.published_at)
 
         await follow_changes(self, "/inbox", refresh, tick=60)
 
@@ -255,7 +272,12 @@ def conversation_list(compact: bool = False) -> rx.Component:
         InboxState.loading,
         rx.cond(
             InboxState.conversations.length() > 0,
-            rx.vstack(rx.foreach(InboxState.conversations, _conversation), spacing="0", width="100%", id="conversation-list"),
+            rx.vstack(
+                rx.vstack(rx.foreach(InboxState.conversations, _conversation), spacing="0", width="100%", id="conversation-list"),
+                rx.cond(InboxState.more, rx.button("Show more", variant="ghost", size="1", on_click=InboxState.show_more, width="100%", id="inbox-more")),
+                spacing="1",
+                width="100%",
+            ),
             empty_state("inbox", "No conversations here", "Customer messages appear the moment they arrive; try another view or clear the filters."),
         ),
     )
