@@ -88,19 +88,25 @@ def checked_secret(secret: bytes, where: str) -> bytes:
 WEBHOOK_KEY_FILE = "webhook.key"
 
 
+def stage_new_key(path: Path) -> Path:
+    """A new random key, written whole and flushed to a 0600 file beside `path`, ready to be linked or renamed
+    into place (so a crash never leaves a short key behind)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staged = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, secrets.token_bytes(MIN_SECRET_BYTES))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return staged
+
+
 def load_or_create_secret(path: Path) -> bytes:
     """The local signing secret, created once (0600) under the data dir so sessions survive restarts. It is
-    written whole to a temporary file and linked into place, so a crash never leaves a short key behind and two
-    processes starting at once end up with the same one."""
+    staged whole and linked into place, so two processes starting at once end up with the same one."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, secrets.token_bytes(MIN_SECRET_BYTES))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        temporary = stage_new_key(path)
         try:
             os.link(temporary, path)  # fails if another process linked its key first: theirs wins
         except FileExistsError:

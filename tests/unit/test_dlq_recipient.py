@@ -14,7 +14,7 @@ from backend.models.contact import ContactModel
 from backend.models.messaging import DLQMessageModel
 from backend.services.contacts.contacts import delete_contact
 from backend.services.messaging import dlq
-from backend.services.messaging.dlq_recipients import DELETED_CONTACT
+from backend.services.contacts.names import DELETED_CONTACT
 from backend.services.platform import users
 from tests.unit.people import contact
 

@@ -10,6 +10,7 @@ import pytest
 from backend.api.whatsapp_webhook import UnsignedWebhook, verify_webhook
 from backend.errors import Conflict, PermissionDenied
 from backend.models.audit import AuditLogModel
+from backend.adapters.session_tokens import stage_new_key
 from backend.services.platform import webhook_settings
 from backend.services.platform.audit import resource_history
 from backend.services.platform.webhook_settings import SecretSource
@@ -82,7 +83,7 @@ def test_a_rotation_by_another_process_is_seen_by_the_next_delivery(local_run, a
     """The cache follows the file, not this process's own calls: a key renamed in by someone else is read."""
     old = webhook_settings.reveal_secret(admin)
     assert verify_webhook(headers(old), BODY) == "envelope"
-    staged = webhook_settings._stage_new_key(local_run / "webhook.key")
+    staged = stage_new_key(local_run / "webhook.key")
     staged.replace(local_run / "webhook.key")
     with pytest.raises(UnsignedWebhook):
         verify_webhook(headers(old), BODY)

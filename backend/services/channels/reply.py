@@ -13,6 +13,7 @@ from pynamodb.exceptions import UpdateError
 
 from backend.errors import Conflict, NotFound, ValidationError
 from backend.models.base import utcnow
+from backend.models.contact import ContactModel
 from backend.models.messaging import MessageModel
 from backend.services.channels.registry import entry
 from backend.services.contacts.contacts import live_contact_row
@@ -20,7 +21,7 @@ from backend.services.contacts.views import channel_statuses
 from backend.services.messaging.schemas import RETRYABLE, Message, retry_refusal
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.api_model import ApiModel, ApiView
-from backend.services.platform.validation import parse_input
+from backend.services.platform.validation import check_choice, parse_input
 from backend.services.rules.channels import CHANNEL_NAMES, Channel
 from backend.services.rules.channels import CHANNELS as CATALOG
 
@@ -56,8 +57,13 @@ def _recent(contact_id: str) -> list[MessageModel]:
     return [row for row in rows if row.channel and row.is_live(now)]
 
 
-def _email_thread(recent: list[MessageModel]) -> MessageModel | None:
-    return next((row for row in recent if row.channel == Channel.EMAIL.value and row.subject), None)
+def _email_reply(contact: ContactModel, recent: list[MessageModel]) -> tuple[str, str | None]:
+    """An email reply's subject and the email it answers (our id): the newest email with a subject, else a
+    new subject and none."""
+    thread = next((row for row in recent if row.channel == Channel.EMAIL.value and row.subject), None)
+    if thread is None:
+        return f"Message from us, {contact.name}"[:200], None
+    return reply_subject(thread.subject), thread.messageId
 
 
 def reply_subject(subject: str) -> str:
@@ -79,9 +85,8 @@ def reply_options(actor: Actor, contact_id: str) -> ReplyOptions:
     usable = {o.channel for o in options if o.can_reply or o.templates_only}
     last_inbound = next((row.channel for row in recent if row.direction == "inbound" and row.channel in usable), None)
     default = last_inbound or (contact.lastChannel if contact.lastChannel in usable else None) or next(iter(sorted(usable, key=CHANNEL_NAMES.index)), None)
-    thread = _email_thread(recent)
-    subject = reply_subject(thread.subject) if thread else f"Message from us, {contact.name}"[:200]
-    return ReplyOptions(channels=options, default_channel=default, email_subject=subject, email_reply_to=thread.messageId if thread else None)
+    subject, answers = _email_reply(contact, recent)
+    return ReplyOptions(channels=options, default_channel=default, email_subject=subject, email_reply_to=answers)
 
 
 def send_reply(actor: Actor, contact_id: str, data: ReplyRequest | dict, *, via: str = "api") -> Message:
@@ -89,21 +94,19 @@ def send_reply(actor: Actor, contact_id: str, data: ReplyRequest | dict, *, via:
     again, writes the message and queues it)."""
     require(actor, Operation.MESSAGES_SEND)
     request = parse_input(ReplyRequest, data)
-    if request.channel not in CHANNEL_NAMES:
-        raise ValidationError(f"channel: one of {', '.join(CHANNEL_NAMES)}", field="channel")
+    check_choice("channel", request.channel, CHANNEL_NAMES)
     text = request.text.strip()
     if not text:
         raise ValidationError("text: write the reply first", field="text")
-    live_contact_row(contact_id)
+    contact = live_contact_row(contact_id)
     channel = Channel(request.channel)
     if channel is Channel.WHATSAPP:
         send = {"contactId": contact_id, "type": "text", "text": text, **({"replyTo": request.reply_to} if request.reply_to else {})}
     elif channel is Channel.SMS:
         send = {"contactId": contact_id, "body": text}
     elif channel is Channel.EMAIL:
-        thread = _email_thread(_recent(contact_id))
-        subject = reply_subject(thread.subject) if thread else f"Message from us, {live_contact_row(contact_id).name}"[:200]
-        send = {"contactId": contact_id, "subject": subject, "text": text, **({"inReplyTo": thread.messageId} if thread else {})}
+        subject, answers = _email_reply(contact, _recent(contact_id))
+        send = {"contactId": contact_id, "subject": subject, "text": text, **({"inReplyTo": answers} if answers else {})}
     else:
         send = {"contactId": contact_id, "text": text}
     return entry(channel).send(actor, send, via=via)

@@ -5,7 +5,6 @@ Uniqueness is enforced by unique-key rows written in the same transaction as the
 """
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,12 +43,11 @@ from backend.services.contacts.schemas import (
 )
 from backend.services.contacts.views import to_contact
 from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict
-from backend.services.platform.validation import normalise_email, parse_input
+from backend.services.platform.validation import is_row_id, normalise_email, parse_input
 from backend.settings import get_settings
 
 RESOURCE = "contact"
 PAGE_MAX = 100
-_CONTACT_ID = re.compile(r"^[0-9a-f]{32}$")
 _UNIQUE_FIELDS = ("phone", "email")
 
 
@@ -214,7 +212,7 @@ def create_contact(actor: Actor, data: ContactCreate | dict, *, via: str = "api"
 
 
 def live_contact_row(contact_id: str, consistent: bool = False) -> ContactModel:
-    if not isinstance(contact_id, str) or not _CONTACT_ID.match(contact_id):
+    if not is_row_id(contact_id):
         raise NotFound(f"No contact {contact_id!r}.", field="contactId")
     try:
         row = ContactModel.get(contact_id, consistent_read=consistent)

@@ -7,16 +7,15 @@ is everywhere else.
 """
 from __future__ import annotations
 
-import re
 
 from backend.errors import ValidationError
 from backend.models.contact import ContactModel
+from backend.services.platform.validation import is_row_id
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.storage.batch_reads import rows_by_key
 
 DELETED_CONTACT = "Deleted contact"
 NAMES_MAX = 500  # ids one lookup takes (a log page names at most 200 messages)
-_CONTACT_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 def contact_names(actor: Actor, contact_ids: list[str]) -> dict[str, str]:
@@ -25,7 +24,7 @@ def contact_names(actor: Actor, contact_ids: list[str]) -> dict[str, str]:
     require(actor, Operation.CONTACTS_READ)
     ids = _checked(contact_ids)
     rows = rows_by_key(ContactModel, ids)
-    return {contact_id: _display_name(row) for contact_id, row in zip(ids, rows)}
+    return {contact_id: display_name(row) for contact_id, row in zip(ids, rows)}
 
 
 def _checked(contact_ids: list[str]) -> list[str]:
@@ -35,12 +34,13 @@ def _checked(contact_ids: list[str]) -> list[str]:
     if len(ids) > NAMES_MAX:
         raise ValidationError(f"contactIds: at most {NAMES_MAX} at a time", field="contactIds")
     for value in ids:
-        if not isinstance(value, str) or not _CONTACT_ID.match(value):
+        if not is_row_id(value):
             raise ValidationError(f"contactIds: {str(value)[:40]!r} is not a contact id", field="contactIds")
     return ids
 
 
-def _display_name(row: ContactModel | None) -> str:
+def display_name(row: ContactModel | None) -> str:
+    """How a contact is named on every list: its name, else its address; "Deleted contact" once it is gone."""
     if row is None or row.deletedAt is not None:
         return DELETED_CONTACT
     return (row.name or "").strip() or row.phone or row.email or "Unnamed contact"

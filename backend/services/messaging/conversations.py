@@ -21,6 +21,7 @@ from backend.models.contact import ContactModel
 from backend.models.messaging import TimelineEntryModel
 from backend.services.contacts.contacts import live_contact_row
 from backend.services.messaging.inbox_settings import label_names
+from backend.services.messaging.log import PAGE_MAX, check_limit
 from backend.services.messaging.schemas import Conversation, TimelineEntry, to_conversation, to_entry
 from backend.services.messaging.timeline import NOTE_MAX_CHARS, event_row, note_row
 from backend.services.platform.access import Actor, Operation, require
@@ -28,7 +29,7 @@ from backend.services.platform.api_model import ApiModel, ApiView
 from backend.services.platform import system_config
 from backend.services.platform.audit import audit_row
 from backend.services.platform.team import assignable_member
-from backend.services.platform.validation import parse_input
+from backend.services.platform.validation import check_choice, parse_input
 from backend.services.rules.channels import CHANNEL_NAMES
 from backend.services.storage.batch_reads import rows_by_key
 from backend.services.storage.expiring_map import ExpiringMap
@@ -38,11 +39,12 @@ OPEN, PENDING, SNOOZED, RESOLVED = "open", "pending", "snoozed", "resolved"
 STATUSES = (OPEN, PENDING, SNOOZED, RESOLVED)
 ACTIVE = (OPEN, PENDING)
 STATUS_LABELS = {OPEN: "Open", PENDING: "Pending", SNOOZED: "Snoozed", RESOLVED: "Resolved"}
-VIEWS = ("mine", "unassigned", "all", "snoozed", "resolved")
+VIEW_STATUSES = {"mine": ACTIVE, "unassigned": ACTIVE, "all": ACTIVE, "snoozed": (SNOOZED,), "resolved": (RESOLVED,)}
+VIEWS = tuple(VIEW_STATUSES)
 VIEW_LABELS = {"mine": "Mine", "unassigned": "Unassigned", "all": "All", "snoozed": "Snoozed", "resolved": "Resolved"}
+LIMIT_MAX = PAGE_MAX  # the most conversations one view answers
 EXAMINE_MAX = 1_000  # conversations one view reads, most recent first (its count says "1000+" beyond)
 SNOOZE_MAX = timedelta(days=90)
-LIMIT_MAX = 200
 
 
 class InboxCounts(ApiView):
@@ -61,11 +63,6 @@ class InboxPage(ApiView):
 
 
 # ---------------------------------------------------------------- the views
-
-
-def _check(field: str, value, choices) -> None:
-    if value is not None and value not in choices:
-        raise ValidationError(f"{field}: one of {', '.join(choices)}", field=field)
 
 
 # Every open inbox page refreshes when the change feed names a contact: 20 operators' pages at 50 messages/s
@@ -146,10 +143,9 @@ def team_inbox(
     refresh after a change batch, which may share the process's snapshot of the index (see SNAPSHOT_SECONDS)
     and, with `fresh_since`, the key reads of the other pages that heard the same batch."""
     require(actor, Operation.MESSAGES_READ)
-    _check("view", view, VIEWS)
-    _check("channel", channel, CHANNEL_NAMES)
-    if not 1 <= limit <= LIMIT_MAX:
-        raise ValidationError(f"limit: between 1 and {LIMIT_MAX}", field="limit")
+    check_choice("view", view, VIEWS)
+    check_choice("channel", channel, CHANNEL_NAMES)
+    check_limit(limit)
     overlay = _overlay(fresh_contact_ids, live, fresh_since if live else None)
     partitions: dict[str, tuple[list[ContactModel], bool]] = {status: _partition(status, overlay, live) for status in STATUSES}
     active = sorted(partitions[OPEN][0] + partitions[PENDING][0], key=lambda row: row.lastActivityAt, reverse=True)
@@ -160,8 +156,7 @@ def team_inbox(
         "snoozed": partitions[SNOOZED][0],
         "resolved": partitions[RESOLVED][0],
     }
-    capped = [v for v, statuses in (("all", ACTIVE), ("mine", ACTIVE), ("unassigned", ACTIVE), ("snoozed", (SNOOZED,)), ("resolved", (RESOLVED,)))
-              if any(partitions[s][1] for s in statuses)]
+    capped = [view for view, statuses in VIEW_STATUSES.items() if any(partitions[s][1] for s in statuses)]
     counts = InboxCounts(**{v: len(rows) for v, rows in in_view.items()}, capped=capped)
     needle = q.strip().casefold()
 
@@ -233,7 +228,7 @@ def set_status(actor: Actor, contact_id: str, data: StatusChange | dict) -> Conv
     """Open, pending, resolved, or snoozed until a time in the next SNOOZE_MAX (which is then required)."""
     require(actor, Operation.MESSAGES_SEND)
     request = parse_input(StatusChange, data)
-    _check("status", request.status, STATUSES)
+    check_choice("status", request.status, STATUSES)
     now = utcnow()
     until = request.snoozed_until
     if request.status == SNOOZED:

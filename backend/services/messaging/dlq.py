@@ -24,7 +24,7 @@ from backend.services.messaging.dlq_recipients import Recipient, recipients
 from backend.services.messaging.statuses import EXPIRED, WENT_OUT
 from backend.services.messaging.outbox import enqueue
 from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict
-from backend.services.platform.validation import parse_input
+from backend.services.platform.validation import check_choice, parse_input
 
 MAX_REPLAYS = 5
 EXAMINE_MAX = 2_000  # dead letters one listing reads per queue, newest first: a filter cannot make it read them all
@@ -160,8 +160,7 @@ def list_dead_letters(
 ) -> list[DeadLetter]:
     """Newest failures first, per queue (the byQueue index), filtered by error, age and state."""
     require(actor, Operation.DLQ_MANAGE)
-    if queue is not None and queue not in QUEUES:
-        raise ValidationError(f"queue: one of {', '.join(QUEUES)}", field="queue")
+    check_choice("queue", queue, QUEUES)
     if not 1 <= limit <= 500:
         raise ValidationError("limit: must be between 1 and 500", field="limit")
     kept_minutes = int(DLQMessageModel.retention.total_seconds() // 60)

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 
 from backend.models.contact import ContactModel
 from backend.models.messaging import DLQMessageModel
+from backend.services.contacts.names import display_name
 from backend.services.rules.channels import channel_info
 from backend.services.storage.batch_reads import rows_by_key
-
-DELETED_CONTACT = "Deleted contact"
 
 
 @dataclass(frozen=True)
@@ -33,9 +32,7 @@ def recipients(rows: list[DLQMessageModel]) -> dict[str, Recipient]:
 def recipient(row: DLQMessageModel, contact: ContactModel | None) -> Recipient:
     recorded = (row.payload or {}).get("address")
     address = recorded if isinstance(recorded, str) and recorded else _address_of(contact, row.queue)
-    if contact is None or contact.deletedAt is not None:
-        return Recipient(DELETED_CONTACT, address, True)
-    return Recipient(contact.name, address, False)
+    return Recipient(display_name(contact), address, contact is None or contact.deletedAt is not None)
 
 
 def _address_of(contact: ContactModel | None, queue: str) -> str | None:

@@ -17,7 +17,8 @@ from backend.services.platform import system_config
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.api_model import ApiModel, ApiView
 from backend.services.platform.audit import audit_row
-from backend.services.platform.validation import parse_input
+from backend.services.platform.validation import check_choice, parse_input
+from backend.services.storage.unit_of_work import UnitOfWork
 from backend.services.rules.channels import CHANNEL_NAMES
 
 LABELS_KEY = "inbox.labels"
@@ -92,8 +93,7 @@ def save_labels(actor: Actor, data: LabelCatalog | dict) -> list[LabelView]:
             raise ValidationError(f"labels.{i}.name: letters, digits, spaces, & / - and at most 32 characters", field=f"labels.{i}.name")
         if label.name.casefold() in seen:
             raise ValidationError(f"labels.{i}.name: {label.name} is listed twice", field=f"labels.{i}.name")
-        if label.color not in LABEL_COLORS:
-            raise ValidationError(f"labels.{i}.color: one of {', '.join(LABEL_COLORS)}", field=f"labels.{i}.color")
+        check_choice(f"labels.{i}.color", label.color, LABEL_COLORS)
         seen.add(label.name.casefold())
     value = [{"name": label.name, "color": label.color} for label in request.labels]
     _write(actor, LABELS_KEY, value, "inbox.labels")
@@ -106,8 +106,7 @@ def save_labels(actor: Actor, data: LabelCatalog | dict) -> list[LabelView]:
 def list_canned_replies(actor: Actor, channel: str | None = None) -> list[CannedReplyView]:
     """The canned replies (those that suit `channel`, when given), by shortcut."""
     require(actor, Operation.MESSAGES_READ)
-    if channel is not None and channel not in CHANNEL_NAMES:
-        raise ValidationError(f"channel: one of {', '.join(CHANNEL_NAMES)}", field="channel")
+    check_choice("channel", channel, CHANNEL_NAMES)
     replies = [CannedReplyView(**reply) for reply in system_config.read(CANNED_KEY) or []]
     return [reply for reply in replies if channel is None or not reply.channels or channel in reply.channels]
 
@@ -156,6 +155,10 @@ def use_canned_reply(actor: Actor, contact_id: str, shortcut: str) -> FilledRepl
 
 
 def _write(actor: Actor, key: str, value: list, action: str) -> None:
+    """The new value and its audit row (before and after), together or not at all."""
     before = system_config.read(key) or []
-    system_config.write(key, value, updated_by=actor.user_id or "unknown")
-    audit_row(actor, action, "config", key, ["value"], {"before": before, "after": value}).save()
+    work = UnitOfWork()
+    work.save(system_config.row(key, value, updated_by=actor.user_id or "unknown"))
+    work.save(audit_row(actor, action, "config", key, ["value"], {"before": before, "after": value}))
+    work.commit()
+    system_config.forget(key)

@@ -27,7 +27,7 @@ from backend.services.contacts.names import contact_names
 from backend.services.messaging.schemas import Message, Page, to_message
 from backend.services.messaging.statuses import STATUSES
 from backend.services.platform.access import Actor
-from backend.services.platform.validation import check_day
+from backend.services.platform.validation import check_choice, check_day
 from backend.services.rules.channels import CHANNEL_NAMES
 from backend.services.storage import page_tokens
 from backend.services.storage.batch_reads import rows_by_key
@@ -94,8 +94,7 @@ def check_limit(limit: int) -> None:
 
 def check_filters(day, channel, direction, status, q, today: date) -> LogFilters:
     for field, value, choices in (("channel", channel, CHANNEL_NAMES), ("direction", direction, DIRECTIONS), ("status", status, STATUSES)):
-        if value is not None and value not in choices:
-            raise ValidationError(f"{field}: one of {', '.join(choices)}", field=field)
+        check_choice(field, value, choices)
     q = q or ""
     if not isinstance(q, str) or len(q) > QUERY_MAX_CHARS:
         raise ValidationError(f"q: at most {QUERY_MAX_CHARS} characters", field="q")

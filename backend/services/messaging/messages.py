@@ -2,7 +2,6 @@
 inbox's views are conversations.py.)"""
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from backend.errors import NotFound
@@ -10,6 +9,7 @@ from backend.models.base import utcnow
 from backend.models.contact import ContactModel
 from backend.models.messaging import TIMELINE_KINDS, MessageModel
 from backend.services.storage import page_tokens
+from backend.services.platform.validation import is_row_id
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.audit import audit_row
 from backend.services.storage.batch_reads import rows_by_key
@@ -21,7 +21,6 @@ from backend.services.messaging.schemas import (
 )
 from backend.services.storage.unit_of_work import UnitOfWork
 
-_MESSAGE_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 # ---------------------------------------------------------------- the conversation (the team inbox: conversations.py)
@@ -89,7 +88,7 @@ def get_message(actor: Actor, message_id: str) -> Message:
 
 
 def _live_message(message_id: str) -> MessageModel:
-    if not isinstance(message_id, str) or not _MESSAGE_ID.match(message_id):
+    if not is_row_id(message_id):
         raise NotFound(f"No message {message_id!r}.", field="messageId")
     try:
         row = MessageModel.get(message_id, consistent_read=True)

@@ -7,21 +7,19 @@ from the status vocabulary's own words (statuses.STATUS_LABELS), so no page word
 """
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from backend.errors import ValidationError
 from backend.models.base import utcnow
 from backend.models.messaging import MessageModel
-from backend.services.messaging.statuses import STATUS_LABELS, TERMINAL
+from backend.services.messaging.statuses import FAILURES, STATUS_LABELS, TERMINAL
+from backend.services.platform.validation import is_row_id
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.api_model import ApiView
 from backend.services.storage.batch_reads import rows_by_key
 
 PROGRESS_MAX = 100  # ids one read takes (the composer sends to at most 50 contacts)
-_MESSAGE_ID = re.compile(r"^[0-9a-f]{32}$")
 
-FAILED = frozenset({"FAILED", "DEAD", "EXPIRED"})  # the message did not reach its recipient (so far, for DEAD)
 
 
 class Progress(ApiView):
@@ -54,13 +52,13 @@ def _checked(message_ids: list[str]) -> list[str]:
     ids = list(dict.fromkeys(message_ids))
     if len(ids) > PROGRESS_MAX:
         raise ValidationError(f"messageIds: at most {PROGRESS_MAX} at a time", field="messageIds")
-    if any(not isinstance(value, str) or not _MESSAGE_ID.match(value) for value in ids):
+    if any(not is_row_id(value) for value in ids):
         raise ValidationError("messageIds: not a message id", field="messageIds")
     return ids
 
 
 def _progress(row: MessageModel) -> Progress:
-    failed = row.status in FAILED
+    failed = row.status in FAILURES
     reason = " ".join(filter(None, (row.errorMessage or None, f"({row.errorCode})" if row.errorCode else None)))
     return Progress(
         message_id=row.messageId,

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from backend.models.contact import ContactModel
 from backend.models.messaging import MessageModel
-from backend.services.messaging.statuses import EXPIRED
+from backend.services.messaging.statuses import EXPIRED, FAILURES
 from backend.services.rules.channels import Channel
 from backend.services.rules.consent import consent_state, window_closes_at
 from backend.services.platform.api_model import ApiView
@@ -63,7 +63,7 @@ def retry_refusal(row: MessageModel) -> str | None:
     """Why a failed outbound message may not be sent again from the thread (None: it may). Only one that never
     went out (the provider refused it, or it expired unsent), and only once; a dead letter is replayed from
     the dead-letter queue, where its risk of having gone out is weighed."""
-    if row.direction != "outbound" or row.status not in (*RETRYABLE, "DEAD"):
+    if row.direction != "outbound" or row.status not in FAILURES:
         return "only a failed outbound message is sent again"
     if row.status == "DEAD":
         return "it is in the dead-letter queue: an Admin replays it there"
@@ -75,6 +75,7 @@ def retry_refusal(row: MessageModel) -> str | None:
 
 
 def to_message(row: MessageModel) -> Message:
+    refusal = retry_refusal(row)
     media = None
     if row.media is not None:
         media = MediaInfo(
@@ -109,8 +110,8 @@ def to_message(row: MessageModel) -> Message:
         created_at=row.createdAt,
         updated_at=row.updatedAt,
         retried_as=row.retriedAs,
-        can_retry=row.direction == "outbound" and row.status in RETRYABLE and retry_refusal(row) is None,
-        retry_refusal=retry_refusal(row) if row.status in (*RETRYABLE, "DEAD") else None,
+        can_retry=refusal is None,
+        retry_refusal=refusal if row.status in FAILURES else None,  # nothing to say of a message that did not fail
     )
 
 

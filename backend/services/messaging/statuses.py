@@ -22,6 +22,7 @@ STATUS_RANK = {"PENDING": 0, "SENDING": 1, "DEAD": 1, "ACCEPTED": 2, "SENT": 3, 
 WENT_OUT = {"ACCEPTED", "SENT", "DELIVERED", "READ"}
 FINAL = {"FAILED", EXPIRED, "RECEIVED"}  # nothing moves a message on from these
 TERMINAL = {"READ", *FINAL}
+FAILURES = frozenset({"FAILED", "DEAD", EXPIRED})  # did not reach the recipient (DEAD: so far; a replay may)
 STATUSES = (*STATUS_RANK, "FAILED", EXPIRED, "RECEIVED")  # every status a message row can have
 # Each status in words, for every page and view that shows one (the thread's ticks, the composer's Last send).
 STATUS_LABELS = {

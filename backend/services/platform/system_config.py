@@ -52,9 +52,14 @@ def duration(key: str, default: timedelta) -> timedelta:
     return default
 
 
+def row(key: str, value: Any, *, updated_by: str) -> SystemConfigModel:
+    """The row that stores a value (for a caller that commits it with its audit row, then `forget`s the key)."""
+    return SystemConfigModel(configKey=key, value=value, updatedBy=updated_by, updatedAt=utcnow())
+
+
 def write(key: str, value: Any, *, updated_by: str) -> None:
     """Store a value; callers check the caller's role and audit admin changes."""
-    SystemConfigModel(configKey=key, value=value, updatedBy=updated_by, updatedAt=utcnow()).save()
+    row(key, value, updated_by=updated_by).save()
     forget(key)
 
 

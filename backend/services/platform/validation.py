@@ -87,6 +87,21 @@ def parse_json(raw: bytes | str, field: str = "body") -> Any:
     return value
 
 
+def check_choice(field: str, value: object, choices) -> None:
+    """`value` is None (not asked) or one of `choices`; otherwise a refusal that lists them."""
+    if value is not None and value not in choices:
+        raise ValidationError(f"{field}: one of {', '.join(choices)}", field=field)
+
+
+_ROW_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def is_row_id(value: object) -> bool:
+    """Whether `value` has the shape of our row ids (uuid4 hex: contacts, messages, calls), checked before a
+    read so that no other key of a shared table (`phone#…`) can be asked for by id."""
+    return isinstance(value, str) and _ROW_ID.match(value) is not None
+
+
 def check_text(text: str, field: str) -> str:
     """Text that can be stored and sent: no unpaired UTF-16 surrogate (JSON's "\\ud800" escape makes one)."""
     try:

@@ -16,18 +16,16 @@ a rotation done by another process on the same data dir is seen too. Revealing a
 from __future__ import annotations
 
 import os
-import secrets
 import threading
 from enum import Enum
 from pathlib import Path
 
 from pydantic import BaseModel
 
-from backend.adapters.session_tokens import MIN_SECRET_BYTES, WEBHOOK_KEY_FILE, local_webhook_secret
+from backend.adapters.session_tokens import WEBHOOK_KEY_FILE, local_webhook_secret, stage_new_key
 from backend.errors import Conflict
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.audit import audit_row
-from backend.services.storage.unit_of_work import UnitOfWork
 from backend.settings import Settings, get_settings
 
 WEBHOOK_PATH = "/webhooks/whatsapp"
@@ -168,7 +166,7 @@ def rotate_secret(actor: Actor) -> WebhookInfo:
     if not can_rotate:
         raise Conflict(reason, field="secret")
     path = key_path(settings)
-    staged = _stage_new_key(path)
+    staged = stage_new_key(path)
     try:
         _audit(actor, "webhook.secret.rotate", source)
         os.replace(staged, path)
@@ -178,19 +176,6 @@ def rotate_secret(actor: Actor) -> WebhookInfo:
             staged.unlink()
     forget_cached_secret()
     return webhook_info(actor)
-
-
-def _stage_new_key(path: Path) -> Path:
-    """A new random key in a 0600 file beside the old one, flushed to disk, ready to be renamed over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staged = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, secrets.token_bytes(MIN_SECRET_BYTES))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    return staged
 
 
 def _sync_folder(folder: Path) -> None:
@@ -226,6 +211,4 @@ def _masked(secret: str) -> str:
 
 
 def _audit(actor: Actor, action: str, source: SecretSource) -> None:
-    work = UnitOfWork()
-    work.save(audit_row(actor, action, RESOURCE, RESOURCE_ID, ["secret"], {"source": source.value}))
-    work.commit()
+    audit_row(actor, action, RESOURCE, RESOURCE_ID, ["secret"], {"source": source.value}).save()

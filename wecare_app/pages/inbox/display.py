@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from backend.services.rules.consent import window_open
 from backend.services.messaging.conversations import STATUS_LABELS as CONVERSATION_STATUS
-from backend.services.messaging.statuses import STATUS_LABELS
+from backend.services.messaging.statuses import FAILURES, STATUS_LABELS
 from backend.services.messaging.schemas import Conversation, Message, TimelineEntry
 from wecare_app.components.formatting import CHANNEL_ICONS, CHANNEL_LABELS, initials, within_a_day
 
@@ -72,7 +72,7 @@ def message_bubble(message: Message, media_url: str = "") -> dict:
         "status_label": STATUS_LABELS.get(message.status, message.status),
         "tick": STATUS_TICKS.get(message.status, ""),
         "read": message.status == "READ",
-        "failed": message.status in ("FAILED", "DEAD", "EXPIRED"),
+        "failed": message.status in FAILURES,
         "error": " ".join(filter(None, (message.error_code, message.error_message))),
         "media_kind": media.kind if media else "",
         "media_status": media.status if media else "",

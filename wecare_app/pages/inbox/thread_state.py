@@ -85,25 +85,14 @@ class ThreadState(TemplatePicker, SessionState):
         return STATUS_COLORS.get(self.status, "gray")
 
     @rx.var
-    def chosen(self) -> dict:
-        """The reply channel's verdict (as the service gave it)."""
-        return next((c for c in self.reply_channels if c["channel"] == self.reply_channel), {})
-
-    @rx.var
     def on_whatsapp(self) -> bool:
         return self.reply_channel == "whatsapp"
 
     @rx.var
-    def can_send_text(self) -> bool:
-        chosen = next((c for c in self.reply_channels if c["channel"] == self.reply_channel), None)
-        if chosen is None or not chosen["can_reply"]:
-            return False
-        return self.window_open if self.reply_channel == "whatsapp" else True
-
-    @rx.var
     def templates_only(self) -> bool:
+        """WhatsApp as the service judged it (templates only), or its window closed on the clock since."""
         chosen = next((c for c in self.reply_channels if c["channel"] == self.reply_channel), None)
-        return bool(chosen and self.reply_channel == "whatsapp" and (chosen["templates_only"] or (chosen["can_reply"] and not self.window_open)))
+        return bool(chosen and self.reply_channel == "whatsapp" and (chosen["templates_only"] or not self.window_open))
 
     @rx.var
     def suggestions(self) -> list[dict[str, str]]:

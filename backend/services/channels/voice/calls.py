@@ -7,7 +7,6 @@ an SMS opt-out (STOP) from the number counts as "do not call" (`rules/consent.ch
 """
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, timedelta
 from itertools import islice
 from typing import Iterator, Literal
@@ -33,7 +32,7 @@ from backend.services.messaging.schemas import Page, StatusStep
 from backend.services.messaging.outbox import queue_for_contact
 from backend.services.contacts.recipients import recipient_contact
 from backend.services.storage.unit_of_work import UnitOfWork
-from backend.services.platform.validation import check_day, parse_input
+from backend.services.platform.validation import check_choice, check_day, is_row_id, parse_input
 from backend.services.channels.voice.events import CALL_STATUSES, call_id_for
 from backend.settings import get_settings
 
@@ -43,7 +42,6 @@ PAGE_MAX = 200
 LOG_DAYS_BACK = 90  # the VoiceCall table's retention
 EXAMINE_MAX = 1_000  # calls one list request reads to find its page, whatever the filter: a status filter over
 # 90 days cannot turn one request into a read of every call
-_CALL_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 class VoiceCallRequest(ApiModel):
@@ -196,7 +194,7 @@ def place_call(actor: Actor, data: VoiceCallRequest | dict, *, via: str = "api")
 
 def get_call(actor: Actor, call_id: str) -> VoiceCall:
     require(actor, Operation.VOICE_READ)
-    if isinstance(call_id, str) and _CALL_ID.match(call_id):
+    if is_row_id(call_id):
         try:
             row = VoiceCallModel.get(call_id, consistent_read=True)
             if row.is_live():
@@ -229,8 +227,7 @@ def list_calls(
     require(actor, Operation.VOICE_READ)
     if not isinstance(limit, int) or not 1 <= limit <= PAGE_MAX:
         raise ValidationError(f"limit: must be between 1 and {PAGE_MAX}", field="limit")
-    if status is not None and status not in CALL_STATUSES:
-        raise ValidationError(f"status: one of {', '.join(CALL_STATUSES)}", field="status")
+    check_choice("status", status, CALL_STATUSES)
     day = check_day(_day(day), days_back=LOG_DAYS_BACK, today=utcnow().date())
     query_tag = "|".join(str(x) for x in (contact_id, status, day))
     if contact_id:
