@@ -8,9 +8,8 @@ is everywhere else.
 from __future__ import annotations
 
 
-from backend.errors import ValidationError
 from backend.models.contact import ContactModel
-from backend.services.platform.validation import is_row_id
+from backend.services.platform.validation import check_row_ids
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.storage.batch_reads import rows_by_key
 
@@ -22,21 +21,9 @@ def contact_names(actor: Actor, contact_ids: list[str]) -> dict[str, str]:
     """Each distinct id's display name. Ids must be contact ids: anything else is refused before a read, so an
     address row of the same table (`phone#…`) can never be read as a contact."""
     require(actor, Operation.CONTACTS_READ)
-    ids = _checked(contact_ids)
+    ids = check_row_ids(contact_ids, "contactIds", NAMES_MAX)
     rows = rows_by_key(ContactModel, ids)
     return {contact_id: display_name(row) for contact_id, row in zip(ids, rows)}
-
-
-def _checked(contact_ids: list[str]) -> list[str]:
-    if not isinstance(contact_ids, (list, tuple)):
-        raise ValidationError("contactIds: a list of contact ids", field="contactIds")
-    ids = list(dict.fromkeys(contact_ids))
-    if len(ids) > NAMES_MAX:
-        raise ValidationError(f"contactIds: at most {NAMES_MAX} at a time", field="contactIds")
-    for value in ids:
-        if not is_row_id(value):
-            raise ValidationError(f"contactIds: {str(value)[:40]!r} is not a contact id", field="contactIds")
-    return ids
 
 
 def display_name(row: ContactModel | None) -> str:

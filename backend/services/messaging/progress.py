@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from backend.errors import ValidationError
 from backend.models.base import utcnow
 from backend.models.messaging import MessageModel
 from backend.services.messaging.statuses import FAILURES, STATUS_LABELS, TERMINAL
-from backend.services.platform.validation import is_row_id
+from backend.services.platform.validation import check_row_ids
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.api_model import ApiView
 from backend.services.storage.batch_reads import rows_by_key
@@ -40,21 +39,10 @@ def message_progress(actor: Actor, message_ids: list[str]) -> list[Progress]:
     """The progress of each outbound message that still exists, in the order asked (a deleted or expired one
     is left out: there is nothing more to follow; so is anything that is not an outbound message)."""
     require(actor, Operation.MESSAGES_READ)
-    ids = _checked(message_ids)
+    ids = check_row_ids(message_ids, "messageIds", PROGRESS_MAX)
     now = utcnow()
     rows = rows_by_key(MessageModel, ids, consistent=True)
     return [_progress(row) for row in rows if row is not None and row.is_live(now) and row.direction == "outbound"]
-
-
-def _checked(message_ids: list[str]) -> list[str]:
-    if not isinstance(message_ids, (list, tuple)):
-        raise ValidationError("messageIds: a list of message ids", field="messageIds")
-    ids = list(dict.fromkeys(message_ids))
-    if len(ids) > PROGRESS_MAX:
-        raise ValidationError(f"messageIds: at most {PROGRESS_MAX} at a time", field="messageIds")
-    if any(not is_row_id(value) for value in ids):
-        raise ValidationError("messageIds: not a message id", field="messageIds")
-    return ids
 
 
 def _progress(row: MessageModel) -> Progress:

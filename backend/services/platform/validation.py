@@ -102,6 +102,19 @@ def is_row_id(value: object) -> bool:
     return isinstance(value, str) and _ROW_ID.match(value) is not None
 
 
+def check_row_ids(values: object, field: str, most: int) -> list[str]:
+    """A list of at most `most` distinct row ids (repeats once, in order), each checked before any read."""
+    if not isinstance(values, (list, tuple)):
+        raise ValidationError(f"{field}: a list of ids", field=field)
+    ids = list(dict.fromkeys(values))
+    if len(ids) > most:
+        raise ValidationError(f"{field}: at most {most} at a time", field=field)
+    for value in ids:
+        if not is_row_id(value):
+            raise ValidationError(f"{field}: {str(value)[:40]!r} is not an id", field=field)
+    return ids
+
+
 def check_text(text: str, field: str) -> str:
     """Text that can be stored and sent: no unpaired UTF-16 surrogate (JSON's "\\ud800" escape makes one)."""
     try:
