@@ -289,3 +289,31 @@ def test_pages_that_heard_the_same_batch_share_one_key_read(me, messaging, monke
     later = _time.monotonic()  # a new batch names her again: the earlier read is too old for it
     assert ann.contact_id not in ids(team_inbox(me, fresh_contact_ids=(ann.contact_id,), live=True, fresh_since=later))
     assert keyed == [(ann.contact_id,), (ann.contact_id,)]
+
+
+def test_pages_finding_the_snapshot_stale_wait_for_the_read_under_way(me, messaging, monkeypatch):
+    """Twenty live refreshes at once with no fresh snapshot: one read of each status, not twenty (reads that
+    each outlast a snapshot's life would otherwise pile up), and every page gets the conversation."""
+    import threading
+
+    ann = writing("Ann Stale", me)
+    reads = []
+    original = ContactModel.by_conversation_status.query
+    gate = threading.Event()
+
+    def slow(status, *args, **kwargs):
+        reads.append(status)
+        gate.wait(5)  # the read is still under way while the other pages arrive
+        return original(status, *args, **kwargs)
+
+    monkeypatch.setattr(ContactModel.by_conversation_status, "query", slow)
+    conversations.forget_snapshots()
+    pages: list = []
+    threads = [threading.Thread(target=lambda: pages.append(team_inbox(me, view="all", live=True))) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    threading.Timer(0.3, gate.set).start()
+    for thread in threads:
+        thread.join(10)
+    assert len(pages) == 20 and all(ann.contact_id in ids(page) for page in pages)
+    assert sorted(reads) == sorted(conversations.STATUSES)

@@ -67,12 +67,15 @@ class InboxPage(ApiView):
 
 # Every open inbox page refreshes when the change feed names a contact: 20 operators' pages at 50 messages/s
 # would read the same partitions hundreds of times a second. For those live refreshes (`live=True`), one read
-# of a status partition serves every page of the process for SNAPSHOT_SECONDS, and the rows read by key since
-# (the pages' fresh contacts) lie over it for RECENT_SECONDS, longer than a snapshot lives and than the index
-# lags, so a page never sees a change go back. Any other call (a page's first load, REST) reads afresh.
-SNAPSHOT_SECONDS = 0.25
+# of a status partition serves every page of the process for SNAPSHOT_SECONDS (the pages that find it stale
+# meanwhile wait for the one read under way, never start their own: reads that each took longer than a
+# snapshot lives would otherwise pile up), and the rows read by key since (the pages' fresh contacts) lie over
+# it for RECENT_SECONDS, longer than a snapshot lives plus its read and the index's lag, so a page never sees a
+# change go back. Any other call (a page's first load, REST) reads afresh.
+SNAPSHOT_SECONDS = 1.0
 RECENT_SECONDS = 3.0
 _snapshots: dict[str, tuple[float, list[ContactModel], bool]] = {}
+_reading: dict[str, threading.Event] = {}  # status -> set when the live read under way has stored its snapshot
 _snapshot_lock = threading.Lock()
 _recent: ExpiringMap[tuple[float, ContactModel]] = ExpiringMap(capacity=10_000, ttl_seconds=RECENT_SECONDS)  # (read at, row)
 
@@ -80,15 +83,37 @@ _recent: ExpiringMap[tuple[float, ContactModel]] = ExpiringMap(capacity=10_000, 
 def _index_partition(status: str, live: bool) -> tuple[list[ContactModel], bool]:
     """The index's rows of one status (≤ EXAMINE_MAX, newest first) and whether it stopped at the cap; for a
     live refresh, one read per SNAPSHOT_SECONDS for the whole process."""
-    now = time.monotonic()
-    with _snapshot_lock:
-        hit = _snapshots.get(status)
-        if live and hit and now - hit[0] < SNAPSHOT_SECONDS:
-            return hit[1], hit[2]
+    if live:
+        with _snapshot_lock:
+            hit = _snapshots.get(status)
+            if hit and time.monotonic() - hit[0] < SNAPSHOT_SECONDS:
+                return hit[1], hit[2]
+            under_way = _reading.get(status)
+            if under_way is None:
+                _reading[status] = threading.Event()
+        if under_way is not None:
+            under_way.wait(30)
+            with _snapshot_lock:
+                stored = _snapshots.get(status)
+            if stored and stored is not hit:  # the read that was under way (the overlay's newer rows lie over it)
+                return stored[1], stored[2]
+            return _read_partition(status)  # it failed
+        try:
+            return _read_partition(status)
+        finally:
+            with _snapshot_lock:
+                _reading.pop(status).set()
+    return _read_partition(status)
+
+
+def _read_partition(status: str) -> tuple[list[ContactModel], bool]:
+    started = time.monotonic()
     rows = list(ContactModel.by_conversation_status.query(status, scan_index_forward=False, page_size=200, limit=EXAMINE_MAX))
     capped = len(rows) >= EXAMINE_MAX
     with _snapshot_lock:
-        _snapshots[status] = (now, rows, capped)
+        hit = _snapshots.get(status)
+        if hit is None or hit[0] <= started:
+            _snapshots[status] = (started, rows, capped)
     return rows, capped
 
 
