@@ -104,6 +104,8 @@ FUNCTION_MESSAGING_ACCESS: dict[str, MessagingAccess] = {
     ),
     # Replays and the outbox sweep re-enqueue on every channel; the schedule retries media fetches.
     "dlq-replay": MessagingAccess(whatsapp=(GET_MEDIA,), media=MediaAccess.READ_WRITE, enqueue=ALL_CHANNELS),
+    # The campaign runner queues each recipient's message on its channel's queue (the send itself is the consumer's).
+    "bulk-job-control": MessagingAccess(enqueue=ALL_CHANNELS),
     # Each serves its send route, consumes its queue (the send; retries and rate-limit waits go back on it) and
     # takes its provider's events. outbound-sms also queues the STOP/START/HELP replies to inbound texts.
     "outbound-sms": MessagingAccess(sends=("sms",), enqueue=("sms",)),

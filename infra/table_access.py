@@ -41,6 +41,7 @@ _CHANNEL_SENDER = {
     "SystemConfig": R,
     "RateLimitTracker": RW,
     "DLQMessage": W,
+    "BulkRecipient": W,  # a campaign's recipient follows its message (UpdateItem)
 }
 
 FUNCTION_TABLE_ACCESS: dict[str, dict[str, TableAccess]] = {
@@ -62,7 +63,7 @@ FUNCTION_TABLE_ACCESS: dict[str, dict[str, TableAccess]] = {
     },
     # inbound_whatsapp: the sender's contact (created, renamed, consent), the message, its media file, statuses
     # (byProviderId), consent confirmations queued as PENDING rows.
-    "inbound-whatsapp-handler": {"Contact": RW, "AuditLog": W, "Message": RW, "MediaFile": W},
+    "inbound-whatsapp-handler": {"Contact": RW, "AuditLog": W, "Message": RW, "MediaFile": W, "BulkRecipient": W},
     # messages: the conversation (its contact must be live), one message, the log (byDay); the team inbox's
     # views (byConversationStatus), the team's names (User), the labels and canned replies (SystemConfig).
     "messages-read": {"Message": R, "Contact": R, "User": R, "SystemConfig": R},
@@ -71,7 +72,12 @@ FUNCTION_TABLE_ACCESS: dict[str, dict[str, TableAccess]] = {
     "messages-delete": {"Message": RW, "AuditLog": W, "Contact": RW, "User": R, "SystemConfig": RW},
     # dlq: list, replay, discard; the schedule: outbox.sweep_stale (byPendingWork, dead letters) and media retries.
     # + a failed message sent again from the thread (the channel's send: its contact, the new PENDING row).
-    "dlq-replay": {"DLQMessage": RW, "Message": RW, "AuditLog": W, "MediaFile": W, "Contact": RW, "SystemConfig": R},
+    "dlq-replay": {"DLQMessage": RW, "Message": RW, "AuditLog": W, "MediaFile": W, "Contact": RW, "SystemConfig": R,
+                   "BulkRecipient": W},
+    # bulk jobs and their recipients; the audience (Contact); each recipient's message queued through its
+    # channel's send (Message, VoiceCall for a call, a WhatsApp media file's row); cancels a queued message.
+    "bulk-job-control": {"BulkJob": RW, "BulkRecipient": RW, "Contact": R, "Message": RW, "AuditLog": W,
+                         "SystemConfig": R, "MediaFile": R, "VoiceCall": W},
     # + inbound_sms: the sender's contact (created with its key row and audit row, or found), the text (exactly
     # once), STOP/START consent with its audit row, the replies queued as PENDING rows.
     "outbound-sms": _CHANNEL_SENDER,

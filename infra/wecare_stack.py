@@ -43,6 +43,7 @@ SEND_CHANNELS: tuple[str, ...] = CHANNEL_NAMES
 SMS_VOICE_CHANNELS: tuple[str, ...] = ("sms", "voice")
 WHATSAPP_EVENTS_FUNCTION = "inbound-whatsapp-handler"
 SCHEDULED_FUNCTION = "dlq-replay"
+CAMPAIGN_FUNCTION = "bulk-job-control"  # also on the schedule: the campaign runner's passes
 
 
 def send_consumer(channel: str) -> str:
@@ -51,7 +52,7 @@ def send_consumer(channel: str) -> str:
 
 def triggered_functions() -> list[str]:
     """The functions a queue, the events topic or the schedule invokes (some also serve routes)."""
-    return [*(send_consumer(channel) for channel in SEND_CHANNELS), WHATSAPP_EVENTS_FUNCTION, SCHEDULED_FUNCTION]
+    return [*(send_consumer(channel) for channel in SEND_CHANNELS), WHATSAPP_EVENTS_FUNCTION, SCHEDULED_FUNCTION, CAMPAIGN_FUNCTION]
 
 
 class WecareStack(Stack):
@@ -141,6 +142,9 @@ class WecareStack(Stack):
             )
         if SCHEDULED_FUNCTION in deployed:
             Schedule(self, "Schedule", name_prefix=config.name_prefix, target=deployed[SCHEDULED_FUNCTION])
+        if CAMPAIGN_FUNCTION in deployed:
+            Schedule(self, "CampaignSchedule", name_prefix=config.name_prefix, target=deployed[CAMPAIGN_FUNCTION],
+                     name="campaign-runner", description="Campaigns: expand, start when due, send at the channel's rate")
         grant_messaging_access(
             deployed,
             send_queues=send_queues,

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from backend.api import contacts_api, conversations_api, email_api, messaging_api, sms_api, voice_api
+from backend.api import bulk_api, contacts_api, conversations_api, email_api, messaging_api, sms_api, voice_api
 from backend.api.api_shapes import DlqActionBody, DlqResults, list_of, log_page_of, page_of
 from backend.api.http import Endpoint
+from backend.services.campaigns.jobs import JOB_STATUSES, RECIPIENT_STATUSES, BulkJob, JobChange, JobCreate, Recipient
 from backend.services.channels.email.send import EmailSend
 from backend.services.channels.sms.send import SmsSend
 from backend.services.channels.voice.calls import VoiceCall, VoiceCallRequest
@@ -141,6 +142,23 @@ ROUTES: tuple[Route, ...] = (
           query=(Param("channel", "Only those that suit this channel.", choices=_CHANNELS),)),
     Route("PUT", "/inbox/canned-replies", "messages-delete", conversations_api.save_canned_replies, Op.CONFIG_MANAGE,
           "Replace the canned replies (Admin)", request_model=CannedReplies, response_model=list_of(CannedReplyView)),
+    # Bulk campaigns: one function, the same roles on every route (Viewer reads, Operator and Admin act).
+    Route("POST", "/bulk/jobs", "bulk-job-control", bulk_api.create, Op.BULK_WRITE,
+          "Create a campaign (409 CONFIRMATION_REQUIRED with the count when it is large and not confirmed)", (201,),
+          JobCreate, BulkJob),
+    Route("GET", "/bulk/jobs", "bulk-job-control", bulk_api.list_jobs, Op.BULK_READ, "Campaigns, newest first",
+          response_model=page_of(BulkJob),
+          query=(Param("status", "Only campaigns in this status (pages need one).", choices=JOB_STATUSES), _limit(25, 100), _NEXT)),
+    Route("GET", "/bulk/jobs/{jobId}", "bulk-job-control", bulk_api.read, Op.BULK_READ,
+          "A campaign: status, counts per recipient status, rate and ETA", response_model=BulkJob),
+    Route("PUT", "/bulk/jobs/{jobId}", "bulk-job-control", bulk_api.change, Op.BULK_WRITE,
+          "Pause, resume, cancel, or retry the failed recipients (409 when the job's state does not allow it)",
+          request_model=JobChange, response_model=BulkJob),
+    Route("DELETE", "/bulk/jobs/{jobId}", "bulk-job-control", bulk_api.delete, Op.BULK_WRITE,
+          "Delete a finished or cancelled campaign and its recipients", (204,)),
+    Route("GET", "/bulk/jobs/{jobId}/recipients", "bulk-job-control", bulk_api.recipients, Op.BULK_READ,
+          "A campaign's recipients with their status, message and error", response_model=page_of(Recipient),
+          query=(Param("status", "Only recipients in this status.", choices=RECIPIENT_STATUSES), _limit(50, 200), _NEXT)),
 )
 
 

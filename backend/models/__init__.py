@@ -4,7 +4,7 @@ from __future__ import annotations
 from backend.models.assistant import AIInteractionModel
 from backend.models.audit import AuditLogModel
 from backend.models.base import WecareModel, configure_connection, configure_model
-from backend.models.campaigns import BulkJobModel, BulkRecipientModel
+from backend.models.campaigns import BulkAudienceChunk, BulkJobModel, BulkRecipientModel
 from backend.models.contact import ContactModel, ContactUniqueKey
 from backend.models.messaging import DLQMessageModel, MediaFileModel, MessageModel, TimelineEntryModel
 from backend.models.runtime_config import RateLimitTrackerModel, SystemConfigModel
@@ -26,7 +26,7 @@ TABLE_MODELS: tuple[type[WecareModel], ...] = (
     SystemConfigModel,
     VoiceCallModel,
 )
-SHARED_TABLE_MODELS: tuple[type[WecareModel], ...] = (ContactUniqueKey, UserEmailKey, TimelineEntryModel)
+SHARED_TABLE_MODELS: tuple[type[WecareModel], ...] = (ContactUniqueKey, UserEmailKey, TimelineEntryModel, BulkAudienceChunk)
 
 
 def configure_models(settings: Settings | None = None) -> None:

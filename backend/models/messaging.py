@@ -147,6 +147,7 @@ class MessageModel(ExpiringModel):
     updatedAt = UTCDateTimeAttribute()
     queuedAt = UTCDateTimeAttribute(null=True)  # a person's replay queues it afresh: its send-by counts from here
     retriedAs = UnicodeAttribute(null=True)  # a failed message sent again from the thread: the new message's id
+    jobId = UnicodeAttribute(null=True)  # a campaign's message: its BulkRecipient row (jobId, contactId) follows it
     day = UnicodeAttribute()
     pendingWork = UnicodeAttribute(null=True)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from backend.adapters.channels.sandbox_events import resume_channel
 from backend.adapters.send_queue import LocalSendQueue, send_queue
+from backend.runtime.campaigns import CampaignRunner
 from backend.runtime.schedules import start_local_scheduler
 from backend.services.channels.registry import REGISTRY, Ingest
 from backend.services.messaging import conversations, outbox
@@ -37,8 +38,11 @@ def _logged(ingest: Ingest):
 class MessagingRuntime:
     queue: LocalSendQueue | None
     scheduler: object | None
+    campaigns: CampaignRunner | None = None
 
     def stop(self) -> None:
+        if self.campaigns is not None:
+            self.campaigns.stop()
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
         if self.queue is not None:
@@ -59,7 +63,8 @@ def start_messaging(*, scheduler: bool = True) -> MessagingRuntime:
     if local is not None:
         local.start()
         _recover()
-    return MessagingRuntime(queue=local, scheduler=start_local_scheduler() if scheduler else None)
+    campaigns = CampaignRunner().start() if local is not None and scheduler else None
+    return MessagingRuntime(queue=local, scheduler=start_local_scheduler() if scheduler else None, campaigns=campaigns)
 
 
 def _recover() -> None:

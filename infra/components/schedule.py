@@ -1,7 +1,8 @@
-"""The recurring job (EventBridge rule → function): the outbox sweep, media retries and transient DLQ replays.
+"""The recurring jobs (EventBridge rule → function): the outbox sweep, media retries and transient DLQ replays
+(dlq-replay), and the campaign runner's passes (bulk-job-control).
 
-The rule runs at the interval the local scheduler uses. A run that cannot be delivered within one interval
-is dropped: the next one does the same work.
+A rule runs at the interval the local scheduler uses. A run that cannot be delivered within one interval is
+dropped: the next one does the same work.
 """
 from __future__ import annotations
 
@@ -17,13 +18,15 @@ INTERVAL = Duration.seconds(INTERVAL_SECONDS)
 
 
 class Schedule(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, name_prefix: str, target: lambda_.IFunction) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, name_prefix: str, target: lambda_.IFunction,
+                 name: str = "messaging-schedule",
+                 description: str = "Outbox sweep, inbound media retries and transient dead-letter replays") -> None:
         super().__init__(scope, construct_id)
         self.rule = events.Rule(
             self,
             "Rule",
-            rule_name=f"{name_prefix}messaging-schedule",
-            description="Outbox sweep, inbound media retries and transient dead-letter replays",
+            rule_name=f"{name_prefix}{name}",
+            description=description,
             schedule=events.Schedule.rate(INTERVAL),
             targets=[targets.LambdaFunction(target, retry_attempts=2, max_event_age=INTERVAL)],
         )

@@ -60,6 +60,7 @@ ENQUEUES = {
     "outbound-sms": {"sms"},  # retries, and the STOP/START/HELP replies to inbound texts
     "outbound-email": {"email"},
     "outbound-voice": {"voice"},
+    "bulk-job-control": {"whatsapp", "sms", "email", "voice"},  # each campaign recipient's message
 }
 WHATSAPP_USERS = {"outbound-whatsapp", "inbound-whatsapp-handler", "dlq-replay"}
 MEDIA_USERS = {"outbound-whatsapp": "read", "inbound-whatsapp-handler": "read_write", "dlq-replay": "read_write"}
@@ -418,12 +419,15 @@ def test_the_media_bucket_is_private_encrypted_tls_only_and_open_to_the_service_
     assert render(allows["s3:GetObject"]["Resource"]) == f"${{{bucket_id}.Arn}}/*"
 
 
-def test_a_one_minute_schedule_invokes_dlq_replay(synthesized):
-    ((rule_id, rule),) = synthesized.resources("AWS::Events::Rule").items()
-    function_id, _ = functions_by_name(synthesized)["dlq-replay"]
-    assert rule["Properties"]["ScheduleExpression"] == "rate(1 minute)"
-    assert [t["Arn"] for t in rule["Properties"]["Targets"]] == [{"Fn::GetAtt": [function_id, "Arn"]}]
-    assert invoke_permission(synthesized, function_id, "events.amazonaws.com") == {"Fn::GetAtt": [rule_id, "Arn"]}
+def test_one_minute_schedules_invoke_dlq_replay_and_the_campaign_runner(synthesized):
+    rules = synthesized.resources("AWS::Events::Rule")
+    assert len(rules) == 2
+    for name in ("dlq-replay", "bulk-job-control"):
+        function_id, _ = functions_by_name(synthesized)[name]
+        ((rule_id, rule),) = [(i, r) for i, r in rules.items()
+                              if [t["Arn"] for t in r["Properties"]["Targets"]] == [{"Fn::GetAtt": [function_id, "Arn"]}]]
+        assert rule["Properties"]["ScheduleExpression"] == "rate(1 minute)"
+        assert invoke_permission(synthesized, function_id, "events.amazonaws.com") == {"Fn::GetAtt": [rule_id, "Arn"]}
 
 
 def test_enqueuing_functions_are_given_the_urls_of_exactly_their_queues(synthesized):

@@ -130,12 +130,12 @@ def test_the_document_and_its_page_are_served_without_sign_in(api):
 
 @pytest.mark.parametrize("route", JSON_ROUTES, ids=lambda r: r.route_key)
 def test_a_body_of_another_type_is_a_415_through_both_doors(api, admin, route):
-    url = "/api" + route.path.replace("{contactId}", "c1")
+    url = "/api" + route.path.replace("{contactId}", "c1").replace("{jobId}", "j1")
     headers = {**bearer(admin, f"ct-{route.function}-{route.method}@example.com", "Admin"), "Content-Type": "application/x-www-form-urlencoded"}
     response = api.request(route.method, url, content=b"name=Ann", headers=headers)
     assert response.status_code == 415 and response.json()["error"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
     event = {"routeKey": route.route_key, "body": "name=Ann", "headers": {"content-type": "multipart/form-data; boundary=x"},
-             "pathParameters": {"contactId": "c1"},
+             "pathParameters": {"contactId": "c1", "jobId": "j1"},
              "requestContext": {"authorizer": {"jwt": {"claims": {"sub": "s1", "cognito:groups": "[Admin]"}}}}}
     answer = handle_http(route.function, event)
     assert answer["statusCode"] == 415 and json.loads(answer["body"])["error"]["field"] == "Content-Type"

@@ -23,6 +23,7 @@ from backend.adapters.send_queue import SEND_SECONDS_MAX, send_queue
 from backend.models.base import utcnow
 from backend.models.contact import ContactModel
 from backend.models.messaging import PENDING_SEND, DLQMessageModel, MessageModel, StatusChange
+from backend.services.messaging import campaign_recipients
 from backend.services.messaging.statuses import EXPIRED
 from backend.services.platform import rate_limit, system_config
 from backend.services.platform.access import Actor
@@ -66,8 +67,17 @@ def queue_for_contact(
 ) -> None:
     """The send every channel shares: the PENDING row, the contact's conversation moved to the top and the
     audit row, committed together (with whatever `work` already holds), then the id queued.
-    `audit` is (action, resource type, resource id); by default a "message.send" of the row."""
+    `audit` is (action, resource type, resource id); by default a "message.send" of the row.
+    A campaign recipient's send (campaign_recipients.sending_for) writes its own message id and no more."""
     work = work or UnitOfWork()
+    campaign = campaign_recipients.current()
+    if campaign is not None:
+        row.messageId, row.jobId = campaign.message_id, campaign.job_id
+        try:
+            queue_outbound(row, work)
+        except WriteConflict:  # queued before (a runner that died and tried again): never a second message
+            enqueue(row.channel, row.messageId)
+        return
     work.update(contact, activity_actions(at=row.createdAt, preview=preview, channel=row.channel, direction="outbound"))
     action, resource_type, resource_id = audit or ("message.send", "message", row.messageId)
     facts = {"channel": row.channel, "kind": row.kind, "contactId": contact.contactId, "via": via, **(details or {})}
@@ -87,7 +97,7 @@ def enqueue(channel: str, message_id: str, delay_seconds: float = 0.0) -> None:
 
 @dataclass(frozen=True)
 class Outcome:
-    result: str  # accepted | retry | failed | dead | expired | skipped | waiting | missing
+    result: str  # accepted | retry | failed | dead | expired | skipped | waiting | missing | held
     detail: str = ""
 
 
@@ -109,6 +119,8 @@ def deliver(channel: str, message_id: str, delivery_for: Callable[[str], Channel
         return Outcome("missing")
     if row.status != "PENDING":
         return Outcome("skipped", f"already {row.status}")
+    if row.jobId and campaign_recipients.held(row.jobId):  # its campaign is paused: resume queues it again
+        return Outcome("held", "campaign paused or cancelled")
     if utcnow() > send_by(row):  # a late queue record (a retry, a redelivery, a sweep's) must not send it
         return Outcome("expired", SEND_BY_PASSED) if expire(row) else Outcome("skipped", "no longer PENDING")
     delivery = delivery_for(row.channel)
@@ -161,6 +173,7 @@ def _accepted(row: MessageModel, provider_id: str) -> None:
             ],
             condition=MessageModel.status == "SENDING",
         )
+        campaign_recipients.follow(row, "ACCEPTED")
     except UpdateError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise
@@ -227,7 +240,10 @@ def _finish(row: MessageModel, status: str, code: str, message: str, detail: str
         actions=_finish_actions(status, code, message, detail, utcnow()),
         condition=condition if condition is not None else MessageModel.status == "SENDING",
     )
-    flag_failure(row.contactId, row.messageId)  # every status _finish sets is a failure the inbox shows
+    if row.jobId:
+        campaign_recipients.follow(row, status, code=code, error=message)
+    else:
+        flag_failure(row.contactId, row.messageId)  # every status _finish sets is a failure the inbox shows
 
 
 # ---------------------------------------------------------------- send-by
@@ -299,7 +315,10 @@ def dead_letter(row: MessageModel, code: str, message: str, *, from_status: str 
     except WriteConflict:
         log.info("%s message %s moved on from %s before it was dead-lettered; left as it is", row.channel, row.messageId, from_status)
         return
-    flag_failure(row.contactId, row.messageId)
+    if row.jobId:
+        campaign_recipients.follow(row, "DEAD", code=code, error=message)
+    else:
+        flag_failure(row.contactId, row.messageId)
 
 
 # ---------------------------------------------------------------- crash recovery

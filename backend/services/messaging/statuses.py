@@ -10,6 +10,7 @@ from pynamodb.exceptions import UpdateError
 
 from backend.models.base import utcnow
 from backend.models.messaging import MessageModel, StatusChange
+from backend.services.messaging import campaign_recipients
 from backend.services.messaging.rows import flag_failure
 
 log = logging.getLogger(__name__)
@@ -18,12 +19,13 @@ log = logging.getLogger(__name__)
 # EXPIRED (never sent: still queued at its send-by time, when a late reminder is worse than none); DEAD (retries
 # exhausted, or the outcome of a send is unknown) can still move forward if the provider reports it went out.
 EXPIRED = "EXPIRED"
+CANCELLED = "CANCELLED"  # a campaign's message, still queued when the campaign was cancelled: never sent
 STATUS_RANK = {"PENDING": 0, "SENDING": 1, "DEAD": 1, "ACCEPTED": 2, "SENT": 3, "DELIVERED": 4, "READ": 5}
 WENT_OUT = {"ACCEPTED", "SENT", "DELIVERED", "READ"}
-FINAL = {"FAILED", EXPIRED, "RECEIVED"}  # nothing moves a message on from these
+FINAL = {"FAILED", EXPIRED, CANCELLED, "RECEIVED"}  # nothing moves a message on from these
 TERMINAL = {"READ", *FINAL}
 FAILURES = frozenset({"FAILED", "DEAD", EXPIRED})  # did not reach the recipient (DEAD: so far; a replay may)
-STATUSES = (*STATUS_RANK, "FAILED", EXPIRED, "RECEIVED")  # every status a message row can have
+STATUSES = (*STATUS_RANK, "FAILED", EXPIRED, CANCELLED, "RECEIVED")  # every status a message row can have
 # Each status in words, for every page and view that shows one (the thread's ticks, the composer's Last send).
 STATUS_LABELS = {
     "PENDING": "Queued",
@@ -35,6 +37,7 @@ STATUS_LABELS = {
     "READ": "Read",
     "FAILED": "Failed",
     EXPIRED: "Not sent: too late to be useful",
+    CANCELLED: "Not sent: the campaign was cancelled",
     "RECEIVED": "Received",
 }
 assert set(STATUS_LABELS) == set(STATUSES), "every status needs its words"
@@ -102,7 +105,9 @@ def apply_status(event: ProviderStatus) -> bool:
         if _condition_failed(error):
             return False
         raise
-    if event.status == "FAILED":
+    if row.jobId and event.status != "SENT":  # the outbox moved its recipient to SENT when the provider took it
+        campaign_recipients.follow(row, event.status, code=event.error_code, error=event.error_detail)
+    elif event.status == "FAILED":
         flag_failure(row.contactId, message_id)
     return True
 
