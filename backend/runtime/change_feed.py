@@ -50,6 +50,7 @@ class MessageChange:
     channel: str | None
     direction: str | None
     status: str | None
+    job_id: str | None = None  # a campaign's message: the bulk job it belongs to
 
     @classmethod
     def from_record(cls, record: dict) -> MessageChange | None:
@@ -67,6 +68,7 @@ class MessageChange:
             channel=_attribute(image, "channel"),
             direction=_attribute(image, "direction"),
             status=_attribute(image, "status"),
+            job_id=_attribute(image, "jobId"),
         )
 
 

@@ -158,7 +158,7 @@ def test_an_unbalanced_quote_in_an_import_is_a_clear_error_naming_its_line(opera
 
 
 def test_export_defuses_every_cell_a_spreadsheet_would_run():
-    from backend.services.messaging.log import _csv_cell
+    from backend.services.storage.csv_cells import safe_cell as _csv_cell
 
     for risky in ("=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"):
         assert _csv_cell(risky) == "'" + risky

@@ -221,3 +221,33 @@ def test_the_routes_answer_with_the_same_rules(operator, viewer, messaging):
     assert call(bulk_api.delete, operator, jobId=job_id).status == 409  # not finished
     assert call(bulk_api.read, viewer, jobId="nope").status == 404
     assert call(bulk_api.list_jobs, viewer).body["items"][0]["jobId"] == job_id
+
+
+def test_the_wizard_preview_counts_by_the_send_rule_and_the_export_is_defused(operator, messaging):
+    sms_contacts(operator, 3, tags=["club"])
+    sms_contacts(operator, 2, opted_in=False, tags=["club"])
+    preview = jobs.preview_audience(operator, "sms", tags=["club"])
+    assert (preview.total, preview.reachable, preview.excluded) == (5, 3, {"No consent for this channel": 2})
+    risky = create_contact(operator, {"name": "=HYPERLINK(1)", "phone": "+447911123456", "optInSms": True}).contact_id
+    created = jobs.create_job(operator, {"name": "Csv", "channel": "sms", "contactIds": [risky], "message": {"body": "x"}})
+    run_until_settled(messaging, created.job_id)
+    lines = jobs.export_recipients_csv(operator, created.job_id).splitlines()
+    assert lines[0].startswith("contactId,name,address,status") and ",'=HYPERLINK(1),'+447911123456,SENT," in lines[1]
+
+
+def test_a_scheduled_campaign_waits_and_can_be_rescheduled(operator, messaging):
+    from datetime import timedelta
+
+    from backend.models.base import utcnow
+
+    ids = sms_contacts(operator, 2)
+    later = utcnow() + timedelta(hours=3)
+    created = jobs.create_job(operator, {"name": "Later", "channel": "sms", "contactIds": ids, "message": {"body": "x"},
+                                         "scheduledAt": later.isoformat()})
+    job = run_until_settled(messaging, created.job_id, passes=3)
+    assert job.status == "scheduled" and sent_to(messaging) == Counter()
+    with pytest.raises(ValidationError):
+        jobs.change_job(operator, created.job_id, {"action": "reschedule"})  # the new time is required
+    sooner = jobs.change_job(operator, created.job_id, {"action": "reschedule", "scheduledAt": (utcnow() - timedelta(seconds=1)).isoformat()})
+    assert sooner.status == "scheduled" and sooner.can_reschedule
+    assert run_until_settled(messaging, created.job_id).status == "finished" and len(sent_to(messaging)) == 2

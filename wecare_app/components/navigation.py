@@ -46,7 +46,8 @@ NAV_MODULES: tuple[NavModule, ...] = (
     NavModule(
         "Bulk",
         "megaphone",
-        (NavEntry("Campaigns", "/bulk"), NavEntry("New campaign", "/bulk/new", WRITERS), NavEntry("Scheduled", "/bulk/scheduled")),
+        (NavEntry("Campaigns", "/bulk", ready=True), NavEntry("New campaign", "/bulk/new", WRITERS, ready=True),
+         NavEntry("Scheduled", "/bulk/scheduled", ready=True)),
     ),
     NavModule("Templates", "file-text", (NavEntry("Templates", "/templates", ready=True), NavEntry("New template", "/templates/new", WRITERS, ready=True))),
     NavModule("Voice", "phone", (NavEntry("Call log", "/voice", ready=True), NavEntry("New call", "/voice/new", WRITERS, ready=True))),

@@ -50,7 +50,8 @@ JOB_STATUS_LABELS = {EXPANDING: "Preparing recipients", SCHEDULED: "Scheduled", 
                      FINISHED: "Finished", CANCELLING: "Cancelling", CANCELLED: "Cancelled"}
 # What each action may start from; retry_failed also needs failed recipients, delete is its own rule.
 ACTIONS = {"pause": (EXPANDING, SCHEDULED, SENDING), "resume": (PAUSED,),
-           "cancel": (EXPANDING, SCHEDULED, SENDING, PAUSED), "retry_failed": (FINISHED, PAUSED, SENDING)}
+           "cancel": (EXPANDING, SCHEDULED, SENDING, PAUSED), "retry_failed": (FINISHED, PAUSED, SENDING),
+           "reschedule": (EXPANDING, SCHEDULED)}
 DELETABLE = (FINISHED, CANCELLED)
 
 RECIPIENT_STATUSES = ("PENDING", "QUEUED", "SENT", "DELIVERED", "READ", "FAILED", "SKIPPED", "CANCELLED")
@@ -61,6 +62,14 @@ DONE = ("SENT", "DELIVERED", "READ", "FAILED", "SKIPPED", "CANCELLED")
 # WhatsApp types a campaign may send (a reaction or a read receipt belongs to one conversation).
 WHATSAPP_TYPES = ("text", "media", "template")
 _PLACEHOLDER_CONTACT = "0" * 32  # validates a message without its recipient
+# Why recipients are skipped, by the refusing rule's error code, in words for a count ("6 × No consent …").
+SKIP_LABELS = {"OPTED_OUT": "Opted out", "CONSENT_REQUIRED": "No consent for this channel",
+               "TEMPLATE_REQUIRED": "24-hour window closed", "VALIDATION_ERROR": "No address for this channel",
+               "NOT_FOUND": "Contact deleted"}
+
+
+def skip_label(code: str | None) -> str:
+    return SKIP_LABELS.get(code or "", (code or "Cannot be reached").replace("_", " ").capitalize())
 
 
 # ---------------------------------------------------------------- requests and views
@@ -88,7 +97,14 @@ class JobCreate(ApiModel):
 
 
 class JobChange(ApiModel):
-    action: Literal["pause", "resume", "cancel", "retry_failed"]
+    action: Literal["pause", "resume", "cancel", "retry_failed", "reschedule"]
+    scheduled_at: datetime | None = None  # reschedule: the new time
+
+
+class SkipCount(ApiView):
+    code: str  # the refusing rule's error code
+    label: str  # in words
+    count: int
 
 
 class BulkJob(ApiView):
@@ -101,6 +117,7 @@ class BulkJob(ApiView):
     total_recipients: int = 0
     counts: dict[str, int] = {}
     skipped_reasons: dict[str, int] = {}
+    skipped: list[SkipCount] = []  # the same, in words, most first
     progress: float = 0.0  # share of the recipients done (sent, failed, skipped or cancelled), 0-100
     rate: float | None = None  # messages a second lately (while sending)
     eta_seconds: int | None = None
@@ -117,6 +134,7 @@ class BulkJob(ApiView):
     can_cancel: bool = False
     can_retry_failed: bool = False
     can_delete: bool = False
+    can_reschedule: bool = False
 
 
 class BulkJobPage(ApiView):
@@ -185,6 +203,18 @@ def _in_message(error: DomainError) -> ValidationError:
     return ValidationError(f"{field}: {reason}", field=field, details=details)
 
 
+def _checked_schedule(when: datetime | None, now: datetime, *, required: bool = False) -> datetime | None:
+    if when is None:
+        if required:
+            raise ValidationError("scheduledAt: the new time is required", field="scheduledAt")
+        return None
+    if when.tzinfo is None:
+        raise ValidationError("scheduledAt: include the time zone (e.g. 2026-12-01T09:00:00Z)", field="scheduledAt")
+    if when > now + SCHEDULE_MAX:
+        raise ValidationError(f"scheduledAt: at most {SCHEDULE_MAX.days} days ahead", field="scheduledAt")
+    return when
+
+
 def create_job(actor: Actor, data: JobCreate | dict) -> BulkJob:
     """A new job: validated, counted, confirmed when large, stored with its audience; the runner expands it."""
     require(actor, Operation.BULK_WRITE)
@@ -194,11 +224,7 @@ def create_job(actor: Actor, data: JobCreate | dict) -> BulkJob:
         raise ValidationError("contactIds: give contactIds or audience (tags), not both", field="contactIds")
     message = check_message(request.channel, request.message)
     now = utcnow()
-    if request.scheduled_at is not None:
-        if request.scheduled_at.tzinfo is None:
-            raise ValidationError("scheduledAt: include the time zone (e.g. 2026-12-01T09:00:00Z)", field="scheduledAt")
-        if request.scheduled_at > now + SCHEDULE_MAX:
-            raise ValidationError(f"scheduledAt: at most {SCHEDULE_MAX.days} days ahead", field="scheduledAt")
+    _checked_schedule(request.scheduled_at, now)
     if request.contact_ids is not None:
         ids = list(dict.fromkeys(check_row_ids(request.contact_ids, "contactIds", MAX_CONTACT_IDS)))
         if not ids:
@@ -324,12 +350,13 @@ def to_job(row: BulkJobModel, *, live_counts: bool = False) -> BulkJob:
     return BulkJob(
         job_id=row.jobId, name=row.name, channel=row.channel, status=row.status, status_label=JOB_STATUS_LABELS.get(row.status, row.status),
         scheduled_at=row.scheduledAt, total_recipients=max(total, written), counts=counts, skipped_reasons=dict(row.skipped or {}),
+        skipped=[SkipCount(code=code, label=skip_label(code), count=n) for code, n in sorted((row.skipped or {}).items(), key=lambda i: -i[1])],
         progress=round(100.0 * done / max(total, written, 1), 1), rate=round(rate, 1) if rate is not None else None, eta_seconds=eta,
         message=dict(row.message or {}), audience=dict(row.audience or {}), error=row.error, created_by=row.createdBy,
         created_at=row.createdAt, updated_at=row.updatedAt, started_at=row.startedAt, finished_at=row.finishedAt,
         can_pause=row.status in ACTIONS["pause"], can_resume=row.status in ACTIONS["resume"],
         can_cancel=row.status in ACTIONS["cancel"], can_retry_failed=row.status in ACTIONS["retry_failed"] and failed > 0,
-        can_delete=row.status in DELETABLE,
+        can_delete=row.status in DELETABLE, can_reschedule=row.status in ACTIONS["reschedule"] and row.scheduledAt is not None,
     )
 
 
@@ -404,6 +431,11 @@ def change_job(actor: Actor, job_id: str, data: JobChange | dict) -> BulkJob:
         actions += [BulkJobModel.status.set(back), BulkJobModel.pausedFrom.remove()]
     elif action == "cancel":
         actions += [BulkJobModel.status.set(CANCELLING), BulkJobModel.pausedFrom.remove()]
+    elif action == "reschedule":
+        when = _checked_schedule(request.scheduled_at, now, required=True)
+        if row.scheduledAt is None:
+            raise Conflict("action: this job was not scheduled; it starts as soon as it is ready", field="action")
+        actions.append(BulkJobModel.scheduledAt.set(when))
     else:
         if recipient_counts(row, fresh=True).get("FAILED", 0) == 0:
             raise Conflict("action: no recipient has failed; there is nothing to retry", field="action")
@@ -411,7 +443,8 @@ def change_job(actor: Actor, job_id: str, data: JobChange | dict) -> BulkJob:
                     BulkJobModel.pausedFrom.remove(), BulkJobModel.finishedAt.remove(), BulkJobModel.counts.remove()]
     work = UnitOfWork()
     work.update(row, actions, condition=BulkJobModel.status == row.status)
-    work.save(audit_row(actor, f"bulk.{action}", "bulk_job", job_id, ["status"], {"from": row.status}, at=now))
+    facts = {"from": row.status, **({"scheduledAt": request.scheduled_at.isoformat()} if action == "reschedule" else {})}
+    work.save(audit_row(actor, f"bulk.{action}", "bulk_job", job_id, ["scheduledAt" if action == "reschedule" else "status"], facts, at=now))
     try:
         work.commit()
     except WriteConflict:
@@ -454,3 +487,69 @@ def delete_job(actor: Actor, job_id: str) -> None:
     with BulkAudienceChunk.batch_write() as batch:
         for n in range(int((row.audience or {}).get("chunks", 0))):
             batch.delete(BulkAudienceChunk(jobId=BulkAudienceChunk.key(job_id, n)))
+
+
+# ---------------------------------------------------------------- the wizard's preview, the export
+
+
+class AudiencePreview(ApiView):
+    total: int
+    reachable: int
+    excluded: dict[str, int] = {}  # why not (SKIP_LABELS) → how many
+    examined_all: bool = True  # False: only the first PREVIEW_MAX were checked
+
+
+PREVIEW_MAX = 5_000
+
+
+def preview_audience(actor: Actor, channel: str, *, contact_ids: list[str] | None = None, tags: list[str] | None = None,
+                     template: bool = False) -> AudiencePreview:
+    """Who a campaign would reach and why not the others, by the rule the expansion applies (for the wizard's
+    live count); at most PREVIEW_MAX contacts are checked."""
+    from backend.models.contact import ContactModel
+    from backend.services.messaging.reachability import reach_row
+    from backend.services.storage.batch_reads import rows_by_key
+
+    require(actor, Operation.BULK_READ)
+    check_choice("channel", channel, CHANNEL_NAMES)
+    if tags is not None:
+        ids = contacts_with_tags(sorted(normalise_tags(tags, "audience.tags")))
+    else:
+        ids = list(dict.fromkeys(check_row_ids(contact_ids or [], "contactIds", MAX_CONTACT_IDS)))
+    now = utcnow()
+    reachable, excluded = 0, {}
+    checked = ids[:PREVIEW_MAX]
+    for start in range(0, len(checked), 100):
+        part = checked[start:start + 100]
+        for contact_id, row in zip(part, rows_by_key(ContactModel, part)):
+            reach = reach_row(row, channel, free_form=not (channel == "whatsapp" and template), now=now) if row else None
+            if reach is not None and reach.ok:
+                reachable += 1
+                continue
+            label = skip_label(reach.code if reach else "NOT_FOUND")
+            excluded[label] = excluded.get(label, 0) + 1
+    return AudiencePreview(total=len(ids), reachable=reachable, excluded=excluded, examined_all=len(ids) <= PREVIEW_MAX)
+
+
+EXPORT_COLUMNS = ("contactId", "name", "address", "status", "attempt", "messageId", "reason", "error", "updatedAt")
+
+
+def export_recipients_csv(actor: Actor, job_id: str) -> str:
+    """Every recipient of a job as CSV (cells a spreadsheet would run as formulas are defused); audited."""
+    import csv
+    import io
+
+    from backend.services.storage.csv_cells import safe_cell
+
+    require(actor, Operation.BULK_READ)
+    job = _job_row(job_id, consistent=False)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    count = 0
+    for row in BulkRecipientModel.query(job_id):
+        view = _recipient(row, job).to_api()
+        writer.writerow([safe_cell(view.get(column)) for column in EXPORT_COLUMNS])
+        count += 1
+    audit_row(actor, "bulk.export", "bulk_job", job_id, [], {"rows": count}).save()
+    return out.getvalue()

@@ -30,6 +30,7 @@ from backend.services.platform.access import Actor
 from backend.services.platform.validation import check_choice, check_day
 from backend.services.rules.channels import CHANNEL_NAMES
 from backend.services.storage import page_tokens
+from backend.services.storage.csv_cells import safe_cell
 from backend.services.storage.batch_reads import rows_by_key
 
 PAGE_MAX = 200
@@ -242,7 +243,6 @@ def _token(plan: _Plan, entry: _Entry, filters: LogFilters) -> str:
 
 EXPORT_COLUMNS = ("createdAt", "channel", "direction", "status", "kind", "contactName", "address", "contactId", "body", "errorCode",
                   "messageId")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as the start of a formula
 
 
 class CsvExport(NamedTuple):
@@ -262,14 +262,9 @@ def csv_export(filters: LogFilters, actor: Actor | None = None) -> CsvExport:
         page = log_page(filters, limit=min(PAGE_MAX, EXPORT_MAX - count), next_token=token, budget=budget, actor=actor)
         for message in page.items:
             api = message.to_api()
-            writer.writerow([_csv_cell(api.get(c)) for c in EXPORT_COLUMNS])
+            writer.writerow([safe_cell(api.get(c)) for c in EXPORT_COLUMNS])
         count, budget, token = count + len(page.items), budget - page.examined, page.next_token
         if not token:
             break
     return CsvExport(out.getvalue(), count, complete=token is None)
 
-
-def _csv_cell(value) -> str:
-    """Cells a spreadsheet would run as a formula are prefixed with a quote (OWASP's CSV injection advice)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text

@@ -1,0 +1,81 @@
+"""A campaign through the browser: an Operator builds a 25-recipient SMS campaign in the wizard (the count of
+who can be reached, then the confirmation step), pauses it, resumes it and watches it finish live; a Viewer
+sees it and cannot act."""
+from __future__ import annotations
+
+import re
+import uuid
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.harness import E2EApp
+from tests.e2e.test_contacts_browser import signed_in_as
+from tests.e2e.test_inbox_browser import OPERATOR_EMAIL, OPERATOR_PASSWORD, ensure_operator
+
+
+def test_an_operator_runs_a_campaign_from_the_wizard_and_a_viewer_only_watches(page: Page, browser, e2e_app: E2EApp) -> None:
+    from backend.errors import Conflict
+    from backend.services.contacts.contacts import create_contact
+    from backend.services.platform import system_config
+    from backend.services.platform.access import Actor, Role
+    from backend.services.platform.users import create_user
+    from tests.conftest import unique_phone
+
+    ensure_operator()
+    admin = Actor(user_id="e2e", role=Role.ADMIN)
+    tag = f"e2e{uuid.uuid4().hex[:6]}"
+    for n in range(25):
+        create_contact(admin, {"name": f"Camp {tag} {n:02d}", "phone": unique_phone(), "optInSms": True, "tags": [tag]})
+    system_config.write("rateLimit.sms", {"perSecond": 4}, updated_by="e2e")  # about six seconds: time to pause
+
+    signed_in_as(page, e2e_app, OPERATOR_EMAIL, OPERATOR_PASSWORD, "Operator", start="/bulk/new")
+    page.locator("#campaign-name").fill(f"Campaign {tag}")
+    page.locator("#wizard-next").click()
+    page.locator("#audience-tags").fill(tag)
+    page.locator("#audience-check").click()
+    expect(page.locator("#audience-count")).to_have_text(re.compile(r"^25 of 25 can be reached"))
+    page.locator("#wizard-next").click()
+    page.locator("#campaign-body").fill("Our spring menu is out. Reply STOP to opt out.")
+    expect(page.locator("#campaign-segments")).to_contain_text("1 part")
+    page.locator("#wizard-next").click()
+    page.locator("#wizard-next").click()
+    page.locator("#wizard-create").click()
+    expect(page.locator("#confirm-needed")).to_contain_text("25 contacts")  # more than the threshold (20)
+    expect(page.locator("#wizard-create")).to_be_disabled()
+    page.locator("#campaign-confirm").click()
+    page.locator("#wizard-create").click()
+    page.wait_for_url(re.compile(r".*/bulk/[0-9a-f]{32}$"))
+    job_url = page.url
+
+    status = page.locator(".job-status")
+    expect(status).to_have_text("Sending", timeout=20_000)
+    page.locator("#job-pause").click()
+    expect(status).to_have_text("Paused")
+    held = page.locator("#job-done").inner_text()
+    page.wait_for_timeout(2_000)
+    expect(page.locator("#job-done")).to_have_text(held)  # nothing more goes out while paused
+    page.locator("#job-resume").click()
+    expect(status).to_have_text("Finished", timeout=30_000)
+    expect(page.locator("#job-done")).to_have_text("25 of 25 recipients done")
+    expect(page.locator("#count-SKIPPED")).to_contain_text("0")
+    assert not page.locator("#job-pause").count() and page.locator("#job-delete").count() == 1
+
+    viewer_email, viewer_password = f"viewer-{tag}@e2e.wecare.test", "e2e-Viewer-password-42"
+    try:
+        create_user(admin, viewer_email, "Viewer", viewer_password, display_name="Vic Viewer")
+    except Conflict:
+        pass
+    other = browser.new_context(viewport={"width": 1400, "height": 900})
+    watcher = other.new_page()
+    try:
+        signed_in_as(watcher, e2e_app, viewer_email, viewer_password, "Viewer", start="/bulk")
+        expect(watcher.locator(".job-link", has_text=f"Campaign {tag}")).to_be_visible()
+        watcher.goto(job_url)
+        expect(watcher.locator("#job-name")).to_have_text(f"Campaign {tag}")
+        expect(watcher.locator(".job-status")).to_have_text("Finished")
+        assert watcher.locator("#job-delete").count() == 0 and watcher.locator("#job-retry").count() == 0
+        watcher.goto(e2e_app.at("/bulk/new"))
+        expect(watcher.get_by_text("Your role can view campaigns but not create them.")).to_be_visible()
+    finally:
+        other.close()
+        system_config.write("rateLimit.sms", {"perSecond": 20}, updated_by="e2e")
