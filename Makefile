@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/.tools/node_modules/.bin:$(PATH)
 export REFLEX_USE_SYSTEM_BUN := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install install-test run test test-unit lint-imports fuzz bench-search bench-import bench-inbox bench-inbound bench-floor bench-ui bench-message-log bench-crash
+.PHONY: install install-test run test test-unit lint-imports fuzz bench-search bench-import bench-inbox bench-bulk bench-inbound bench-floor bench-ui bench-message-log bench-crash
 
 install:
 	@bash scripts/install.sh
@@ -36,6 +36,9 @@ bench-search: install-test
 
 bench-import: install-test
 	.venv/bin/python bench/contacts_import.py
+
+bench-bulk: install-test
+	.venv/bin/python bench/bulk_throughput.py
 
 bench-inbox: install-test
 	.venv/bin/python bench/inbox_latency.py

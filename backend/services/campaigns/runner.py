@@ -19,6 +19,7 @@ import os
 import socket
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import UpdateError
@@ -52,6 +53,15 @@ UNLIMITED_KEY = "bulk.unlimited"  # SystemConfig true: campaigns are not paced (
 _leases: dict[str, datetime] = {}  # job → until when this runner holds it
 _taken_over: set[str] = set()  # jobs this runner took from another (or from before a restart): check before sending
 _pace: dict[str, tuple[float, float]] = {}  # job → (monotonic time of the last step, sends allowed but not used)
+SEND_THREADS = 8  # a batch's sends overlap (each waits on the tables and the queue)
+_pool: ThreadPoolExecutor | None = None
+
+
+def _senders() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(SEND_THREADS, thread_name_prefix="campaign-send")
+    return _pool
 
 
 def run_once() -> bool:
@@ -238,18 +248,22 @@ def _dispatch(job: BulkJobModel) -> bool:
         queued_before = {row.messageId for row in MessageModel.batch_get(list(ids.values()), attributes_to_get=["messageId"])}
     send = entry(job.channel).send
     actor = _actor(job)
-    for contact_id in keys:
-        row = rows.get(contact_id)
-        if row is None or row.status != "PENDING" or ids[contact_id] in queued_before:
-            continue
+
+    def send_one(contact_id: str) -> bool:
+        """Queue one recipient's message; False when something unexpected stopped it (tried again later)."""
         try:
             with sending_for(CampaignSend(job.jobId, contact_id, ids[contact_id])):
                 send(actor, {**(job.message or {}), "contactId": contact_id}, via="bulk")
         except DomainError as error:
             _skip(job, contact_id, error)
-        except Exception:  # noqa: BLE001 - left waiting: the next pass after a restart tries it again
+        except Exception:  # noqa: BLE001 - left waiting: the next pass tries it again
             log.exception("bulk job %s: could not queue the message to %s", job.jobId, contact_id)
-            return True
+            return False
+        return True
+
+    todo = [c for c in keys if (row := rows.get(c)) is not None and row.status == "PENDING" and ids[c] not in queued_before]
+    if not all(_senders().map(send_one, todo)):
+        return True  # the cursor stays: the batch is tried again (what was queued is found queued)
     _taken_over.discard(job.jobId)
     job.update(actions=[BulkJobModel.dispatchCursor.set(keys[-1]), BulkJobModel.updatedAt.set(utcnow())])
     return True
