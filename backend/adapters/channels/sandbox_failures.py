@@ -13,6 +13,7 @@ from collections.abc import Callable
 from backend.adapters.channels.errors import PROVIDER_UNAVAILABLE, THROTTLED, ProviderError
 from backend.settings import Settings
 
+FAILING_ENDINGS = ("0000", "0429", "0500")  # a destination ending so fails every time: invalid, throttled, outage
 InvalidNumberError = Callable[[str], ProviderError]  # the provider's permanent error, given a "(sandbox…)" note
 
 
@@ -28,7 +29,7 @@ class InjectedFailures:
     def at_send(self, destination: str) -> str | None:
         """Raise the failure this send meets now; return the drawn code of one that shows only in later
         events (e.g. "131047"), or None."""
-        for ending in ("0000", "0429", "0500"):
+        for ending in FAILING_ENDINGS:
             if destination.endswith(ending):
                 raise self._error(ending, f"(sandbox number ending {ending})")
         with self._lock:
