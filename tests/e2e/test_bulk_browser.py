@@ -79,3 +79,33 @@ def test_an_operator_runs_a_campaign_from_the_wizard_and_a_viewer_only_watches(p
     finally:
         other.close()
         system_config.write("rateLimit.sms", {"perSecond": 20}, updated_by="e2e")
+
+
+def test_a_scheduled_campaign_is_rescheduled_and_cancelled_from_its_page(page: Page, e2e_app: E2EApp) -> None:
+    from datetime import timedelta
+
+    from backend.models.base import utcnow
+    from backend.services.campaigns import jobs
+    from backend.services.contacts.contacts import create_contact
+    from backend.services.platform.access import Actor, Role
+    from tests.conftest import unique_phone
+
+    ensure_operator()
+    admin = Actor(user_id="e2e", role=Role.ADMIN)
+    tag = f"later{uuid.uuid4().hex[:6]}"
+    ids = [create_contact(admin, {"name": f"Later {tag} {n}", "phone": unique_phone(), "optInSms": True}).contact_id for n in range(2)]
+    when = (utcnow() + timedelta(days=3)).replace(second=0, microsecond=0)
+    jobs.create_job(admin, {"name": f"Later {tag}", "channel": "sms", "contactIds": ids, "message": {"body": "later"},
+                            "scheduledAt": when.isoformat()})
+
+    signed_in_as(page, e2e_app, OPERATOR_EMAIL, OPERATOR_PASSWORD, "Operator", start="/bulk/scheduled")
+    row = page.locator(".scheduled-row", has_text=f"Later {tag}")
+    expect(row).to_be_visible(timeout=20_000)
+    row.get_by_role("button", name="Reschedule").click()
+    expect(page.locator("#reschedule-at")).to_have_value(when.strftime("%Y-%m-%dT%H:%M"))  # the job's own time
+    page.locator("#reschedule-at").fill((when + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"))
+    page.locator("#reschedule-save").click()
+    expect(row.locator(".job-scheduled")).to_contain_text((when + timedelta(days=1)).strftime("%d %b %Y"))
+    row.get_by_role("button", name="Cancel").click()
+    page.get_by_role("button", name="Cancel campaign").click()
+    expect(row).to_have_count(0)

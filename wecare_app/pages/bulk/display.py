@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from backend.services.campaigns.jobs import RECIPIENT_LABELS, BulkJob
-from wecare_app.components.formatting import CHANNEL_ICONS, CHANNEL_LABELS, utc_stamp
+from wecare_app.components.formatting import CHANNEL_ICONS, CHANNEL_LABELS, as_utc, utc_stamp
 
 JOB_COLORS = {"expanding": "gray", "scheduled": "violet", "sending": "blue", "paused": "amber", "finished": "green",
               "cancelling": "orange", "cancelled": "gray"}
@@ -46,6 +46,7 @@ def job_view(job: BulkJob) -> dict:
         "rate": f"{job.rate:g}/s" if job.rate is not None else "—",
         "eta": _eta(job.eta_seconds),
         "scheduled": utc_stamp(job.scheduled_at) or "",
+        "scheduled_input": as_utc(job.scheduled_at).strftime("%Y-%m-%dT%H:%M") if job.scheduled_at else "",  # datetime-local
         "created": utc_stamp(job.created_at),
         "started": utc_stamp(job.started_at) or "—",
         "finished": utc_stamp(job.finished_at) or "—",

@@ -9,7 +9,7 @@ import reflex as rx
 
 from backend.errors import DomainError
 from backend.services.campaigns import jobs
-from wecare_app.components.controls import data_table, segment_value, token_pager
+from wecare_app.components.controls import confirm_dialog, data_table, segment_value, token_pager
 from wecare_app.components.shell import empty_state, loading_block
 from wecare_app.pages.bulk.display import channel_tag, job_view, progress_bar, status_badge
 from wecare_app.pages.layout import signed_in_page, writers_only
@@ -97,7 +97,7 @@ class ScheduledState(JobRows, SessionState):
 
     @rx.event
     def start_reschedule(self, job_id: str, current: str):
-        self.reschedule_job, self.reschedule_at = job_id, current.replace(" UTC", "").replace(" ", "T")[:16]
+        self.reschedule_job, self.reschedule_at = job_id, current  # the job's time as a datetime-local value (UTC)
 
     @rx.event
     def set_reschedule_at(self, value: str):
@@ -182,9 +182,13 @@ def _scheduled_row(row: rx.Var) -> rx.Component:
         rx.table.cell(rx.text(row["total"], size="2")),
         rx.table.cell(writers_only(rx.hstack(
             rx.button(rx.icon("calendar-clock", size=14), "Reschedule", size="1", variant="soft",
-                      on_click=ScheduledState.start_reschedule(row["job_id"], row["scheduled"]), disabled=~row["can_reschedule"].to(bool)),
-            rx.button(rx.icon("x", size=14), "Cancel", size="1", variant="soft", color_scheme="red",
-                      on_click=ScheduledState.cancel_job(row["job_id"]), disabled=~row["can_cancel"].to(bool)),
+                      on_click=ScheduledState.start_reschedule(row["job_id"], row["scheduled_input"]), disabled=~row["can_reschedule"].to(bool)),
+            confirm_dialog(
+                "Cancel this campaign?", "It will not start, and its recipients get nothing. This cannot be undone.",
+                rx.button("Cancel campaign", color_scheme="red", on_click=ScheduledState.cancel_job(row["job_id"])),
+                trigger=rx.button(rx.icon("x", size=14), "Cancel", size="1", variant="soft", color_scheme="red",
+                                  disabled=~row["can_cancel"].to(bool)),
+                cancel_label="Keep it"),
             spacing="2",
         ))),
         class_name="scheduled-row",
