@@ -251,3 +251,17 @@ def test_a_scheduled_campaign_waits_and_can_be_rescheduled(operator, messaging):
     sooner = jobs.change_job(operator, created.job_id, {"action": "reschedule", "scheduledAt": (utcnow() - timedelta(seconds=1)).isoformat()})
     assert sooner.status == "scheduled" and sooner.can_reschedule
     assert run_until_settled(messaging, created.job_id).status == "finished" and len(sent_to(messaging)) == 2
+
+
+def test_recipients_page_by_status_and_all(operator, messaging):
+    ids = sms_contacts(operator, 3) + sms_contacts(operator, 2, opted_in=False)
+    created = jobs.create_job(operator, {"name": "Pages", "channel": "sms", "contactIds": ids, "message": {"body": "x"}})
+    run_until_settled(messaging, created.job_id)
+    first = jobs.list_recipients(operator, created.job_id, status="SENT", limit=2)
+    second = jobs.list_recipients(operator, created.job_id, status="SENT", limit=2, next_token=first.next_token)
+    assert [r.status for r in first.items + second.items] == ["SENT"] * 3 and second.next_token is None
+    assert len({r.contact_id for r in first.items + second.items}) == 3
+    everyone = jobs.list_recipients(operator, created.job_id, limit=4)
+    rest = jobs.list_recipients(operator, created.job_id, limit=4, next_token=everyone.next_token)
+    assert sorted(r.contact_id for r in everyone.items + rest.items) == sorted(ids)
+    assert {r.status for r in jobs.list_recipients(operator, created.job_id, status="SKIPPED").items} == {"SKIPPED"}

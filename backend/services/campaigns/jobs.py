@@ -32,6 +32,7 @@ from backend.services.platform.api_model import ApiModel, ApiView
 from backend.services.platform.audit import audit_row
 from backend.services.platform.validation import check_choice, check_row_ids, parse_input
 from backend.services.rules.channels import CHANNEL_NAMES
+from backend.services.rules.consent import reason_of
 from backend.services.storage import page_tokens
 from backend.services.storage.expiring_map import ExpiringMap
 from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict
@@ -198,7 +199,7 @@ def check_message(channel: str, message: dict) -> dict:
 def _in_message(error: DomainError) -> ValidationError:
     """The channel's refusal, its field named inside the job's `message`."""
     field = f"message.{error.field}" if error.field else "message"
-    reason = error.message[len(error.field) + 2:] if error.field and error.message.startswith(f"{error.field}: ") else error.message
+    reason = reason_of(error)
     details = [{**d, "field": f"message.{d['field']}"} if d.get("field") else d for d in (error.details or [])] or None
     return ValidationError(f"{field}: {reason}", field=field, details=details)
 
@@ -370,11 +371,10 @@ def list_recipients(actor: Actor, job_id: str, *, status: str | None = None, lim
         raise ValidationError("limit: between 1 and 200", field="limit")
     query = f"bulk-recipients:{job_id}:{status}"
     if status is None:
-        start = page_tokens.decode(next_token, query, ("jobId", "contactId")) if next_token else None
-        rows = list(BulkRecipientModel.query(job_id, limit=limit + 1, page_size=limit + 1, last_evaluated_key=start))
         keys = ("jobId", "contactId")
+        start = page_tokens.decode(next_token, query, keys) if next_token else None
+        found = list(BulkRecipientModel.query(job_id, limit=limit + 1, page_size=limit + 1, last_evaluated_key=start))
     else:
-        stored = "PENDING" if status == "QUEUED" else status
         condition = None
         if status in ("QUEUED", "PENDING") and job.dispatchCursor:
             condition = (BulkRecipientModel.contactId <= job.dispatchCursor) if status == "QUEUED" else (BulkRecipientModel.contactId > job.dispatchCursor)
@@ -382,23 +382,17 @@ def list_recipients(actor: Actor, job_id: str, *, status: str | None = None, lim
             return RecipientPage(items=[])
         keys = ("jobId", "contactId", "jobStatus")
         start = page_tokens.decode(next_token, query, keys) if next_token else None
+        stored = "PENDING" if status == "QUEUED" else status
         found = list(BulkRecipientModel.by_job_status.query(BulkRecipientModel.job_status(job_id, stored), condition,
                                                             limit=limit + 1, page_size=limit + 1, last_evaluated_key=start))
-        rows = [row for row in BulkRecipientModel.batch_get([(job_id, r.contactId) for r in found])]
-        rows.sort(key=lambda row: row.contactId)
-        rows = rows if len(found) <= limit else rows[: limit + 1]
-        if len(found) > limit:
-            rows = rows[:limit]
-            last = found[limit - 1].serialize(null_check=False)
-            return RecipientPage(items=[_recipient(row, job) for row in rows],
-                                 next_token=page_tokens.encode({k: last[k] for k in keys}, query))
-        return RecipientPage(items=[_recipient(row, job) for row in rows])
+    page, more = found[:limit], len(found) > limit
+    if status is not None:  # the index holds keys only: the page's rows are read by key
+        page = sorted(BulkRecipientModel.batch_get([(job_id, key.contactId) for key in page]), key=lambda row: row.contactId)
     token = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1].serialize(null_check=False)
+    if more:
+        last = found[limit - 1].serialize(null_check=False)
         token = page_tokens.encode({k: last[k] for k in keys}, query)
-    return RecipientPage(items=[_recipient(row, job) for row in rows], next_token=token)
+    return RecipientPage(items=[_recipient(row, job) for row in page], next_token=token)
 
 
 def _recipient(row: BulkRecipientModel, job: BulkJobModel) -> Recipient:

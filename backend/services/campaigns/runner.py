@@ -35,7 +35,8 @@ from backend.services.contacts.tags import tagged_page
 from backend.services.messaging.campaign_recipients import CampaignSend, campaign_message_id, sending_for
 from backend.services.messaging.reachability import reach_row
 from backend.services.messaging.statuses import CANCELLED
-from backend.services.platform import rate_limit
+from backend.services.rules.consent import reason_of
+from backend.services.platform import rate_limit, system_config
 from backend.services.platform.access import Actor, Role
 from backend.services.platform.audit import audit_row
 from backend.services.storage.batch_reads import rows_by_key
@@ -214,8 +215,6 @@ def _requeue_failed(job: BulkJobModel) -> bool:
 def _allowance(job: BulkJobModel) -> int:
     """How many messages this step may hand to the outbox: the channel's rate since the last step (the
     outbox's token bucket is what enforces it; this keeps the queue short, so a pause is felt at once)."""
-    from backend.services.platform import system_config
-
     if system_config.cached(UNLIMITED_KEY) is True:
         return DISPATCH_MOST
     per_second = rate_limit.bucket_config(job.channel).per_second
@@ -271,7 +270,7 @@ def _dispatch(job: BulkJobModel) -> bool:
 
 def _skip(job: BulkJobModel, contact_id: str, error: DomainError) -> None:
     """The send refused this recipient (an opt-out since the job was prepared, a closed window, ...)."""
-    reason = error.message[len(error.field) + 2:] if error.field and error.message.startswith(f"{error.field}: ") else error.message
+    reason = reason_of(error)
     try:
         BulkRecipientModel(jobId=job.jobId, contactId=contact_id).update(actions=[
             BulkRecipientModel.status.set("SKIPPED"), BulkRecipientModel.jobStatus.set(BulkRecipientModel.job_status(job.jobId, "SKIPPED")),
