@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    JSONAttribute,
     NumberAttribute,
     MapAttribute,
     UnicodeAttribute,
@@ -93,6 +94,9 @@ class ContactModel(WecareModel):
     updatedAt = UTCDateTimeAttribute()
     createdBy = UnicodeAttribute(null=True)
     createdVia = UnicodeAttribute(null=True)
+    # Made by a CSV import: {importId, file, line, fields, by, role}: the contact's history reads its import here
+    # (one audit row per import chunk lists the chunk's contacts; none per contact).
+    imported = JSONAttribute(null=True)
     deletedAt = UTCDateTimeAttribute(null=True)
     version = VersionAttribute()
 

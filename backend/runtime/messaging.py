@@ -13,7 +13,7 @@ from backend.adapters.channels.sandbox_events import resume_channel
 from backend.adapters.send_queue import LocalSendQueue, send_queue
 from backend.runtime.campaigns import CampaignRunner
 from backend.runtime.schedules import start_local_scheduler
-from backend.services.channels.registry import REGISTRY, Ingest
+from backend.services.channels.registry import REGISTRY, Ingest, find_send
 from backend.services.messaging import conversations, outbox
 from backend.services.platform import team
 from backend.settings import SendMode, get_settings
@@ -70,11 +70,11 @@ def start_messaging(*, scheduler: bool = True) -> MessagingRuntime:
 def _recover() -> None:
     """The start-up sweep; a failure is logged and left to the minute's schedule, never fatal to the app."""
     try:
-        report = outbox.recover_after_restart()
+        report = outbox.recover_after_restart(find_send=find_send)
     except Exception:
         log.exception("the start-up outbox sweep failed; the schedule will retry within a minute")
         return
-    if report.requeued or report.dead_lettered or report.expired:
+    if report.requeued or report.dead_lettered or report.expired or report.settled:
         log.info("start-up sweep: %s", report)
     try:
         opened = conversations.open_legacy_conversations()

@@ -78,7 +78,7 @@ def test_dlq_routes_are_for_admins_and_the_schedule_runs(messaging):
     status, body = call("dlq-replay", "POST /dlq/replay", groups="[Admin]", body={"dlqIds": []})
     assert status == 422
     scheduled = {"version": "0", "detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}
-    assert load_handler("dlq-replay")(scheduled, None) == {"requeued": 0, "deadLettered": 0, "expired": 0, "mediaStored": 0, "replayed": 0, "conversationsWoken": 0}
+    assert load_handler("dlq-replay")(scheduled, None) == {"requeued": 0, "deadLettered": 0, "expired": 0, "settled": 0, "mediaStored": 0, "replayed": 0, "conversationsWoken": 0}
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ job's state, and bad requests change nothing."""
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 
 import pytest
@@ -265,3 +266,64 @@ def test_recipients_page_by_status_and_all(operator, messaging):
     rest = jobs.list_recipients(operator, created.job_id, limit=4, next_token=everyone.next_token)
     assert sorted(r.contact_id for r in everyone.items + rest.items) == sorted(ids)
     assert {r.status for r in jobs.list_recipients(operator, created.job_id, status="SKIPPED").items} == {"SKIPPED"}
+
+
+def test_a_finished_campaign_s_counts_follow_the_statuses_that_arrive_after_it_finished(operator, messaging):
+    from backend.models.base import utcnow
+    from backend.services.messaging.statuses import ProviderStatus, apply_status
+
+    ids = sms_contacts(operator, 3)
+    created = jobs.create_job(operator, {"name": "Late news", "channel": "sms", "contactIds": ids, "message": {"body": "x"}})
+    assert run_until_settled(messaging, created.job_id).status == "finished"
+    delivered, failed, _ = (MessageModel.get(BulkRecipientModel.get(created.job_id, c).messageId) for c in ids)
+    assert apply_status(ProviderStatus("sms", delivered.providerMessageId, "DELIVERED", utcnow(), message_id=delivered.messageId))
+    assert apply_status(ProviderStatus("sms", failed.providerMessageId, "FAILED", utcnow(), "UNREACHABLE", "The phone is off.",
+                                       message_id=failed.messageId))
+    time.sleep(0.6)  # the pages' counts are at most half a second old
+    view = jobs.get_job(operator, created.job_id)
+    rows = Counter(row.status for row in BulkRecipientModel.query(created.job_id))
+    assert {s: n for s, n in view.counts.items() if n} == dict(rows) == {"SENT": 1, "DELIVERED": 1, "FAILED": 1}
+    assert BulkRecipientModel.get(created.job_id, ids[1]).error == "The phone is off."
+    assert view.can_retry_failed  # a failure reported after the end can be retried
+
+
+def test_a_repeated_status_event_brings_a_recipient_left_behind_by_a_crash_up_to_its_message(operator, messaging):
+    from backend.models.base import utcnow
+    from backend.services.messaging.statuses import ProviderStatus, apply_status
+
+    ids = sms_contacts(operator, 1)
+    created = jobs.create_job(operator, {"name": "Crash", "channel": "sms", "contactIds": ids, "message": {"body": "x"}})
+    assert run_until_settled(messaging, created.job_id).status == "finished"
+    message = MessageModel.get(BulkRecipientModel.get(created.job_id, ids[0]).messageId)
+    message.update(actions=[MessageModel.status.set("DELIVERED")])  # the process died before the recipient followed
+    event = ProviderStatus("sms", message.providerMessageId, "DELIVERED", utcnow(), message_id=message.messageId)
+    assert not apply_status(event)  # the provider repeats the event: the message is there already…
+    assert BulkRecipientModel.get(created.job_id, ids[0]).status == "DELIVERED"  # …and its recipient follows it now
+    stale = ProviderStatus("sms", message.providerMessageId, "SENT", utcnow(), message_id=message.messageId)
+    assert not apply_status(stale) and BulkRecipientModel.get(created.job_id, ids[0]).status == "DELIVERED"
+
+
+def test_a_recipient_whose_message_went_out_without_it_is_caught_up_and_the_job_finishes(operator, messaging, monkeypatch):
+    from backend.services.messaging import campaign_recipients
+
+    monkeypatch.setattr(runner, "CATCH_UP_SECONDS", 3600.0)  # not yet
+    ids = sms_contacts(operator, 3)
+    followed = campaign_recipients.follow
+    lost_once = []
+
+    def dies_before_following(row, status, **kwargs):  # the process died between the message's write and this one
+        if not lost_once and row.contactId == ids[1]:
+            lost_once.append(row.messageId)
+            return False
+        return followed(row, status, **kwargs)
+
+    monkeypatch.setattr("backend.services.messaging.outbox.campaign_recipients.follow", dies_before_following)
+    created = jobs.create_job(operator, {"name": "Left behind", "channel": "sms", "contactIds": ids, "message": {"body": "x"}})
+    job = run_until_settled(messaging, created.job_id, passes=5)
+    assert job.status == "sending" and BulkRecipientModel.get(created.job_id, ids[1]).status == "PENDING"
+    assert jobs.get_job(operator, created.job_id).counts["QUEUED"] == 1  # the job waits on it
+    monkeypatch.undo()
+    monkeypatch.setattr(runner, "CATCH_UP_SECONDS", 0.0)
+    job = run_until_settled(messaging, created.job_id)
+    assert job.status == "finished" and MessageModel.get(lost_once[0]).status == "ACCEPTED"
+    assert BulkRecipientModel.get(created.job_id, ids[1]).status == "SENT" and len(sent_to(messaging)) == 3

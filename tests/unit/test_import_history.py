@@ -62,15 +62,21 @@ def test_the_file_name_is_kept_without_folders_or_control_characters_and_may_be_
     assert entry.details["file"] is None and history_line(entry)["action"] == "Imported from a CSV file (line 2)"
 
 
-def test_every_chunk_fits_one_transaction_with_the_contacts_audit_rows(operator):
-    """More rows than a chunk, each with a phone and an email: every contact gets its own audit row and each
-    chunk (contact, two keys, audit row per row) stays within DynamoDB's transaction limit."""
-    assert CHUNK_ROWS * 4 <= MAX_ITEMS
+def test_every_chunk_fits_one_transaction_with_one_audit_row_naming_its_contacts(operator):
+    """More rows than a chunk, each with a phone and an email: each chunk (contact and two keys per row, and one
+    audit row naming the chunk's contacts and their lines) stays within DynamoDB's transaction limit, and every
+    contact is in exactly one chunk's audit row."""
+    assert CHUNK_ROWS * 3 + 1 <= MAX_ITEMS
     rows = [(unique_phone(), unique_email()) for _ in range(CHUNK_ROWS + 3)]
     text = "name,phone,email\n" + "".join(f"P{i},{phone},{email}\n" for i, (phone, email) in enumerate(rows))
     plan, summary = _import(operator, text)
     assert summary.created == len(rows) and not summary.failed
-    audited = {row.resourceId for row in AuditLogModel.scan(AuditLogModel.action == "contact.import") if row.resourceType == "contact"}
-    assert audited == {_contact_id(operator, email) for _, email in rows}
-    (whole,) = resource_history(importer.RESOURCE, plan.import_id)
+    trail = resource_history(importer.RESOURCE, plan.import_id)
+    chunks = [entry for entry in trail if entry.action == "contact.import.created"]
+    (whole,) = [entry for entry in trail if entry.action == "contact.import"]
     assert (whole.details["created"], whole.details["file"]) == (len(rows), "contacts.csv")
+    listed = [(c["contactId"], c["line"]) for entry in chunks for c in entry.details["contacts"]]
+    assert len(chunks) == 2 and len(listed) == len(rows)
+    assert dict(listed) == {_contact_id(operator, email): line for line, (_, email) in enumerate(rows, start=2)}
+    assert not any(row.resourceType == "contact" for row in AuditLogModel.scan(AuditLogModel.action == "contact.import")
+                   if row.resourceId in dict(listed))  # no audit row per new contact

@@ -137,18 +137,53 @@ def test_a_restart_requeues_the_dead_process_s_pending_messages_at_once(operator
     assert MessageModel.get(message_id).status == "ACCEPTED" and len(messaging.provider.sent) == 1
 
 
-def test_a_restart_dead_letters_only_sends_whose_claim_has_lapsed(operator, contact, messaging, restarted):
-    fresh, lapsed = queue_reminder(operator, contact), queue_reminder(operator, contact)
-    forget_queue(messaging)
-    outbox._claim(MessageModel.get(fresh))  # another worker is sending it now
-    row = MessageModel.get(lapsed)
+def interrupted(message_id: str) -> None:
+    """A worker claimed the row and died holding it: its claim has lapsed."""
+    row = MessageModel.get(message_id)
     outbox._claim(row)
     long_ago = utcnow() - outbox.CLAIM_LAPSES_AFTER - timedelta(seconds=1)
-    row.update(actions=[MessageModel.updatedAt.set(long_ago)])  # the worker died holding it
+    row.update(actions=[MessageModel.updatedAt.set(long_ago)])
+
+
+def test_a_restart_sends_again_an_interrupted_send_the_provider_never_received(operator, contact, messaging, restarted):
+    fresh, lapsed = queue_reminder(operator, contact), queue_reminder(operator, contact)
+    forget_queue(messaging)
+    outbox._claim(MessageModel.get(fresh))  # another worker is sending it now: left alone
+    interrupted(lapsed)
     queue = restarted()
-    assert len(queue) == 0
     assert MessageModel.get(fresh).status == "SENDING"
-    assert MessageModel.get(lapsed).status == "DEAD" and MessageModel.get(lapsed).errorCode == "OUTCOME_UNKNOWN"
+    assert MessageModel.get(lapsed).status == "PENDING" and len(queue) == 1
+    queue.run_due(ignore_delays=True)
+    assert MessageModel.get(lapsed).status == "ACCEPTED"
+    assert [r["idempotency_key"] for r in messaging.provider.sent] == [lapsed]  # exactly one send
+
+
+def test_a_restart_settles_an_interrupted_send_the_provider_did_receive_without_sending_it_again(
+    operator, contact, messaging, restarted
+):
+    message_id = queue_reminder(operator, contact)
+    forget_queue(messaging)
+    interrupted(message_id)
+    row = MessageModel.get(message_id)
+    wamid = delivery_for("whatsapp").deliver(row)  # the provider got it; the process died before it recorded that
+    providers_before = len(messaging.provider.sent)
+    queue = restarted()
+    row = MessageModel.get(message_id)
+    assert row.status == "ACCEPTED" and row.providerMessageId == wamid and not row.errorCode
+    assert len(queue) == 0 and len(messaging.provider.sent) == providers_before == 1
+
+
+def test_an_interrupted_send_a_live_provider_cannot_be_asked_about_is_dead_lettered_as_outcome_unknown(
+    operator, contact, messaging, restarted
+):
+    message_id = queue_reminder(operator, contact)
+    forget_queue(messaging)
+    interrupted(message_id)
+    sandbox = messaging.provider
+    sandbox.sent_before = None  # a live provider has no record to ask
+    queue = restarted()
+    row = MessageModel.get(message_id)
+    assert row.status == "DEAD" and row.errorCode == "OUTCOME_UNKNOWN" and len(queue) == 0 and not sandbox.sent
 
 
 def test_the_sandbox_status_events_a_dead_process_owed_are_delivered_after_a_restart(

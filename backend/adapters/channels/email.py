@@ -29,6 +29,7 @@ from botocore.exceptions import ClientError
 
 from backend.adapters.channels.dry_run import DryRunRecorder
 from backend.adapters.channels.sandbox_events import DelayedEvents, EventSink
+from backend.adapters.channels.sandbox_sends import SendLog
 from backend.adapters.channels.errors import PROVIDER_CLIENT_CONFIG, INVALID_REQUEST, ProviderError, classify_exception
 from backend.settings import Settings, get_settings
 
@@ -179,7 +180,7 @@ class SandboxEmailProvider:
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
         self._events = DelayedEvents("email")
-        self._sends_file = Path(settings.data_dir) / "sandbox" / "email-sends.jsonl"
+        self._sends = SendLog(Path(settings.data_dir) / "sandbox" / "email-sends.jsonl")
 
     def send(self, *, to: str, from_address: str, subject: str, text: str, html: str | None,
              reply_to: str | None, configuration_set: str | None, headers: dict[str, str],
@@ -196,11 +197,13 @@ class SandboxEmailProvider:
         }
         with self._lock:
             self.sent.append(record)
-            self._sends_file.parent.mkdir(parents=True, exist_ok=True)
-            with self._sends_file.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self._sends.append(record)
         self._schedule(record, forced_events(to))
         return record["provider_message_id"]
+
+    def sent_before(self, message_id: str) -> str | None:
+        """The SES id of this message's send if the sandbox received it (from any process), else None."""
+        return self._sends.find(message_id)
 
     def _raise_drawn_failure(self) -> None:
         with self._lock:

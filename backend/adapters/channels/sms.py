@@ -26,6 +26,7 @@ import phonenumbers
 
 from backend.adapters.channels.dry_run import DryRunRecorder
 from backend.adapters.channels.sandbox_events import DelayedEvents
+from backend.adapters.channels.sandbox_sends import SendLog
 from backend.adapters.channels.sandbox_failures import InjectedFailures
 from backend.adapters.channels.errors import (
     PROVIDER_CLIENT_CONFIG,
@@ -160,7 +161,7 @@ class SandboxSmsProvider:
         self._lock = threading.Lock()
         self._events = DelayedEvents("SMS")
         self._dir = Path(settings.data_dir) / "sandbox"
-        self._sends_file = self._dir / "sms-sends.jsonl"
+        self._sends = SendLog(self._dir / "sms-sends.jsonl")
 
     def send_text(self, to: str, body: str, *, origination: str, message_type: str,
                   configuration_set: str | None, message_id: str) -> str:
@@ -178,12 +179,14 @@ class SandboxSmsProvider:
         with self._lock:
             self.sent.append(record)
             self._last_sent_to[_digits(to)] = provider_id
-            self._dir.mkdir(parents=True, exist_ok=True)
-            with self._sends_file.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self._sends.append(record)
         event_types = ["TEXT_UNREACHABLE"] if failure == "131047" else ["TEXT_SUCCESSFUL", "TEXT_DELIVERED"]
         self._schedule(params, provider_id, info.encoding, info.segments, event_types)
         return provider_id
+
+    def sent_before(self, message_id: str) -> str | None:
+        """The provider id of this message's send if the sandbox received it (from any process), else None."""
+        return self._sends.find(message_id)
 
     # --- events ---------------------------------------------------------------------------------------
 

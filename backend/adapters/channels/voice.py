@@ -32,6 +32,7 @@ import phonenumbers
 
 from backend.adapters.channels.dry_run import DryRunRecorder
 from backend.adapters.channels.sandbox_events import DelayedEvents, EventSink
+from backend.adapters.channels.sandbox_sends import SendLog
 from backend.adapters.channels.sandbox_failures import InjectedFailures
 from backend.adapters.channels.errors import (
     PROVIDER_CLIENT_CONFIG,
@@ -186,7 +187,7 @@ class SandboxVoiceProvider:
         )
         self._lock = threading.Lock()
         self._events = DelayedEvents("voice")
-        self._file = Path(settings.data_dir) / "sandbox" / "voice-calls.jsonl"
+        self._calls = SendLog(Path(settings.data_dir) / "sandbox" / "voice-calls.jsonl")
 
     def send_voice(self, to: str, body: str, *, text_type: str, voice_id: str, origination: str,
                    configuration_set: str | None, message_id: str) -> str:
@@ -195,15 +196,17 @@ class SandboxVoiceProvider:
         _check_request(params)
         failure = self._failures.at_send(to)
         provider_id = str(uuid.uuid4())
-        record = {"provider_message_id": provider_id, "to": to, "params": params,
+        record = {"provider_message_id": provider_id, "message_id": message_id, "to": to, "params": params,
                   "sent_at": datetime.now(UTC).isoformat()}
         with self._lock:
             self.sent.append(record)
-            self._file.parent.mkdir(parents=True, exist_ok=True)
-            with self._file.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self._calls.append(record)
         self._schedule(provider_id, params, _outcome(to, failure), simulated_duration(body))
         return provider_id
+
+    def sent_before(self, message_id: str) -> str | None:
+        """The id of this message's call if the sandbox placed it (from any process), else None."""
+        return self._calls.find(message_id)
 
     def _schedule(self, provider_id: str, params: dict, statuses: list[str], duration: int) -> None:
         sink = self.on_event

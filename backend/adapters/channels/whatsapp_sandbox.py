@@ -29,6 +29,7 @@ from pathlib import Path
 
 from backend.adapters.channels.sandbox_failures import InjectedFailures
 from backend.adapters.channels.sandbox_events import DelayedEvents, EventSink
+from backend.adapters.channels.sandbox_sends import SendLog
 from backend.adapters.channels.errors import (
     INVALID_REQUEST,
     NOT_FOUND,
@@ -214,7 +215,7 @@ class SandboxWhatsAppProvider:
         self._lock = threading.Lock()
         self._events = DelayedEvents("WhatsApp")
         self._dir = Path(settings.data_dir) / "sandbox"
-        self._sends_file = self._dir / "whatsapp-sends.jsonl"
+        self._sends = SendLog(self._dir / "whatsapp-sends.jsonl")
         self._templates_file = self._dir / "whatsapp-templates.json"
         self._templates = self._load_templates()
 
@@ -229,13 +230,12 @@ class SandboxWhatsAppProvider:
         record = {
             "provider_message_id": wamid, "to": message.get("to"), "type": message.get("type"),
             "message": message, "origination": origination, "idempotency_key": idempotency_key,
+            "message_id": idempotency_key,  # our message id: `sent_before` finds the send by it
             "sent_at": datetime.now(UTC).isoformat(),
         }
         with self._lock:
             self.sent.append(record)
-            self._dir.mkdir(parents=True, exist_ok=True)
-            with self._sends_file.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self._sends.append(record)
 
         category = (template or {}).get("category", "service").lower()
         echo = message.get("biz_opaque_callback_data")  # Meta echoes it in every status of the message
@@ -244,6 +244,10 @@ class SandboxWhatsAppProvider:
         else:
             self._schedule(wamid, recipient, category, ["sent", "delivered"], echo)
         return wamid
+
+    def sent_before(self, message_id: str) -> str | None:
+        """The wamid of this message's send if the sandbox received it (from any process), else None."""
+        return self._sends.find(message_id)
 
     def mark_read(self, provider_message_id: str, *, origination: str) -> None:
         with self._lock:

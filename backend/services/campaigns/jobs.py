@@ -309,10 +309,12 @@ _counts_cache: ExpiringMap[dict[str, int]] = ExpiringMap(capacity=1_000, ttl_sec
 _sent_samples: dict[str, list[tuple[float, int]]] = {}
 
 
-def recipient_counts(job: BulkJobModel, *, fresh: bool = False) -> dict[str, int]:
+def recipient_counts(job: BulkJobModel, *, fresh: bool = False, snapshot: bool = False) -> dict[str, int]:
     """How many recipients are in each status, counted from the rows (the `byJobStatus` index; at most one
-    count per job per half second for the live pages). QUEUED: waiting and already handed to the outbox."""
-    if job.status in (FINISHED, CANCELLED) and job.counts:
+    count per job per half second for the live pages). QUEUED: waiting and already handed to the outbox.
+    `snapshot`: a job that has ended may answer with the counts it ended with (the list's rows), which its
+    delivery and read statuses arriving later leave behind."""
+    if snapshot and job.status in (FINISHED, CANCELLED) and job.counts:
         return dict(job.counts)
     cached = None if fresh else _counts_cache.get(job.jobId)
     if cached is not None:
@@ -338,7 +340,7 @@ def _rate(job_id: str, sent: int) -> float | None:
 
 
 def to_job(row: BulkJobModel, *, live_counts: bool = False) -> BulkJob:
-    counts = recipient_counts(row) if live_counts or row.counts else {}
+    counts = recipient_counts(row, snapshot=not live_counts) if live_counts or row.counts else {}
     total = int(row.totalRecipients or 0)
     written = sum(counts.values()) if counts else 0
     done = sum(counts.get(status, 0) for status in DONE)

@@ -10,7 +10,10 @@ Nothing is lost or sent twice across a crash:
   repeated after a crash finds it queued; a runner that has just taken a job over checks which of a batch's
   messages exist before it sends, so a contact who opted out meanwhile is not marked skipped for a message
   that is already queued;
-- the outbox claims each message before the provider call (at most once) and re-queues what a crash left.
+- the outbox claims each message before the provider call (at most once) and re-queues what a crash left;
+- a recipient whose message moved on without it (the process died between the two writes, and the provider's
+  events were lost with it) is brought up to its message once every recipient is handed over (`_catch_up`),
+  so a job never waits forever on a recipient whose message has long gone out.
 """
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ from backend.models.messaging import MessageModel
 from backend.services.campaigns import jobs
 from backend.services.channels.registry import entry
 from backend.services.contacts.tags import tagged_page
-from backend.services.messaging.campaign_recipients import CampaignSend, campaign_message_id, sending_for
+from backend.services.messaging.campaign_recipients import CampaignSend, campaign_message_id, follow, sending_for
 from backend.services.messaging.reachability import reach_row
 from backend.services.messaging.statuses import CANCELLED
 from backend.services.rules.consent import reason_of
@@ -55,6 +58,9 @@ _leases: dict[str, datetime] = {}  # job → until when this runner holds it
 _taken_over: set[str] = set()  # jobs this runner took from another (or from before a restart): check before sending
 _pace: dict[str, tuple[float, float]] = {}  # job → (monotonic time of the last step, sends allowed but not used)
 SEND_THREADS = 8  # a batch's sends overlap (each waits on the tables and the queue)
+CATCH_UP_SECONDS = 10.0  # how often a job whose recipients are all handed over looks for ones left behind
+CATCH_UP_PAGE = 100
+_caught_up: dict[str, float] = {}  # job → monotonic time of its last catch-up
 _pool: ThreadPoolExecutor | None = None
 
 
@@ -284,12 +290,35 @@ def _skip(job: BulkJobModel, contact_id: str, error: DomainError) -> None:
 def _finish_if_done(job: BulkJobModel) -> bool:
     """Every recipient handed over: the job is finished once none is still waiting for its message."""
     counts = jobs.recipient_counts(job, fresh=True)
-    if counts["PENDING"] or counts["QUEUED"]:
+    if counts["PENDING"]:
         return False
+    if counts["QUEUED"]:
+        return _catch_up(job)
     now = utcnow()
     if _move(job, jobs.SENDING, jobs.FINISHED, [BulkJobModel.counts.set(counts), BulkJobModel.finishedAt.set(now)]):
         _summary(job, "bulk.finish", counts, now)
     return True
+
+
+def _catch_up(job: BulkJobModel) -> bool:
+    """Recipients handed over whose message is already past the outbox (sent, delivered, failed) follow it now;
+    at most every CATCH_UP_SECONDS per job, a page at a time. True when it moved any."""
+    now = time.monotonic()
+    last = _caught_up.setdefault(job.jobId, now)  # the first look waits too: most are simply in flight
+    if now - last < CATCH_UP_SECONDS:
+        return False
+    _caught_up[job.jobId] = now
+    waiting = BulkRecipientModel.by_job_status.query(BulkRecipientModel.job_status(job.jobId, "PENDING"),
+                                                     BulkRecipientModel.contactId <= job.dispatchCursor, limit=CATCH_UP_PAGE)
+    keys = [(job.jobId, key.contactId) for key in waiting]
+    rows = BulkRecipientModel.batch_get(keys) if keys else []
+    ids = [campaign_message_id(job.jobId, row.contactId, int(row.attempt or 0)) for row in rows if row.status == "PENDING"]
+    moved = 0
+    for message in (MessageModel.batch_get(ids, attributes_to_get=["messageId", "jobId", "contactId", "status", "errorCode", "errorMessage"]) if ids else []):
+        moved += follow(message, message.status, code=message.errorCode, error=message.errorMessage)
+    if moved:
+        log.info("bulk job %s: %d recipient(s) caught up with their messages", job.jobId, moved)
+    return moved > 0
 
 
 def _summary(job: BulkJobModel, action: str, counts: dict, at: datetime) -> None:

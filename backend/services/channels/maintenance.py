@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 
+from backend.services.channels.registry import find_send
 from backend.services.channels.whatsapp.inbound_media import retry_pending_media
 from backend.services.messaging import conversations, dlq, outbox
 
@@ -14,7 +15,7 @@ log = logging.getLogger(__name__)
 
 def run_dlq_schedule() -> dict:
     """One pass of the upkeep; the counts of what it did."""
-    sweep = outbox.sweep_stale()
+    sweep = outbox.sweep_stale(find_send=find_send)
     media = retry_pending_media()
     replays = dlq.scheduled_replay()
     woken = conversations.wake_snoozed()
@@ -22,6 +23,7 @@ def run_dlq_schedule() -> dict:
         "requeued": sweep.requeued,
         "deadLettered": sweep.dead_lettered,
         "expired": sweep.expired,
+        "settled": sweep.settled,
         "mediaStored": media,
         "replayed": sum(r.outcome == "replayed" for r in replays),
         "conversationsWoken": woken,

@@ -30,7 +30,8 @@ from backend.services.channels.voice.events import ingest_voice_event
 from backend.services.channels.whatsapp import send as whatsapp_send
 from backend.services.channels.whatsapp.delivery import WhatsAppDelivery
 from backend.services.channels.whatsapp.inbound import ingest
-from backend.services.messaging.outbox import ChannelDelivery
+from backend.models.messaging import MessageModel
+from backend.services.messaging.outbox import UNANSWERED, ChannelDelivery, SendLookup
 
 
 # One provider event (an SNS `Message`, with SNS's publish time) → what it changed, as counts for the door's summary.
@@ -89,3 +90,10 @@ def entry(channel: Channel | str) -> ChannelEntry:
 
 def delivery_for(channel: Channel | str) -> ChannelDelivery:
     return entry(channel).delivery()
+
+
+def find_send(row: MessageModel) -> SendLookup:
+    """Ask the row's provider whether it received the row's send (the outbox's question about a send a crash
+    interrupted). Only a sandbox can answer (its record of sends); a live provider cannot."""
+    ask = getattr(entry(row.channel).provider.get(), "sent_before", None)
+    return SendLookup(True, ask(row.messageId)) if callable(ask) else UNANSWERED

@@ -24,7 +24,7 @@ from backend.services.contacts.address_consent import (
 )
 from backend.services.storage import page_tokens
 from backend.services.platform.access import Actor, Operation, require
-from backend.services.platform.audit import audit_row, resource_history
+from backend.services.platform.audit import AuditEntry, audit_row, resource_history
 from backend.services.storage.batch_reads import rows_by_key
 from backend.services.contacts.fields import (
     fold_name,
@@ -397,7 +397,31 @@ def _page(index, hash_value, range_condition, index_keys, limit, next_token, que
     return ContactPage(items=rows_by_key(ContactModel, [row.contactId for row in rows], to_contact), next_token=token)
 
 
-def contact_history(actor: Actor, contact_id: str, limit: int = 50):
-    """The audit trail of one contact, newest first; whoever may read the contact may read its history."""
+IMPORT_ACTION = "contact.import"  # a contact's history entry for the import that made or changed it
+IMPORT_CREATED = "created"
+
+
+def contact_history(actor: Actor, contact_id: str, limit: int = 50) -> list[AuditEntry]:
+    """The audit trail of one contact, newest first; whoever may read the contact may read its history. A contact
+    an import made starts with that import (the file, the line, who ran it), read from the contact itself."""
     require(actor, Operation.CONTACTS_READ)
-    return resource_history(RESOURCE, contact_id, limit)
+    trail = resource_history(RESOURCE, contact_id, limit)
+    if len(trail) < limit:
+        try:
+            row = ContactModel.get(contact_id, attributes_to_get=["contactId", "imported", "createdAt", "createdBy"])
+        except ContactModel.DoesNotExist:
+            return trail
+        if row.imported:
+            trail.append(_import_entry(row))
+    return trail
+
+
+def _import_entry(row: ContactModel) -> AuditEntry:
+    imported = row.imported
+    return AuditEntry(
+        audit_id=f"import#{imported.get('importId')}#{row.contactId}", at=row.createdAt, actor_id=row.createdBy or "",
+        actor_email=imported.get("by"), actor_role=imported.get("role"), action=IMPORT_ACTION, resource_type=RESOURCE,
+        resource_id=row.contactId, changed_fields=list(imported.get("fields") or []),
+        details={"importId": imported.get("importId"), "file": imported.get("file"), "line": imported.get("line"),
+                 "outcome": IMPORT_CREATED},
+    )

@@ -1,10 +1,13 @@
-"""Writing an import's rows: new contacts in all-or-nothing chunks, existing ones updated from their rows, and
-each contact's own audit row in the same transaction. The row sits in the contact's trail (resource contact#<id>,
-action contact.import, with the file's name, the line and whether the import created or updated it), so the
-contact's page reads its import in the history it already queries: no scan, no lookup in the import's records.
+"""Writing an import's rows: new contacts in all-or-nothing chunks, existing ones updated from their rows.
 
-A new contact with a phone and an email is four writes (the contact, two unique keys, its audit row) and a
-transaction holds at most 100 (storage/unit_of_work.MAX_ITEMS): a chunk is CHUNK_ROWS = 25 rows.
+Audit: each chunk of new contacts is one audit row in the import's trail (resource contact_import#<id>, action
+contact.import.created, naming each contact and its line), written in the chunk's transaction; the new contact
+itself carries where it came from (`imported`: the file, the line, who ran it), so its page shows "Imported
+from file.csv (line 12)" from the row it already reads. A contact an import changes gets its own audit row
+(action contact.import, outcome updated, with the fields it changed), in the same transaction as the change.
+
+A new contact with a phone and an email is three writes (the contact, two unique keys) and a transaction holds at
+most 100 (storage/unit_of_work.MAX_ITEMS) with the chunk's audit row: a chunk is CHUNK_ROWS = 33 rows.
 """
 from __future__ import annotations
 
@@ -20,6 +23,8 @@ from backend.services.platform.audit import audit_row
 from backend.services.rules.consent import check_business_opt_in, reason_of
 from backend.services.contacts.address_consent import apply_suppressions, reset_for_new_address, set_consent
 from backend.services.contacts.contacts import (
+    IMPORT_ACTION,
+    IMPORT_CREATED as CREATED,
     RESOURCE as CONTACT_RESOURCE,
     claim_unique_keys,
     filled_fields,
@@ -32,10 +37,11 @@ from backend.services.contacts.import_rows import ImportRow
 from backend.services.contacts.schemas import CONSENT_FIELDS
 from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict
 
-CHUNK_ROWS = 25
-IMPORT_ACTION = "contact.import"
-CREATED = "created"
+CHUNK_ROWS = 33
 UPDATED = "updated"
+IMPORT_RESOURCE = "contact_import"  # the import's own trail: its chunks and its summary
+CHUNK_ACTION = "contact.import.created"
+__all__ = ["CHUNK_ROWS", "CREATED", "IMPORT_ACTION", "UPDATED", "ImportSource", "create_chunk", "update_chunk"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,18 @@ def contact_audit(actor: Actor, source: ImportSource, row: ImportRow, contact_id
     return audit_row(actor, IMPORT_ACTION, CONTACT_RESOURCE, contact_id, changed, details, at=at)
 
 
+def _imported(actor: Actor, source: ImportSource, row: ImportRow, contact: ContactModel) -> dict:
+    """What a new contact keeps of the import that made it (its history's first entry)."""
+    return {"importId": source.import_id, "file": source.file_name, "line": row.line, "fields": filled_fields(contact),
+            "by": actor.email, "role": actor.role.value if actor.role else None}
+
+
+def chunk_audit(actor: Actor, source: ImportSource, created: list[tuple[str, int]], at: datetime) -> AuditLogModel:
+    """One audit row for a chunk of new contacts: each contact's id and its line in the file."""
+    details = {"file": source.file_name, "contacts": [{"contactId": cid, "line": line} for cid, line in created]}
+    return audit_row(actor, CHUNK_ACTION, IMPORT_RESOURCE, source.import_id, [], details, at=at)
+
+
 def create_chunk(actor: Actor, source: ImportSource, chunk: list[ImportRow]) -> ChunkResult:
     """Create a chunk in one transaction. Rows whose phone/email got taken meanwhile come back as `lost` and
     the rest is written again without them; opt-ins the customer's own opt-out refused are in `failed`."""
@@ -73,16 +91,19 @@ def create_chunk(actor: Actor, source: ImportSource, chunk: list[ImportRow]) -> 
         now = utcnow()
         work = UnitOfWork()
         refused: list[dict] = []
+        created: list[tuple[str, int]] = []
         for index, row in enumerate(pending):
             reasons: list[str] = []
             contact = new_contact_row(actor, row.fields, source.via, source.via, now, row.suppressed, reasons)
+            contact.imported = _imported(actor, source, row, contact)
             refused.extend({"line": row.line, "reason": reason} for reason in reasons)
             work.save(contact, ContactModel.contactId.does_not_exist())
             for kind in ("phone", "email"):
                 value = getattr(contact, kind)
                 if value:
                     work.save(unique_key_row(kind, value, contact.contactId), ContactUniqueKey.contactId.does_not_exist(), label=index)
-            work.save(contact_audit(actor, source, row, contact.contactId, CREATED, filled_fields(contact), now))
+            created.append((contact.contactId, row.line))
+        work.save(chunk_audit(actor, source, created, now))
         try:
             work.commit()
             return ChunkResult(written=len(pending), lost=lost, failed=refused)

@@ -6,9 +6,9 @@ the customer's opt-outs kept for them: a contact imported onto an address that s
 whatever the file says (the refused opt-ins are reported per line).
 
 Writes go in transactions of up to import_writes.CHUNK_ROWS contacts (contact + unique keys, all conditional, plus
-the contact's audit row naming the file and line), so a chunk lands whole or not at all. A concurrent create that
-takes a phone or email between the preview and the write is detected by the transaction's conditions and
-reported on that row. One more audit row (resource contact_import) sums the import up.
+one audit row for the chunk naming each contact and its line), so a chunk lands whole or not at all. A concurrent
+create that takes a phone or email between the preview and the write is detected by the transaction's conditions
+and reported on that row. One more audit row (resource contact_import) sums the import up.
 """
 from __future__ import annotations
 
@@ -31,13 +31,13 @@ from backend.services.contacts.import_rows import (
     parse_row,
     read_csv,
 )
-from backend.services.contacts.import_writes import CHUNK_ROWS, ImportSource, create_chunk, update_chunk
+from backend.services.contacts.import_writes import CHUNK_ROWS, IMPORT_RESOURCE, ImportSource, create_chunk, update_chunk
 from backend.services.storage.unit_of_work import UnitOfWork
 from backend.settings import get_settings
 
 __all__ = ["MAX_BYTES", "DuplicatePolicy", "ImportPlan", "ImportRow", "ImportSummary", "RowStatus", "plan_import", "run_import"]
 
-RESOURCE = "contact_import"
+RESOURCE = IMPORT_RESOURCE
 
 
 class DuplicatePolicy(str, Enum):

@@ -93,9 +93,10 @@ def follow(row: MessageModel, message_status: str, *, code: str | None = None, e
     status = RECIPIENT_STATUS_OF.get(message_status)
     if not row.jobId or not row.contactId or status is None:
         return False
-    earlier = [name for name, rank in RECIPIENT_RANK.items() if rank < RECIPIENT_RANK[status]]
-    if status != "FAILED":
-        earlier.append("FAILED")  # it went out after all
+    if status == "FAILED":
+        earlier = ["PENDING", "SENT"]  # refused at once, or accepted and then not delivered
+    else:
+        earlier = [name for name, rank in RECIPIENT_RANK.items() if rank < RECIPIENT_RANK[status]] + ["FAILED"]  # it went out after all
     actions = [
         BulkRecipientModel.status.set(status),
         BulkRecipientModel.jobStatus.set(BulkRecipientModel.job_status(row.jobId, status)),

@@ -4,7 +4,9 @@
 redelivered queue message or a second worker never sends twice. Retryable provider errors put the row back
 to PENDING and re-enqueue it with exponential backoff and jitter; permanent errors fail it at once; the last
 retry dead-letters it. `sweep_stale` re-enqueues rows a crash left behind; `recover_after_restart` does so at
-once when the local runtime starts. A message still unsent at its send-by time (`send_by`: its creation plus
+once when the local runtime starts. A send a crash interrupted (SENDING, its claim lapsed) is settled by asking
+the provider whether it received it (`SendLookup`, the channel registry's `find_send`): yes → ACCEPTED with the
+provider's id, no → sent again; where nobody can answer (a live provider) it is dead-lettered as outcome unknown. A message still unsent at its send-by time (`send_by`: its creation plus
 the `outbox.sendBy` system setting, 24 hours by default) is never sent: it is EXPIRED, because a reminder that
 goes out days late is worse than none.
 """
@@ -329,12 +331,28 @@ class SweepReport:
     requeued: int = 0
     dead_lettered: int = 0
     expired: int = 0
+    settled: int = 0  # interrupted sends the provider turned out to have: ACCEPTED with its id
 
 
-def sweep_stale(now: datetime | None = None, *, pending_after: timedelta | None = None) -> SweepReport:
+@dataclass(frozen=True)
+class SendLookup:
+    """What the provider says of one message's send: `answered` False when it cannot be asked (a live provider);
+    else `provider_id` is the id it gave the send, or None when it never received it."""
+
+    answered: bool
+    provider_id: str | None = None
+
+
+UNANSWERED = SendLookup(False)
+FindSend = Callable[[MessageModel], SendLookup]
+
+
+def sweep_stale(now: datetime | None = None, *, pending_after: timedelta | None = None,
+                find_send: FindSend | None = None) -> SweepReport:
     """Re-enqueue PENDING rows untouched for `pending_after` (default `pending_stale_seconds`), and expire those
-    past their send-by time; dead-letter SENDING rows whose claim has lapsed as outcome unknown (the provider
-    may have accepted them: a person decides, and a replay checks first)."""
+    past their send-by time. A SENDING row whose claim has lapsed is settled by `find_send` (the registry's: the
+    provider is asked whether it has the send): ACCEPTED if it has, sent again if it has not; where the provider
+    cannot say, dead-lettered as outcome unknown (it may have it: a person decides, and a replay checks first)."""
     now = now or utcnow()
     if pending_after is None:
         pending_after = timedelta(seconds=get_settings().pending_stale_seconds)
@@ -343,7 +361,7 @@ def sweep_stale(now: datetime | None = None, *, pending_after: timedelta | None 
     for key in MessageModel.by_pending_work.query(PENDING_SEND, MessageModel.createdAt <= max(pending_before, claimed_before)):
         try:
             row = MessageModel.get(key.messageId, consistent_read=True)
-            done = _sweep_row(row, now, pending_before, claimed_before)
+            done = _sweep_row(row, now, pending_before, claimed_before, find_send or (lambda _row: UNANSWERED))
         except MessageModel.DoesNotExist:
             continue
         except UpdateError as error:  # the row moved on while we looked (claimed, or a status came): leave it
@@ -355,7 +373,8 @@ def sweep_stale(now: datetime | None = None, *, pending_after: timedelta | None 
     return report
 
 
-def _sweep_row(row: MessageModel, now: datetime, pending_before: datetime, claimed_before: datetime) -> str | None:
+def _sweep_row(row: MessageModel, now: datetime, pending_before: datetime, claimed_before: datetime,
+               find_send: FindSend) -> str | None:
     """What the sweep did with one row: the SweepReport field to count it in, or None."""
     if row.status == "PENDING" and now > send_by(row):
         return "expired" if expire(row) else None
@@ -364,13 +383,27 @@ def _sweep_row(row: MessageModel, now: datetime, pending_before: datetime, claim
         enqueue(row.channel, row.messageId)
         return "requeued"
     if row.status == "SENDING" and row.updatedAt <= claimed_before:
-        dead_letter(row, OUTCOME_UNKNOWN, "The send was interrupted; the provider may or may not have it.")
-        return "dead_lettered"
+        return _settle_interrupted(row, now, find_send(row))
     return None
 
 
-def recover_after_restart(now: datetime | None = None) -> SweepReport:
+def _settle_interrupted(row: MessageModel, now: datetime, found: SendLookup) -> str:
+    if not found.answered:
+        dead_letter(row, OUTCOME_UNKNOWN, "The send was interrupted; the provider may or may not have it.")
+        return "dead_lettered"
+    if found.provider_id:
+        _accepted(row, found.provider_id)
+        return "settled"
+    # The provider never received it and the worker that claimed it is gone: the claim is released (the same
+    # claim only: a worker that claimed it since keeps it) and the message goes out as a new attempt.
+    row.update(actions=[MessageModel.status.set("PENDING"), MessageModel.updatedAt.set(utcnow())],
+               condition=(MessageModel.status == "SENDING") & (MessageModel.updatedAt == row.updatedAt))
+    enqueue(row.channel, row.messageId)
+    return "requeued"
+
+
+def recover_after_restart(now: datetime | None = None, *, find_send: FindSend | None = None) -> SweepReport:
     """The sweep the local runtime runs as it starts: the in-memory queue died with the last process, so every
     PENDING row is re-enqueued at once (a second queue record for a row still queued elsewhere is harmless: the
     claim is conditional), not after `pending_stale_seconds`."""
-    return sweep_stale(now, pending_after=timedelta(0))
+    return sweep_stale(now, pending_after=timedelta(0), find_send=find_send)
