@@ -148,6 +148,7 @@ class MessageModel(ExpiringModel):
     queuedAt = UTCDateTimeAttribute(null=True)  # a person's replay queues it afresh: its send-by counts from here
     retriedAs = UnicodeAttribute(null=True)  # a failed message sent again from the thread: the new message's id
     jobId = UnicodeAttribute(null=True)  # a campaign's message: its BulkRecipient row (jobId, contactId) follows it
+    heldUntil = UTCDateTimeAttribute(null=True)  # a campaign's message waiting out quiet hours: not stale before then
     day = UnicodeAttribute()
     pendingWork = UnicodeAttribute(null=True)
 

@@ -24,6 +24,7 @@ from backend.services.channels.registry import entry
 from backend.services.channels.whatsapp.templates import approved_template
 from backend.services.contacts.fields import normalise_tags
 from backend.services.messaging.campaign_recipients import campaign_message_id, forget_job
+from backend.services.messaging import quiet_hours
 from backend.services.messaging.outbox import enqueue
 from backend.services.contacts.tags import contacts_with_tags
 from backend.services.platform import system_config
@@ -136,6 +137,7 @@ class BulkJob(ApiView):
     can_retry_failed: bool = False
     can_delete: bool = False
     can_reschedule: bool = False
+    quiet_note: str | None = None  # while quiet hours hold its messages (in the account's time zone)
 
 
 class BulkJobPage(ApiView):
@@ -360,6 +362,7 @@ def to_job(row: BulkJobModel, *, live_counts: bool = False) -> BulkJob:
         can_pause=row.status in ACTIONS["pause"], can_resume=row.status in ACTIONS["resume"],
         can_cancel=row.status in ACTIONS["cancel"], can_retry_failed=row.status in ACTIONS["retry_failed"] and failed > 0,
         can_delete=row.status in DELETABLE, can_reschedule=row.status in ACTIONS["reschedule"] and row.scheduledAt is not None,
+        quiet_note=quiet_hours.note(utcnow()) if row.status == SENDING else None,
     )
 
 

@@ -25,7 +25,7 @@ from backend.adapters.send_queue import SEND_SECONDS_MAX, send_queue
 from backend.models.base import utcnow
 from backend.models.contact import ContactModel
 from backend.models.messaging import PENDING_SEND, DLQMessageModel, MessageModel, StatusChange
-from backend.services.messaging import campaign_recipients
+from backend.services.messaging import campaign_recipients, quiet_hours
 from backend.services.messaging.statuses import EXPIRED
 from backend.services.platform import rate_limit, system_config
 from backend.services.platform.access import Actor
@@ -123,6 +123,8 @@ def deliver(channel: str, message_id: str, delivery_for: Callable[[str], Channel
         return Outcome("skipped", f"already {row.status}")
     if row.jobId and campaign_recipients.held(row.jobId):  # its campaign is paused: resume queues it again
         return Outcome("held", "campaign paused or cancelled")
+    if row.jobId and (until := quiet_hours.held_until(row.address, utcnow())) is not None:
+        return _wait_for_quiet_hours(row, until)
     if utcnow() > send_by(row):  # a late queue record (a retry, a redelivery, a sweep's) must not send it
         return Outcome("expired", SEND_BY_PASSED) if expire(row) else Outcome("skipped", "no longer PENDING")
     delivery = delivery_for(row.channel)
@@ -139,6 +141,15 @@ def deliver(channel: str, message_id: str, delivery_for: Callable[[str], Channel
         return _after_failure(row, error)
     _accepted(row, provider_id)
     return Outcome("accepted", provider_id)
+
+
+def _wait_for_quiet_hours(row: MessageModel, until: datetime) -> Outcome:
+    """A campaign message due in quiet hours where its recipient is: back in the queue until they end (the row
+    says until when, so the sweep does not take it for a message a crash left behind)."""
+    if row.heldUntil != until:
+        row.update(actions=[MessageModel.heldUntil.set(until)], condition=MessageModel.status == "PENDING")
+    enqueue(row.channel, row.messageId, max(1.0, (until - utcnow()).total_seconds()))
+    return Outcome("waiting", f"quiet hours until {until:%H:%M} UTC")
 
 
 def _claim(row: MessageModel) -> bool:
@@ -378,6 +389,8 @@ def _sweep_row(row: MessageModel, now: datetime, pending_before: datetime, claim
     """What the sweep did with one row: the SweepReport field to count it in, or None."""
     if row.status == "PENDING" and now > send_by(row):
         return "expired" if expire(row) else None
+    if row.status == "PENDING" and row.heldUntil is not None and row.heldUntil > now:
+        return None  # waiting out quiet hours: its queue record comes back when they end
     if row.status == "PENDING" and row.updatedAt <= pending_before:
         row.update(actions=[MessageModel.updatedAt.set(now)], condition=MessageModel.status == "PENDING")
         enqueue(row.channel, row.messageId)

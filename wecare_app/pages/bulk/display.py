@@ -51,6 +51,7 @@ def job_view(job: BulkJob) -> dict:
         "started": utc_stamp(job.started_at) or "—",
         "finished": utc_stamp(job.finished_at) or "—",
         "error": job.error or "",
+        "quiet": job.quiet_note or "",
         "can_pause": job.can_pause,
         "can_resume": job.can_resume,
         "can_cancel": job.can_cancel,

@@ -211,6 +211,7 @@ def _progress() -> rx.Component:
             rx.hstack(rx.text(job["done"], " of ", job["total"], " recipients done", size="2", weight="medium", id="job-done"), rx.spacer(),
                       rx.cond(job["live"] != "", rx.badge("Live", color_scheme="green", variant="soft")), width="100%"),
             progress_bar(job),
+            rx.cond(job["quiet"] != "", rx.callout(job["quiet"], icon="moon", color_scheme="violet", size="1", id="job-quiet")),
             rx.hstack(fact("Throughput", job["rate"], "job-rate"), fact("Time left", job["eta"], "job-eta"),
                       fact("Started", job["started"], "job-started"), fact("Finished", job["finished"], "job-finished"),
                       spacing="6", wrap="wrap"),
