@@ -17,6 +17,7 @@ from backend.runtime.startup import start_local_runtime
 from backend.settings import get_settings
 from wecare_app.pages import admin_config, admin_dlq, auth, bulk, compose, contacts, dashboard, inbox, messages_log, templates, voice
 from wecare_app.pages.contacts.import_page import MAX_FILE_BYTES as CSV_MAX_BYTES, ContactImportState
+from wecare_app.pages.bulk.new_page import MAX_CSV_BYTES as CAMPAIGN_CSV_MAX_BYTES, NewCampaignState
 from wecare_app.pages.inbox.thread_page import MAX_FILE_BYTES as MEDIA_MAX_BYTES, ThreadState
 from wecare_app.state.live_feed import attach_hub
 
@@ -52,6 +53,7 @@ async def local_runtime():
 UPLOAD_LIMITS = {
     format_event_handler(ContactImportState.receive_file): CSV_MAX_BYTES,
     format_event_handler(ThreadState.send_media): MEDIA_MAX_BYTES,
+    format_event_handler(NewCampaignState.receive_csv): CAMPAIGN_CSV_MAX_BYTES,
 }
 
 app = rx.App(

@@ -1,4 +1,5 @@
-"""/bulk/new: the campaign wizard. Channel → audience (picked contacts, or everyone with a tag) with the live
+"""/bulk/new: the campaign wizard. Channel → audience (everyone with a tag, picked contacts, or the contacts a CSV
+file's phones and emails name) with the live
 count of who can be reached and why not the others → the message in the channel's own form → when → review and
 confirm. The service decides everything (validation, the confirmation threshold, the reach rule): the page
 shows its verdicts and errors, field by field."""
@@ -10,7 +11,7 @@ import reflex as rx
 
 from backend.services.channels.sms.send import segment_info
 from backend.errors import DomainError
-from backend.services.campaigns import jobs
+from backend.services.campaigns import audience_csv, jobs
 from wecare_app.components.controls import segment_value
 from wecare_app.components.formatting import CHANNEL_ICONS, CHANNEL_LABELS
 from wecare_app.components.template_fields import template_fields
@@ -19,8 +20,12 @@ from wecare_app.state.contact_search import ContactSearch, contact_matches_list,
 from wecare_app.state.feedback import error_toast, field_errors
 from wecare_app.state.session_state import SessionState
 from wecare_app.state.template_picker import TemplatePicker
+from wecare_app.state.uploads import read_upload
 
 STEPS = ("Channel", "Audience", "Message", "When", "Review")
+CSV_UPLOAD_ID = "audience-csv"
+MAX_CSV_BYTES = audience_csv.MAX_BYTES  # the upload guard's cap for receive_csv (wecare_app.py)
+UNMATCHED_SHOWN = 5
 CHANNELS = ("sms", "email", "whatsapp", "voice")
 
 
@@ -31,6 +36,11 @@ class NewCampaignState(ContactSearch, TemplatePicker, SessionState):
     audience_mode: str = "tags"
     tags_text: str = ""
     picked: list[dict[str, str]] = []
+    csv_file: str = ""
+    csv_summary: dict = {}  # rows, matched, unmatched (count), problems (the first few: line, value, reason)
+    csv_reading: bool = False
+    _csv_ids: list[str] = []  # the matched contacts (server side only)
+    _csv_data: bytes = b""
     preview: dict = {}
     previewing: bool = False
     body: str = ""
@@ -122,14 +132,50 @@ class NewCampaignState(ContactSearch, TemplatePicker, SessionState):
         self.picked = [p for p in self.picked if p["contact_id"] != contact_id]
         self.preview = {}
 
+    @rx.event
+    async def receive_csv(self, files: list[rx.UploadFile]):
+        """The declared size is checked before a byte is read; the service checks the role."""
+        if not self.can_write:
+            return rx.toast.error("Creating a campaign needs the Operator or Admin role.")
+        if not files:
+            return rx.toast.error("Choose a CSV file first.")
+        try:
+            data = await read_upload(files[0], MAX_CSV_BYTES)
+        except DomainError as error:
+            return error_toast(error)
+        self.csv_file, self._csv_data, self.csv_reading = files[0].name or "audience.csv", data, True
+        self.csv_summary, self._csv_ids, self.preview = {}, [], {}
+        return NewCampaignState.match_csv
+
+    @rx.event(background=True)
+    async def match_csv(self):
+        async with self:
+            data, self._csv_data = self._csv_data, b""
+        try:
+            found = await self.run(audience_csv.match_csv, data)
+        except DomainError as error:
+            async with self:
+                self.csv_reading, self.csv_file = False, ""
+            return error_toast(error)
+        async with self:
+            self.csv_reading, self._csv_ids = False, found.contact_ids
+            self.csv_summary = {
+                "rows": f"{found.rows:,}", "matched": f"{len(found.contact_ids):,}", "unmatched": found.unmatched_count,
+                "problems": [{"line": str(p["line"]), "value": p["value"], "reason": p["reason"]} for p in found.unmatched[:UNMATCHED_SHOWN]],
+            }
+        return NewCampaignState.check_audience
+
     def _tags(self) -> list[str]:
         return [t.strip() for t in self.tags_text.split(",") if t.strip()]
+
+    def _audience_ids(self) -> list[str]:
+        return list(self._csv_ids) if self.audience_mode == "csv" else [p["contact_id"] for p in self.picked]
 
     @rx.event(background=True)
     async def check_audience(self):
         """The live count: who the campaign would reach on this channel, and why not the others."""
         async with self:
-            channel, mode, tags, ids = self.channel, self.audience_mode, self._tags(), [p["contact_id"] for p in self.picked]
+            channel, mode, tags, ids = self.channel, self.audience_mode, self._tags(), self._audience_ids()
             template = self.channel == "whatsapp"
             self.previewing = True
         try:
@@ -165,7 +211,7 @@ class NewCampaignState(ContactSearch, TemplatePicker, SessionState):
         if self.audience_mode == "tags":
             request["audience"] = {"tags": self._tags()}
         else:
-            request["contactIds"] = [p["contact_id"] for p in self.picked]
+            request["contactIds"] = self._audience_ids()
         if self.when_mode == "later" and self.when_at:
             try:
                 request["scheduledAt"] = datetime.fromisoformat(self.when_at).replace(tzinfo=timezone.utc).isoformat()
@@ -189,8 +235,9 @@ class NewCampaignState(ContactSearch, TemplatePicker, SessionState):
         return NewCampaignState.check_audience if self.step in (1, 4) else None
 
     def _step_problem(self) -> dict[str, str]:
-        if self.step == 1 and (not self._tags() if self.audience_mode == "tags" else not self.picked):
-            return {"audience": "Choose who gets it: a tag, or at least one contact."}
+        if self.step == 1 and (not self._tags() if self.audience_mode == "tags" else not self._audience_ids()):
+            return {"audience": {"tags": "Choose who gets it: a tag.", "contacts": "Choose who gets it: at least one contact.",
+                                 "csv": "Choose who gets it: a CSV file whose phones or emails match your contacts."}.get(self.audience_mode, "")}
         if self.step == 3 and self.when_mode == "later" and not self.when_at:
             return {"scheduledAt": "Choose the date and time it starts (UTC)."}
         return {}
@@ -225,6 +272,7 @@ class NewCampaignState(ContactSearch, TemplatePicker, SessionState):
         async with self:
             self.creating = False
             self.picked, self.preview, self.confirm_needed, self.confirmed, self.step = [], {}, "", False, 0
+            self.csv_file, self.csv_summary, self._csv_ids = "", {}, []
         return [rx.redirect(f"/bulk/{job.job_id}"), rx.toast.success("Campaign created: preparing its recipients")]
 
 
@@ -279,14 +327,50 @@ def _preview() -> rx.Component:
     )
 
 
+def _csv_audience() -> rx.Component:
+    summary = S.csv_summary
+    return rx.vstack(
+        rx.upload.root(
+            rx.vstack(
+                rx.icon("file-spreadsheet", size=26, color=rx.color("accent", 10)),
+                rx.text("Drop a CSV file here or click to choose one", weight="medium", size="2"),
+                rx.text("A phone or email column (headers such as phone, mobile, email); each row is matched to the contact "
+                        "that has it. Nothing is imported.", size="1", color=rx.color("gray", 10), text_align="center"),
+                rx.foreach(rx.selected_files(CSV_UPLOAD_ID), lambda f: rx.badge(f, variant="soft")),
+                align="center", spacing="1",
+            ),
+            id=CSV_UPLOAD_ID, accept={"text/csv": [".csv"], "text/plain": [".txt"]}, max_files=1, max_size=MAX_CSV_BYTES,
+            border=f"2px dashed {rx.color('gray', 7)}", border_radius="12px", padding="24px", width="100%", cursor="pointer",
+        ),
+        rx.button("Match contacts", on_click=S.receive_csv(rx.upload_files(upload_id=CSV_UPLOAD_ID)), loading=S.csv_reading,
+                  disabled=rx.selected_files(CSV_UPLOAD_ID).length() == 0, variant="soft", id="audience-csv-read"),
+        rx.cond(
+            summary.contains("rows"),
+            rx.vstack(
+                rx.text(S.csv_file, ": ", summary["matched"].to(str), " contacts matched from ", summary["rows"].to(str), " rows",
+                        size="2", weight="medium", id="audience-csv-summary"),
+                rx.cond(summary["unmatched"].to(int) > 0, rx.vstack(
+                    rx.text(summary["unmatched"].to(str), " rows matched nobody (not sent to):", size="2", color=rx.color("amber", 11)),
+                    rx.foreach(summary["problems"].to(list[dict]), lambda p: rx.text("Line ", p["line"], ": ", p["value"], " — ", p["reason"],
+                                                                                      size="1", color=rx.color("gray", 11), class_name="audience-csv-problem")),
+                    spacing="1")),
+                spacing="1", width="100%",
+            ),
+        ),
+        spacing="2", width="100%",
+    )
+
+
 def _audience_step() -> rx.Component:
     return rx.vstack(
         rx.segmented_control.root(rx.segmented_control.item("Everyone with a tag", value="tags"), rx.segmented_control.item("Pick contacts", value="contacts"),
+                                  rx.segmented_control.item("From a CSV file", value="csv"),
                                   value=S.audience_mode, on_change=S.set_audience_mode, id="audience-mode"),
-        rx.cond(
-            S.audience_mode == "tags",
-            rx.hstack(rx.input(value=S.tags_text, on_change=S.set_tags_text, placeholder="vip, newsletter (any of them)", width="100%", id="audience-tags"),
-                      rx.button("Count", variant="soft", on_click=S.check_audience, id="audience-check"), width="100%"),
+        rx.match(
+            S.audience_mode,
+            ("tags", rx.hstack(rx.input(value=S.tags_text, on_change=S.set_tags_text, placeholder="vip, newsletter (any of them)", width="100%", id="audience-tags"),
+                               rx.button("Count", variant="soft", on_click=S.check_audience, id="audience-check"), width="100%")),
+            ("csv", _csv_audience()),
             rx.vstack(
                 contact_search_box(S.contact_query, S.search_contacts, "Search contacts by name, phone or email", box_id="audience-search"),
                 contact_matches_list(S.contact_matches, S.contact_query, S.pick, item_class="audience-match", chosen=S.picked_ids),
