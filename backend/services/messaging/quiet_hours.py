@@ -32,7 +32,7 @@ class QuietHours:
     zone: ZoneInfo
 
     def describe(self) -> str:
-        return f"{self.start:%H:%M}–{self.end:%H:%M}, each recipient's local time (else {self.zone.key})"
+        return f"{self.start:%H:%M}–{self.end:%H:%M} in each recipient's time zone ({self.zone.key} where it is not known)"
 
     def until(self, at: datetime, zone: ZoneInfo) -> datetime | None:
         """When the quiet period `at` falls in ends (UTC), or None when `at` is not quiet in `zone`."""
@@ -109,4 +109,4 @@ def note(at: datetime) -> str | None:
     ends = quiet.until(at, quiet.zone)
     if ends is None:
         return None
-    return f"Quiet hours ({quiet.describe()}): messages wait until {ends.astimezone(quiet.zone):%H:%M} {quiet.zone.key}."
+    return f"Quiet hours, {quiet.describe()}: messages wait until {ends.astimezone(quiet.zone):%H:%M} {quiet.zone.key}."
