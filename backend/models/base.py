@@ -27,15 +27,22 @@ class WecareModel(Model):
         max_retry_attempts = 3
         max_pool_connections = 32
 
+    def update_only(self, actions: list, condition=None) -> None:
+        """UpdateItem without the item sent back (`update` reads it all back, ALL_NEW): for hot paths that need
+        nothing of the result. The row in memory is not refreshed; a versioned row's version is not handled.
+        Raises pynamodb's UpdateError as `update` does."""
+        hash_key, range_key = self._get_hash_range_key_serialized_values()
+        self._get_connection().update_item(hash_key, range_key=range_key, return_values="NONE", condition=condition, actions=actions)
+
 
 class ExpiringModel(WecareModel):
     """A table with a TTL. DynamoDB deletes expired rows up to days late, so readers use `is_live`."""
 
+    class Meta(WecareModel.Meta):  # stated, or pynamodb gives the subclasses its defaults (a pool of 10)
+        abstract = True
+
     retention: timedelta = timedelta(0)
     expiresAt = TTLAttribute(null=True)
-
-    class Meta:
-        abstract = True
 
     def stamp_expiry(self, now: datetime | None = None) -> None:
         self.expiresAt = (now or utcnow()) + self.retention

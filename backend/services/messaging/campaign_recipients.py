@@ -111,7 +111,7 @@ def follow(row: MessageModel, message_status: str, *, code: str | None = None, e
         BulkRecipientModel.messageId.does_not_exist() | (BulkRecipientModel.messageId == row.messageId)
     )
     try:
-        BulkRecipientModel(jobId=row.jobId, contactId=row.contactId).update(actions=actions, condition=condition)
+        BulkRecipientModel(jobId=row.jobId, contactId=row.contactId).update_only(actions=actions, condition=condition)
     except UpdateError as failure:
         if getattr(failure, "cause_response_code", None) == "ConditionalCheckFailedException":
             return False

@@ -155,7 +155,7 @@ def _wait_for_quiet_hours(row: MessageModel, until: datetime) -> Outcome:
 def _claim(row: MessageModel) -> bool:
     now = utcnow()
     try:
-        row.update(
+        row.update_only(
             actions=[
                 MessageModel.status.set("SENDING"),
                 MessageModel.attempts.add(1),
@@ -167,6 +167,7 @@ def _claim(row: MessageModel) -> bool:
         if error.cause_response_code == "ConditionalCheckFailedException":
             return False
         raise
+    row.status, row.attempts, row.updatedAt = "SENDING", int(row.attempts or 0) + 1, now  # as written
     return True
 
 
@@ -174,7 +175,7 @@ def _accepted(row: MessageModel, provider_id: str) -> None:
     now = utcnow()
     step = StatusChange(status="ACCEPTED", at=now, detail=f"attempt {int(row.attempts)}")
     try:
-        row.update(
+        row.update_only(
             actions=[
                 MessageModel.status.set("ACCEPTED"),
                 MessageModel.providerMessageId.set(provider_id),
@@ -186,6 +187,7 @@ def _accepted(row: MessageModel, provider_id: str) -> None:
             ],
             condition=MessageModel.status == "SENDING",
         )
+        row.status, row.providerMessageId, row.updatedAt = "ACCEPTED", provider_id, now  # as written
         campaign_recipients.follow(row, "ACCEPTED")
     except UpdateError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":

@@ -1,10 +1,13 @@
-"""A batch of conditional writes committed all-or-nothing, reporting which labelled write lost a race."""
+"""A batch of conditional writes committed all-or-nothing, reporting which labelled write lost a race.
+
+One write alone is sent as that write (a conditional PutItem, UpdateItem or DeleteItem), not as a transaction
+of one: it is as atomic, and a transaction costs the store about twice the work (DynamoDB bills it double)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 
 from backend.models.base import WecareModel, transaction
@@ -48,6 +51,9 @@ class UnitOfWork:
         """Write everything or nothing. On a failed condition raise `WriteConflict` with the failed labels."""
         if not self.writes:
             return
+        if len(self.writes) == 1:
+            _write_one(self.writes[0])
+            return
         try:
             transact(self.writes)
         except TransactWriteError as error:
@@ -69,6 +75,20 @@ def transact(writes: list[_Write]) -> None:
                 tx.update(write.row, list(write.actions), condition=write.condition, add_version_condition=False)
             else:
                 tx.delete(write.row, condition=write.condition)
+
+
+def _write_one(write: _Write) -> None:
+    try:
+        if write.kind == "save":
+            write.row.save(condition=write.condition)
+        elif write.kind == "update":
+            write.row.update(list(write.actions), condition=write.condition, add_version_condition=False)
+        else:
+            write.row.delete(condition=write.condition)
+    except (PutError, UpdateError, DeleteError) as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise WriteConflict([write.label]) from error
+        raise
 
 
 def failed_writes(error: TransactWriteError, writes: list[_Write]) -> list[_Write] | None:
