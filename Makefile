@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/.tools/node_modules/.bin:$(PATH)
 export REFLEX_USE_SYSTEM_BUN := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install install-test run test test-unit lint-imports fuzz bench-search bench-import bench-inbox bench-bulk bench-inbound bench-floor bench-ui bench-message-log bench-crash bench-writes
+.PHONY: install install-test run test test-unit lint-imports fuzz bench-search bench-import bench-inbox bench-bulk bench-inbound bench-floor bench-ui bench-message-log bench-crash bench-bulk-crash bench-writes
 
 install:
 	@bash scripts/install.sh
@@ -57,6 +57,9 @@ bench-message-log: install-test
 
 bench-crash: install-test
 	.venv/bin/python bench/crash_recovery.py
+
+bench-bulk-crash: install-test
+	.venv/bin/python bench/bulk_crash.py
 
 bench-writes: install-test
 	.venv/bin/python bench/write_paths.py
