@@ -109,3 +109,35 @@ def test_a_scheduled_campaign_is_rescheduled_and_cancelled_from_its_page(page: P
     row.get_by_role("button", name="Cancel").click()
     page.get_by_role("button", name="Cancel campaign").click()
     expect(row).to_have_count(0)
+
+
+def test_an_operator_sends_to_the_contacts_a_csv_file_names(page: Page, e2e_app: E2EApp, tmp_path) -> None:
+    from backend.services.contacts.contacts import create_contact
+    from backend.services.platform.access import Actor, Role
+    from tests.conftest import unique_phone
+
+    ensure_operator()
+    admin = Actor(user_id="e2e", role=Role.ADMIN)
+    tag = uuid.uuid4().hex[:6]
+    phones = [create_contact(admin, {"name": f"Csv {tag} {n}", "phone": unique_phone(), "optInSms": n < 2}).phone for n in range(3)]
+    sheet = tmp_path / "spring-list.csv"
+    sheet.write_text("Name,Mobile\n" + "".join(f"Csv {n},{phone}\n" for n, phone in enumerate(phones)) + "Nobody,+447700900999\nTypo,12ab\n")
+
+    signed_in_as(page, e2e_app, OPERATOR_EMAIL, OPERATOR_PASSWORD, "Operator", start="/bulk/new")
+    page.locator("#campaign-name").fill(f"From a file {tag}")
+    page.locator("#wizard-next").click()
+    page.get_by_role("radio", name="From a CSV file").click()
+    page.locator("#audience-csv input[type=file]").set_input_files(str(sheet))
+    page.locator("#audience-csv-read").click()
+    expect(page.locator("#audience-csv-summary")).to_have_text("spring-list.csv: 3 contacts matched from 5 rows")
+    expect(page.locator(".audience-csv-problem")).to_have_count(2)  # the stranger and the typo, by line
+    expect(page.locator("#audience-count")).to_have_text(re.compile(r"^2 of 3 can be reached"))  # one has no SMS consent
+    page.locator("#wizard-next").click()
+    page.locator("#campaign-body").fill("Spring list: 10% off this week.")
+    page.locator("#wizard-next").click()
+    page.locator("#wizard-next").click()
+    page.locator("#wizard-create").click()
+    page.wait_for_url(re.compile(r".*/bulk/[0-9a-f]{32}$"))
+    expect(page.locator(".job-status")).to_have_text("Finished", timeout=30_000)
+    expect(page.locator("#job-done")).to_have_text("3 of 3 recipients done")
+    expect(page.locator("#count-SKIPPED")).to_contain_text("1")
