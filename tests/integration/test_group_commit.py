@@ -38,14 +38,23 @@ class HeldFirstCall:
         self.calls: list[int] = []
         self.release = threading.Event()
         self._real = unit_of_work.transact
+        self._real_one = unit_of_work._write_one
         monkeypatch.setattr(group_commit, "transact", self)
         monkeypatch.setattr(unit_of_work, "transact", self)  # a group of one commits through UnitOfWork
+        monkeypatch.setattr(unit_of_work, "_write_one", self.one)  # …and a work of one write as that write
 
     def __call__(self, writes):
-        self.calls.append(len(writes))
+        self._held(len(writes))
+        return self._real(writes)
+
+    def one(self, write):
+        self._held(1)
+        return self._real_one(write)
+
+    def _held(self, size: int) -> None:
+        self.calls.append(size)
         if len(self.calls) == 1:
             assert self.release.wait(10)
-        return self._real(writes)
 
 
 def commit_concurrently(commits: GroupCommit, works: list[UnitOfWork], held: HeldFirstCall, queued: int):
