@@ -3,9 +3,9 @@
     PYTHONPATH=. .venv/bin/python bench/bulk_crash.py [--recipients 3000] [--kill-at 0.4]
 
 On a throwaway DynamoDB Local, in sandbox mode: `--recipients` contacts with SMS consent and one tag, and a
-campaign to that tag (unpaced: SystemConfig `bulk.unlimited` and `rateLimit.off`). A worker process (this script
-with --worker: the app's local runtime without the web server, `start_messaging`: the send queue's workers, the
-campaign runner thread and the minute's schedule) runs it. When the sandbox has received `--kill-at` of the
+campaign to that tag (unpaced: SystemConfig `bulk.unlimited` and `rateLimit.off`). A worker process
+(bench/crash_recovery.py's, with its schedule: the app's local runtime without the web server, `start_messaging`:
+the send queue's workers, the campaign runner thread and the minute's schedule) runs it. When the sandbox has received `--kill-at` of the
 sends, the worker gets SIGKILL, mid-batch, with sends in flight; a second worker starts at once and finishes.
 
 The sandbox records every send durably (`<data_dir>/sandbox/sms-sends.jsonl`, by our message id), so a send is
@@ -23,7 +23,6 @@ import argparse
 import collections
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,31 +30,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bulk_throughput import make_contacts, sandbox_sends  # noqa: E402
-from bench.crash_recovery import wait_until  # noqa: E402
+from bench.crash_recovery import start_worker, wait_until  # noqa: E402
 from bench.local_dynamodb import local_database  # noqa: E402
 
 TAG = "crash-bench"
 FINISH_TIMEOUT = 600.0
-
-
-def worker() -> None:
-    """The app's runtime without the web server: queue workers, campaign runner, the minute's schedule."""
-    import logging
-
-    from backend.models import configure_models
-    from backend.runtime.messaging import start_messaging
-    from backend.settings import get_settings
-
-    logging.basicConfig(level=logging.WARNING)
-    configure_models(get_settings())
-    start_messaging(scheduler=True)
-    print("ready", flush=True)
-    while True:
-        time.sleep(3600)
-
-
-def start_worker() -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, __file__, "--worker"], stdout=subprocess.PIPE, text=True, env=os.environ.copy())
 
 
 def rows_by_status(job_id: str) -> dict[str, list]:
@@ -100,7 +79,7 @@ def run(recipients: int, kill_at: float) -> int:
         print(f"campaign {job.job_id} to {recipients:,} recipients; the worker sends unpaced")
 
         spawned = time.perf_counter()
-        first = start_worker()
+        first = start_worker(schedule=True)
         killed_at = wait_until(lambda: len(sandbox_sends(data_dir)) >= recipients * kill_at, 600, spawned, 0.05)
         os.kill(first.pid, signal.SIGKILL)
         first.wait()
@@ -110,7 +89,7 @@ def run(recipients: int, kill_at: float) -> int:
               f"recipients {_counts(rows_by_status(job.job_id))}; their messages {dict(at_kill)}")
 
         restarted = time.perf_counter()
-        second = start_worker()
+        second = start_worker(schedule=True)
         finished = wait_until(lambda: BulkJobModel.get(job.job_id, consistent_read=True).status == jobs.FINISHED,
                               FINISH_TIMEOUT, restarted, 0.5)
         since_finish = time.perf_counter()
@@ -153,11 +132,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=3_000)
     parser.add_argument("--kill-at", type=float, default=0.4, help="share of the sends before the kill")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.worker:
-        worker()
-        return 0
     return run(args.recipients, args.kill_at)
 
 

@@ -38,8 +38,9 @@ from bench.local_dynamodb import local_database  # noqa: E402
 FINAL_WAIT_SECONDS = 60.0
 
 
-def worker() -> None:
-    """The send side of the app: the local queue's workers, the sandbox's events, the start-up recovery."""
+def worker(schedule: bool = False) -> None:
+    """The send side of the app: the local queue's workers, the sandbox's events, the start-up recovery; with
+    `schedule`, the campaign runner and the minute's schedule too (bench/bulk_crash.py)."""
     import logging
 
     from backend.models import configure_models
@@ -48,7 +49,7 @@ def worker() -> None:
 
     logging.basicConfig(level=logging.WARNING)
     configure_models(get_settings())
-    start_messaging(scheduler=False)
+    start_messaging(scheduler=schedule)
     print("ready", flush=True)
     while True:
         time.sleep(3600)
@@ -81,8 +82,10 @@ def statuses(ids: list[str]) -> dict[str, str]:
     return {row.messageId: row.status for row in MessageModel.batch_get(ids, consistent_read=True)}
 
 
-def start_worker() -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, __file__, "--worker"], stdout=subprocess.PIPE, text=True, env=os.environ.copy())
+def start_worker(*, schedule: bool = False) -> subprocess.Popen:
+    """A worker process (this script with --worker), with this process's settings."""
+    flags = ["--worker", "--schedule"] if schedule else ["--worker"]
+    return subprocess.Popen([sys.executable, __file__, *flags], stdout=subprocess.PIPE, text=True, env=os.environ.copy())
 
 
 def wait_until(condition, timeout: float, since: float, step: float = 0.25) -> float | None:
@@ -161,9 +164,10 @@ def main() -> int:
     parser.add_argument("--per-second", type=float, default=40.0)
     parser.add_argument("--kill-after", type=float, default=0.35, help="share of sends before the kill")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--schedule", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker()
+        worker(args.schedule)
         return 0
     return run(args.messages, args.per_second, args.kill_after)
 

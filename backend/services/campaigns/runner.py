@@ -35,7 +35,7 @@ from backend.models.messaging import MessageModel
 from backend.services.campaigns import jobs
 from backend.services.channels.registry import entry
 from backend.services.contacts.tags import tagged_page
-from backend.services.messaging.campaign_recipients import CampaignSend, campaign_message_id, follow, sending_for
+from backend.services.messaging.campaign_recipients import CampaignSend, campaign_message_id, catch_up, sending_for
 from backend.services.messaging.reachability import reach_row
 from backend.services.messaging.statuses import CANCELLED
 from backend.services.rules.consent import reason_of
@@ -295,6 +295,7 @@ def _finish_if_done(job: BulkJobModel) -> bool:
     if counts["QUEUED"]:
         return _catch_up(job)
     now = utcnow()
+    _caught_up.pop(job.jobId, None)
     if _move(job, jobs.SENDING, jobs.FINISHED, [BulkJobModel.counts.set(counts), BulkJobModel.finishedAt.set(now)]):
         _summary(job, "bulk.finish", counts, now)
     return True
@@ -312,10 +313,7 @@ def _catch_up(job: BulkJobModel) -> bool:
                                                      BulkRecipientModel.contactId <= job.dispatchCursor, limit=CATCH_UP_PAGE)
     keys = [(job.jobId, key.contactId) for key in waiting]
     rows = BulkRecipientModel.batch_get(keys) if keys else []
-    ids = [campaign_message_id(job.jobId, row.contactId, int(row.attempt or 0)) for row in rows if row.status == "PENDING"]
-    moved = 0
-    for message in (MessageModel.batch_get(ids, attributes_to_get=["messageId", "jobId", "contactId", "status", "errorCode", "errorMessage"]) if ids else []):
-        moved += follow(message, message.status, code=message.errorCode, error=message.errorMessage)
+    moved = catch_up([campaign_message_id(job.jobId, row.contactId, int(row.attempt or 0)) for row in rows if row.status == "PENDING"])
     if moved:
         log.info("bulk job %s: %d recipient(s) caught up with their messages", job.jobId, moved)
     return moved > 0

@@ -6,9 +6,9 @@ to PENDING and re-enqueue it with exponential backoff and jitter; permanent erro
 retry dead-letters it. `sweep_stale` re-enqueues rows a crash left behind; `recover_after_restart` does so at
 once when the local runtime starts. A send a crash interrupted (SENDING, its claim lapsed) is settled by asking
 the provider whether it received it (`SendLookup`, the channel registry's `find_send`): yes → ACCEPTED with the
-provider's id, no → sent again; where nobody can answer (a live provider) it is dead-lettered as outcome unknown. A message still unsent at its send-by time (`send_by`: its creation plus
-the `outbox.sendBy` system setting, 24 hours by default) is never sent: it is EXPIRED, because a reminder that
-goes out days late is worse than none.
+provider's id, no → sent again; where nobody can answer (a live provider) it is dead-lettered as outcome unknown.
+A message still unsent at its send-by time (`send_by`: its creation plus the `outbox.sendBy` system setting,
+24 hours by default) is never sent: it is EXPIRED, because a reminder that goes out days late is worse than none.
 """
 from __future__ import annotations
 
@@ -147,7 +147,7 @@ def _wait_for_quiet_hours(row: MessageModel, until: datetime) -> Outcome:
     """A campaign message due in quiet hours where its recipient is: back in the queue until they end (the row
     says until when, so the sweep does not take it for a message a crash left behind)."""
     if row.heldUntil != until:
-        row.update(actions=[MessageModel.heldUntil.set(until)], condition=MessageModel.status == "PENDING")
+        row.update_only(actions=[MessageModel.heldUntil.set(until)], condition=MessageModel.status == "PENDING")
     enqueue(row.channel, row.messageId, max(1.0, (until - utcnow()).total_seconds()))
     return Outcome("waiting", f"quiet hours until {until:%H:%M} UTC")
 

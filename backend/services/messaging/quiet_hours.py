@@ -2,8 +2,8 @@
 (a campaign message due in quiet hours waits in the queue until they end) and by the campaign view (what the
 page says about it).
 
-SystemConfig `bulk.quietHours` = {"start": "21:00", "end": "08:00", "timeZone": "Europe/London"} (empty: none): from `start` to
-`end` (across midnight when start > end), in the recipient's time zone, known from their phone number when the
+SystemConfig `bulk.quietHours` = {"start": "21:00", "end": "08:00", "timeZone": "Europe/London"} (empty: none):
+from `start` to `end` (across midnight when start > end), in the recipient's time zone, known from their phone number when the
 number belongs to one zone (or to several with the same time now); else, and for email, the account's
 `timeZone`. Unset (the default): no quiet hours. Single sends (a reply in the inbox) are never held: a person
 chose to send them now.

@@ -103,7 +103,8 @@ def apply_status(event: ProviderStatus) -> bool:
         row.update(actions=actions, condition=condition)  # the row as it is now (ALL_NEW)
     except UpdateError as error:
         if _condition_failed(error):
-            _recipient_catches_up(message_id)
+            if event.status != "SENT":  # as below: a SENT event never moves a recipient (its acceptance did)
+                campaign_recipients.catch_up([message_id])  # a repeated event: a recipient left behind follows
             return False
         raise
     if row.jobId and event.status != "SENT":  # the outbox moved its recipient to SENT when the provider took it
@@ -111,18 +112,6 @@ def apply_status(event: ProviderStatus) -> bool:
     elif event.status == "FAILED":
         flag_failure(row.contactId, message_id)
     return True
-
-
-def _recipient_catches_up(message_id: str) -> None:
-    """A stale or repeated event: the message is there already. Its campaign recipient may not be (the process
-    that moved the message died before the recipient followed, and the provider repeats the event): it follows
-    the message now (forward only, so a truly stale event changes nothing)."""
-    try:
-        row = MessageModel.get(message_id, attributes_to_get=["messageId", "jobId", "contactId", "status", "errorCode", "errorMessage"])
-    except MessageModel.DoesNotExist:
-        return
-    if row.jobId:
-        campaign_recipients.follow(row, row.status, code=row.errorCode, error=row.errorMessage)
 
 
 def _condition_failed(error: UpdateError) -> bool:
