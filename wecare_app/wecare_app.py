@@ -15,7 +15,10 @@ from backend.runtime.change_feed import start_change_hub, stop_change_hub
 from backend.runtime.messaging import start_messaging
 from backend.runtime.startup import start_local_runtime
 from backend.settings import get_settings
-from wecare_app.pages import admin_config, admin_dlq, auth, bulk, compose, contacts, dashboard, inbox, messages_log, templates, voice
+from wecare_app.pages import (
+    admin_audit, admin_config, admin_dlq, admin_users, auth, bulk, compose, contacts, dashboard, inbox, media, messages_log,
+    templates, voice,
+)
 from wecare_app.pages.contacts.import_page import MAX_FILE_BYTES as CSV_MAX_BYTES, ContactImportState
 from wecare_app.pages.bulk.new_page import MAX_CSV_BYTES as CAMPAIGN_CSV_MAX_BYTES, NewCampaignState
 from wecare_app.pages.inbox.thread_page import MAX_FILE_BYTES as MEDIA_MAX_BYTES, ThreadState
@@ -61,5 +64,6 @@ app = rx.App(
     toaster=rx.toast.provider(position="top-right", close_button=True),
 )
 app.register_lifespan_task(local_runtime)
-for module in (auth, dashboard, contacts, inbox, compose, messages_log, bulk, templates, voice, admin_config, admin_dlq):
+for module in (auth, dashboard, contacts, inbox, compose, messages_log, bulk, templates, voice, media, admin_users, admin_config,
+               admin_audit, admin_dlq):
     module.register(app)
