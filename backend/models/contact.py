@@ -110,6 +110,7 @@ class ContactModel(WecareModel):
     lastChannel = UnicodeAttribute(null=True)
     lastDirection = UnicodeAttribute(null=True)
     unreadCount = NumberAttribute(null=True)
+    awaitingSince = UTCDateTimeAttribute(null=True)  # the customer's oldest message not yet answered by a person
     # Who owns the conversation and where it stands (services/messaging/conversations.py): a customer's message
     # re-opens it (and wakes a snoozed one); an outbound message leaves it as it is (a new one starts open).
     conversationStatus = UnicodeAttribute(null=True)  # open | pending | snoozed | resolved

@@ -121,7 +121,9 @@ class MessageModel(ExpiringModel):
     retention = timedelta(days=30)
 
     class Meta(ExpiringModel.Meta):
-        stream_view_type = "NEW_IMAGE"  # the live feed: every browser hears about every message write
+        # The live feed (every browser hears about every write) reads the new image; the message counters
+        # (services/analytics/counters.py) count each write as the difference between its old and new image.
+        stream_view_type = "NEW_AND_OLD_IMAGES"
 
     messageId = UnicodeAttribute(hash_key=True)
     contactId = UnicodeAttribute(null=True)
@@ -149,6 +151,7 @@ class MessageModel(ExpiringModel):
     retriedAs = UnicodeAttribute(null=True)  # a failed message sent again from the thread: the new message's id
     jobId = UnicodeAttribute(null=True)  # a campaign's message: its BulkRecipient row (jobId, contactId) follows it
     heldUntil = UTCDateTimeAttribute(null=True)  # a campaign's message waiting out quiet hours: not stale before then
+    responseSeconds = NumberAttribute(null=True)  # a person's reply: seconds since the customer began waiting
     day = UnicodeAttribute()
     pendingWork = UnicodeAttribute(null=True)
 

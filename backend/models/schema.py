@@ -193,7 +193,15 @@ def _ensure_table(client, spec: TableSpec) -> list[str]:
             )
             _wait_active(client, spec.table_name, timeout_s=INDEX_BUILD_TIMEOUT_S)
             actions.append(f"added index {spec.table_name}.{index.name}")
-    if spec.stream_view_type and not (described.get("StreamSpecification") or {}).get("StreamEnabled"):
+    stream = described.get("StreamSpecification") or {}
+    if spec.stream_view_type and stream.get("StreamEnabled") and stream.get("StreamViewType") != spec.stream_view_type:
+        # A stream's view type cannot change in place: end the stream, then start one of the declared type (its
+        # readers move to the new stream and read it from its start).
+        client.update_table(TableName=spec.table_name, StreamSpecification={"StreamEnabled": False})
+        _wait_active(client, spec.table_name)
+        actions.append(f"ended stream {spec.table_name} ({stream.get('StreamViewType')})")
+        stream = {}
+    if spec.stream_view_type and not stream.get("StreamEnabled"):
         client.update_table(TableName=spec.table_name, StreamSpecification=_stream(spec.stream_view_type))
         _wait_active(client, spec.table_name)
         actions.append(f"enabled stream {spec.table_name} ({spec.stream_view_type})")

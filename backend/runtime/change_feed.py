@@ -6,6 +6,10 @@ shard rollovers and splits (a shard discovered later is read from its start, aft
 nothing written to a child is missed), and survives expired iterators, trimmed data, a missing or
 replaced stream, throttling and an endpoint that is down (backs off, logs once per outage).
 
+A durable reader (`start_from` and `on_records`, the message counters') starts instead where its checkpoint
+says, on every shard (TRIM_HORIZON without one), and is handed each shard's raw records before the feed moves
+past them: if it raises, the same records are read again after a back-off.
+
 `ChangeHub` fans one feed out to any number of in-process subscribers; `start_change_hub` starts the
 process's single feed + hub (idempotent, fork-aware) and `stop_change_hub` stops it.
 
@@ -112,9 +116,13 @@ class ChangeFeed:
         settings: Settings | None = None,
         refresh_interval: float = 5.0,
         max_backoff: float = 5.0,
+        on_records: Callable[[str, list[dict]], None] | None = None,
+        start_from: Callable[[str], str | None] | None = None,
     ) -> None:
         self.table_name = table_name
         self._on_change = on_change
+        self._on_records = on_records  # (shard id, raw records), before the feed moves past them
+        self._start_from = start_from  # a durable reader: shard id -> the last sequence number it has handled
         self._settings = settings
         self._client = client
         self._streams = streams_client
@@ -251,6 +259,10 @@ class ChangeFeed:
             listed.add(shard_id)
             if shard_id in self._known:
                 continue
+            if initial and self._start_from is not None:
+                self._open(arn, shard_id, "TRIM_HORIZON")  # from its checkpoint, else all it still holds
+                self._known.add(shard_id)
+                continue
             if initial:
                 if "EndingSequenceNumber" not in shard.get("SequenceNumberRange", {}):
                     self._open(arn, shard_id, "LATEST")  # only changes from now on
@@ -285,6 +297,8 @@ class ChangeFeed:
 
     def _open(self, arn: str, shard_id: str, origin: str) -> None:
         shard = _Shard(stream_arn=arn, shard_id=shard_id, origin=origin)
+        if self._start_from is not None:
+            shard.last_sequence = self._start_from(shard_id)
         if self._acquire(shard):
             self._shards[shard_id] = shard
 
@@ -351,6 +365,14 @@ class ChangeFeed:
             raise  # throttling, internal errors, …: back off in the main loop
         shard.failures = 0
         records = response.get("Records") or []
+        if records and self._on_records is not None:
+            try:
+                self._on_records(shard.shard_id, records)
+            except Exception:
+                log.exception("change feed for %s: the records of shard %s could not be handled; reading them again",
+                              self.table_name, shard.shard_id)
+                self._acquire(shard)  # just after the last record handled
+                raise  # back off in the main loop
         if records:
             shard.last_sequence = records[-1]["dynamodb"]["SequenceNumber"]
         shard.iterator = response.get("NextShardIterator")

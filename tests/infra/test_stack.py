@@ -302,7 +302,7 @@ def test_media_access_is_read_to_send_and_read_write_to_fetch(synthesized):
             assert get_att_targets(statement["Resource"]) == {bucket_id}, (name, statement)
 
 
-def test_message_table_streams_new_images_and_has_the_messaging_indexes(synthesized, specs):
+def test_message_table_streams_old_and_new_images_and_has_the_messaging_indexes(synthesized, specs):
     tables = _tables_by_name(synthesized)
     streams = {
         name.removeprefix(PREFIX): table["Properties"]["StreamSpecification"]
@@ -311,7 +311,7 @@ def test_message_table_streams_new_images_and_has_the_messaging_indexes(synthesi
     }
     wanted = {s.short_name: {"StreamViewType": s.stream_view_type} for s in specs.values() if s.stream_view_type}
     assert streams == wanted
-    assert streams["Message"] == {"StreamViewType": "NEW_IMAGE"}
+    assert streams["Message"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
 
     def indexes(short_name: str) -> set[str]:
         return {i["IndexName"] for i in tables[f"{PREFIX}{short_name}"]["Properties"]["GlobalSecondaryIndexes"]}

@@ -101,9 +101,9 @@ def started(feed: ChangeFeed) -> ChangeFeed:
     return feed
 
 
-def test_init_db_gives_the_message_table_a_new_image_stream():
+def test_init_db_gives_the_message_table_a_stream_of_old_and_new_images():
     table = dynamodb_client().describe_table(TableName=cf.message_table_name())["Table"]
-    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert table["LatestStreamArn"]
 
 
@@ -112,8 +112,22 @@ def test_init_db_enables_the_stream_on_an_existing_table_without_one():
     table_name = cf.message_table_name()
     client.update_table(TableName=table_name, StreamSpecification={"StreamEnabled": False})
     assert "StreamSpecification" not in client.describe_table(TableName=table_name)["Table"]
-    assert f"enabled stream {table_name} (NEW_IMAGE)" in init_db()
+    assert f"enabled stream {table_name} (NEW_AND_OLD_IMAGES)" in init_db()
     assert client.describe_table(TableName=table_name)["Table"]["StreamSpecification"]["StreamEnabled"]
+
+
+def test_init_db_replaces_a_stream_of_new_images_only_with_one_of_old_and_new():
+    """An install from before the message counters: its stream cannot change type in place."""
+    client = dynamodb_client()
+    table_name = cf.message_table_name()
+    client.update_table(TableName=table_name, StreamSpecification={"StreamEnabled": False})
+    client.update_table(TableName=table_name, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
+    actions = init_db()
+    assert f"ended stream {table_name} (NEW_IMAGE)" in actions
+    assert f"enabled stream {table_name} (NEW_AND_OLD_IMAGES)" in actions
+    spec = client.describe_table(TableName=table_name)["Table"]["StreamSpecification"]
+    assert spec == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert not any("stream" in action for action in init_db())  # idempotent
 
 
 def test_a_message_saved_after_ready_is_delivered_with_its_fields(feeds):
@@ -145,7 +159,7 @@ def test_a_status_change_is_delivered_as_modify_and_a_delete_as_remove(feeds):
     message.delete()
     assert recorder.wait_for_ids(message.messageId, event="REMOVE")
     remove = next(c for c in recorder.changes if c.event == "REMOVE")
-    assert remove == MessageChange("REMOVE", message.messageId, None, None, None, None)  # NEW_IMAGE: keys only
+    assert remove == MessageChange("REMOVE", message.messageId, None, None, None, None)  # no new image: keys only
 
 
 def test_writes_made_before_start_are_not_delivered(feeds):
@@ -250,7 +264,7 @@ def test_a_replaced_stream_is_followed_from_its_start(feeds):
     before = new_message()
     assert recorder.wait_for_ids(before.messageId)
     client.update_table(TableName=table_name, StreamSpecification={"StreamEnabled": False})
-    client.update_table(TableName=table_name, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
+    client.update_table(TableName=table_name, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
     after = new_message()  # possibly before the feed has even noticed the new stream: must not be missed
     assert recorder.wait_for_ids(after.messageId, timeout=5)
     assert feed.running

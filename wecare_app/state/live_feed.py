@@ -17,12 +17,19 @@ from wecare_app.state.session_state import forget_event_actor
 log = logging.getLogger(__name__)
 
 _hub = None
+_counters_hub = None  # the same changes, published once the message counters include them
 
 
 def attach_hub(hub) -> None:
     """The app's lifespan hands over the hub it started (None when there is no live feed)."""
     global _hub
     _hub = hub
+
+
+def attach_counters_hub(hub) -> None:
+    """The hub of counted batches (runtime/counters_feed.py), for pages that show the counters."""
+    global _counters_hub
+    _counters_hub = hub
 
 
 class ChangeBatch(list):
@@ -39,10 +46,11 @@ class ChangeBatch(list):
 class LiveSubscription:
     """Change batches from the hub's thread, handed to an asyncio consumer."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, counted: bool = False) -> None:
         self._loop = asyncio.get_running_loop()
         self._queue: asyncio.Queue[tuple[float, list[MessageChange]]] = asyncio.Queue()
-        self._unsubscribe = _hub.subscribe(self._deliver) if _hub is not None else (lambda: None)
+        hub = _counters_hub if counted else _hub
+        self._unsubscribe = hub.subscribe(self._deliver) if hub is not None else (lambda: None)
 
     def _deliver(self, changes: list[MessageChange]) -> None:
         published = (time.monotonic(), list(changes))
@@ -84,21 +92,23 @@ MIN_REFRESH_SECONDS = 0.1  # at most ~10 refreshes a second per page: a busy inb
 SESSION_RECHECK_SECONDS = 1.0  # a live loop reads its session again at most this often (not on every batch)
 
 
-async def follow_changes(state, page_prefix: str, on_batch, *, tick: float = 30.0) -> None:
+async def follow_changes(state, page_prefix: str, on_batch, *, tick: float = 30.0, counted: bool = False,
+                         min_refresh: float = MIN_REFRESH_SECONDS) -> None:
     """Run a page's live loop: `on_batch(changes)` after each batch, and every `tick` seconds with [] (for
     clocks such as the 24-hour window). Only the newest loop of a state runs; it ends with the page.
-    Changes arriving within MIN_REFRESH_SECONDS of the last refresh are gathered into the next one."""
+    Changes arriving within `min_refresh` seconds of the last refresh are gathered into the next one.
+    `counted`: hear each batch once the message counters include it (the dashboard)."""
     async with state:
         state.follow_generation += 1
         generation = state.follow_generation
         client_token = state.router.session.client_token
-    subscription = LiveSubscription()
+    subscription = LiveSubscription(counted=counted)
     last_refresh = last_session_check = 0.0
     loop = asyncio.get_running_loop()
     try:
         while True:
             batch = await subscription.next_batch(tick)
-            wait = last_refresh + MIN_REFRESH_SECONDS - loop.time()
+            wait = last_refresh + min_refresh - loop.time()
             if batch and wait > 0:
                 await asyncio.sleep(wait)
                 subscription.drain(batch)

@@ -31,6 +31,7 @@ from backend.services.channels.whatsapp import send as whatsapp_send
 from backend.services.channels.whatsapp.delivery import WhatsAppDelivery
 from backend.services.channels.whatsapp.inbound import ingest
 from backend.models.messaging import MessageModel
+from backend.settings import get_settings
 from backend.services.messaging.outbox import UNANSWERED, ChannelDelivery, SendLookup
 
 
@@ -46,6 +47,7 @@ class ChannelEntry:
     delivery: Callable[[], ChannelDelivery]
     provider: ProviderSlot
     ingest: Ingest
+    sender: Callable[[], str]  # our origination identity on the channel now (a rate limit's bucket is per sender)
 
 
 def _whatsapp_events(message: str, published_at: datetime | None) -> dict[str, Any]:
@@ -69,17 +71,19 @@ def _voice_events(message: str, published_at: datetime | None) -> dict[str, Any]
 REGISTRY: dict[Channel, ChannelEntry] = {
     Channel.WHATSAPP: ChannelEntry(
         CHANNELS[Channel.WHATSAPP], whatsapp_send.send_whatsapp, whatsapp_send.WhatsAppSend, WhatsAppDelivery,
-        providers.WHATSAPP, _whatsapp_events,
+        providers.WHATSAPP, _whatsapp_events, lambda: get_settings().whatsapp_phone_number_id,
     ),
     Channel.SMS: ChannelEntry(
         CHANNELS[Channel.SMS], sms_send.send_sms, sms_send.SmsSend, SmsDelivery, providers.SMS, _sms_events,
+        lambda: get_settings().sms_origination_identity,
     ),
     Channel.EMAIL: ChannelEntry(
         CHANNELS[Channel.EMAIL], email_send.send_email, email_send.EmailSend, EmailDelivery, providers.EMAIL, _email_events,
+        lambda: get_settings().email_from,
     ),
     Channel.VOICE: ChannelEntry(
         CHANNELS[Channel.VOICE], voice_calls.place_call, voice_calls.VoiceCallRequest, VoiceDelivery, providers.VOICE,
-        _voice_events,
+        _voice_events, lambda: get_settings().voice_origination_identity,
     ),
 }
 

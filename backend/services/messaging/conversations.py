@@ -196,6 +196,26 @@ def team_inbox(
     return InboxPage(view=view, items=items, counts=counts)
 
 
+class InboxSummary(ApiView):
+    """The team inbox at a glance (the dashboard): conversations waiting on the team."""
+
+    open: int
+    pending: int
+    unread: int  # open or pending conversations with a message nobody has read
+    unassigned: int
+    capped: bool = False  # a partition held more than EXAMINE_MAX: the counts are at least these
+
+
+def inbox_summary(actor: Actor) -> InboxSummary:
+    """Counts of the open and pending conversations, from the same partitions (and process snapshot) as the
+    live inbox pages."""
+    require(actor, Operation.MESSAGES_READ)
+    (opened, open_capped), (pending, pending_capped) = (_partition(status, {}, True) for status in (OPEN, PENDING))
+    active = opened + pending
+    return InboxSummary(open=len(opened), pending=len(pending), unread=sum(1 for row in active if row.unreadCount),
+                        unassigned=sum(1 for row in active if not row.assigneeId), capped=open_capped or pending_capped)
+
+
 # ---------------------------------------------------------------- changing a conversation
 
 

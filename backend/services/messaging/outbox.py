@@ -80,11 +80,20 @@ def queue_for_contact(
         except WriteConflict:  # queued before (a runner that died and tried again): never a second message
             enqueue(row.channel, row.messageId)
         return
+    row.responseSeconds = response_seconds(contact, row.createdAt)
     work.update(contact, activity_actions(at=row.createdAt, preview=preview, channel=row.channel, direction="outbound"))
     action, resource_type, resource_id = audit or ("message.send", "message", row.messageId)
     facts = {"channel": row.channel, "kind": row.kind, "contactId": contact.contactId, "via": via, **(details or {})}
     work.save(audit_row(actor, action, resource_type, resource_id, ["status"], facts, at=row.createdAt))
     queue_outbound(row, work)
+
+
+def response_seconds(contact: ContactModel, at: datetime) -> int | None:
+    """How long the customer had been waiting when a person's message went to them (the first response the
+    analytics count), or None when nothing of theirs was waiting."""
+    if contact.awaitingSince is None or at < contact.awaitingSince:
+        return None
+    return int((at - contact.awaitingSince).total_seconds())
 
 
 def enqueue(channel: str, message_id: str, delay_seconds: float = 0.0) -> None:

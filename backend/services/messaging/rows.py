@@ -87,8 +87,9 @@ def activity_actions(*, at: datetime, preview: str | None, channel: str, directi
     False: an inbound message older than the contact's last one, which must not move lastInboundAt back.
 
     The conversation's state: the customer's message re-opens it (a resolved or pending one, and wakes a
-    snoozed one); our message starts a conversation open but leaves an existing one as it is, and clears the
-    failure marker (it is now the newest outbound message)."""
+    snoozed one) and, if nothing of theirs was waiting yet, starts the wait a first response is measured from
+    (`awaitingSince`); our message starts a conversation open but leaves an existing one as it is, clears the
+    failure marker (it is now the newest outbound message) and ends the wait."""
     actions = [
         ContactModel.lastActivityAt.set(at),
         ContactModel.lastPreview.set(preview_of(preview)),
@@ -98,8 +99,10 @@ def activity_actions(*, at: datetime, preview: str | None, channel: str, directi
     if direction == "inbound":
         actions += [ContactModel.unreadCount.add(1)] + ([ContactModel.lastInboundAt.set(at)] if latest and opens_window(channel) else [])
         actions += [ContactModel.conversationStatus.set(OPEN), ContactModel.snoozedUntil.remove()]
+        actions += [ContactModel.awaitingSince.set(ContactModel.awaitingSince | at)]  # the first unanswered one
     else:
-        actions += [ContactModel.conversationStatus.set(ContactModel.conversationStatus | OPEN), ContactModel.failedMessageId.remove()]
+        actions += [ContactModel.conversationStatus.set(ContactModel.conversationStatus | OPEN), ContactModel.failedMessageId.remove(),
+                    ContactModel.awaitingSince.remove()]
     return actions
 
 
@@ -114,8 +117,9 @@ def apply_activity(row: ContactModel, *, at: datetime, preview: str | None, chan
         if opens_window(channel):
             row.lastInboundAt = max(row.lastInboundAt or at, at)  # only forward: a late message leaves it be
         row.conversationStatus, row.snoozedUntil = OPEN, None
+        row.awaitingSince = row.awaitingSince or at
     else:
-        row.conversationStatus, row.failedMessageId = row.conversationStatus or OPEN, None
+        row.conversationStatus, row.failedMessageId, row.awaitingSince = row.conversationStatus or OPEN, None, None
 
 
 def flag_failure(contact_id: str | None, message_id: str) -> None:

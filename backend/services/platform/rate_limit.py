@@ -81,3 +81,29 @@ def _try_take(key: str, config: BucketConfig, at: float) -> tuple[bool | None, f
             return None, 0.0
         raise
     return True, 0.0
+
+
+@dataclass(frozen=True)
+class BucketUsage:
+    """A sender's bucket as it stands: its limit, the tokens it holds now, and whether it is empty."""
+
+    per_second: float
+    burst: float
+    available: float
+
+    @property
+    def headroom(self) -> float:
+        """The share of the burst still free, 0-1 (1: idle)."""
+        return max(0.0, min(1.0, self.available / self.burst)) if self.burst else 0.0
+
+
+def usage(channel: str, sender: str, now: float | None = None) -> BucketUsage:
+    """Read (never take from) a sender's bucket: the tokens it would hold now."""
+    config = bucket_config(channel)
+    at = time.time() if now is None else now
+    try:
+        row = RateLimitTrackerModel.get(f"{channel}#{sender}")
+    except RateLimitTrackerModel.DoesNotExist:
+        return BucketUsage(config.per_second, config.burst, config.burst)
+    tokens = min(config.burst, float(row.tokens or 0) + max(0.0, at - float(row.refilledAt or at)) * config.per_second)
+    return BucketUsage(config.per_second, config.burst, tokens)
