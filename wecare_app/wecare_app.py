@@ -12,17 +12,18 @@ from reflex.utils.format import format_event_handler
 from backend.api.asgi_door import build_api
 from backend.api.upload_guard import guard_uploads
 from backend.runtime.change_feed import start_change_hub, stop_change_hub
+from backend.runtime.counters_feed import start_counters_feed, stop_counters_feed
 from backend.runtime.messaging import start_messaging
 from backend.runtime.startup import start_local_runtime
 from backend.settings import get_settings
 from wecare_app.pages import (
-    admin_audit, admin_config, admin_dlq, admin_users, auth, bulk, compose, contacts, dashboard, inbox, media, messages_log,
-    templates, voice,
+    admin_audit, admin_config, admin_dlq, admin_users, analytics, auth, bulk, compose, contacts, dashboard, inbox, media,
+    messages_log, templates, voice,
 )
 from wecare_app.pages.contacts.import_page import MAX_FILE_BYTES as CSV_MAX_BYTES, ContactImportState
 from wecare_app.pages.bulk.new_page import MAX_CSV_BYTES as CAMPAIGN_CSV_MAX_BYTES, NewCampaignState
 from wecare_app.pages.inbox.thread_page import MAX_FILE_BYTES as MEDIA_MAX_BYTES, ThreadState
-from wecare_app.state.live_feed import attach_hub
+from wecare_app.state.live_feed import attach_counters_hub, attach_hub
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per run of the minute job is noise
@@ -41,10 +42,13 @@ async def local_runtime():
     started = await asyncio.to_thread(start_local_runtime)
     messaging = await asyncio.to_thread(start_messaging)
     attach_hub(await asyncio.to_thread(start_change_hub))
+    attach_counters_hub(await asyncio.to_thread(start_counters_feed))
     try:
         yield
     finally:
         attach_hub(None)
+        attach_counters_hub(None)
+        await asyncio.to_thread(stop_counters_feed)
         await asyncio.to_thread(stop_change_hub)
         await asyncio.to_thread(messaging.stop)
         if started is not None:
@@ -64,6 +68,6 @@ app = rx.App(
     toaster=rx.toast.provider(position="top-right", close_button=True),
 )
 app.register_lifespan_task(local_runtime)
-for module in (auth, dashboard, contacts, inbox, compose, messages_log, bulk, templates, voice, media, admin_users, admin_config,
-               admin_audit, admin_dlq):
+for module in (auth, dashboard, analytics, contacts, inbox, compose, messages_log, bulk, templates, voice, media, admin_users,
+               admin_config, admin_audit, admin_dlq):
     module.register(app)

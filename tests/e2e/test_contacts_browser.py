@@ -26,11 +26,11 @@ def sign_in(page: Page, app: E2EApp, email: str, password: str) -> None:
 
 
 def signed_in_as(page: Page, app: E2EApp, email: str, password: str, role: str, start: str = "/contacts") -> None:
-    """Sign in (which lands on the inbox), then open `start`."""
+    """Sign in (which lands on the dashboard, /), then open `start`."""
     sign_in(page, app, email, password)
-    page.wait_for_url("**/inbox")
+    page.wait_for_url(app.at("/"))
     expect(page.locator("#signed-in-role")).to_have_text(role)
-    if start != "/inbox":
+    if start != "/":
         page.goto(app.at(start))
         page.wait_for_url(f"**{start}")
         expect(page.locator("#signed-in-role")).to_have_text(role)

@@ -24,7 +24,7 @@ class NavModule:
 
 
 NAV_MODULES: tuple[NavModule, ...] = (
-    NavModule("Dashboard", "layout-dashboard", (NavEntry("Overview", "/"), NavEntry("Analytics", "/analytics"))),
+    NavModule("Dashboard", "layout-dashboard", (NavEntry("Overview", "/", ready=True), NavEntry("Analytics", "/analytics", ready=True))),
     NavModule(
         "Inbox",
         "inbox",

@@ -92,6 +92,12 @@ MIN_REFRESH_SECONDS = 0.1  # at most ~10 refreshes a second per page: a busy inb
 SESSION_RECHECK_SECONDS = 1.0  # a live loop reads its session again at most this often (not on every batch)
 
 
+def on_page(path: str, page_prefix: str) -> bool:
+    """Whether the browser is still on the page a loop serves: "/" is the dashboard alone, any other prefix
+    covers its sub-pages ("/bulk" and "/bulk/…")."""
+    return path == "/" if page_prefix == "/" else path.startswith(page_prefix)
+
+
 async def follow_changes(state, page_prefix: str, on_batch, *, tick: float = 30.0, counted: bool = False,
                          min_refresh: float = MIN_REFRESH_SECONDS) -> None:
     """Run a page's live loop: `on_batch(changes)` after each batch, and every `tick` seconds with [] (for
@@ -115,7 +121,7 @@ async def follow_changes(state, page_prefix: str, on_batch, *, tick: float = 30.
             if not client_connected(client_token):
                 return
             async with state:
-                if state.follow_generation != generation or not state.router.url.path.startswith(page_prefix):
+                if state.follow_generation != generation or not on_page(state.router.url.path, page_prefix):
                     return
             last_refresh = loop.time()
             if last_refresh - last_session_check >= SESSION_RECHECK_SECONDS:

@@ -83,7 +83,9 @@ def _rate(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
-def dashboard(actor: Actor) -> Dashboard:
+def dashboard(actor: Actor, *, fresh_contact_ids: tuple[str, ...] = (), fresh_since: float | None = None) -> Dashboard:
+    """Today's figures. `fresh_contact_ids`/`fresh_since`: the contacts a live refresh heard change, and when
+    (their conversations are read by key, so the inbox counts show them before the index does)."""
     require(actor, Operation.MESSAGES_READ)
     now = utcnow()
     days = [(now - timedelta(days=back)).strftime("%Y-%m-%d") for back in range(TREND_DAYS - 1, -1, -1)]
@@ -126,7 +128,7 @@ def dashboard(actor: Actor) -> Dashboard:
         delivery_rate=_rate(delivered, sent),
         read_rate=_rate(read, delivered),
         channels=channels,
-        inbox=inbox_summary(actor),
+        inbox=inbox_summary(actor, fresh_contact_ids=fresh_contact_ids, fresh_since=fresh_since),
         campaigns=[CampaignTile(job_id=job.job_id, name=job.name, channel=job.channel, status=job.status,
                                 status_label=job.status_label, progress=round(job.progress, 1),
                                 total_recipients=job.total_recipients) for job in jobs[:ACTIVE_CAMPAIGNS_SHOWN]],

@@ -206,14 +206,35 @@ class InboxSummary(ApiView):
     capped: bool = False  # a partition held more than EXAMINE_MAX: the counts are at least these
 
 
-def inbox_summary(actor: Actor) -> InboxSummary:
-    """Counts of the open and pending conversations, from the same partitions (and process snapshot) as the
-    live inbox pages."""
+SUMMARY_ATTRIBUTES = ["contactId", "conversationStatus", "lastActivityAt", "unreadCount", "assigneeId", "deletedAt"]
+
+
+def _summary_partition(status: str) -> tuple[list[ContactModel], bool]:
+    """A status partition for counting: the live pages' snapshot while it is fresh, else only the attributes a
+    count needs (a fifth of each row; not kept as the pages' snapshot, which needs whole rows)."""
+    with _snapshot_lock:
+        hit = _snapshots.get(status)
+    if hit and time.monotonic() - hit[0] < SNAPSHOT_SECONDS:
+        return hit[1], hit[2]
+    rows = list(ContactModel.by_conversation_status.query(status, scan_index_forward=False, page_size=500,
+                                                          limit=EXAMINE_MAX, attributes_to_get=SUMMARY_ATTRIBUTES))
+    return rows, len(rows) >= EXAMINE_MAX
+
+
+def inbox_summary(actor: Actor, *, fresh_contact_ids: tuple[str, ...] = (), fresh_since: float | None = None) -> InboxSummary:
+    """Counts of the open and pending conversations. Contacts the caller knows just changed (the change feed)
+    are read by key, consistently, over what the index says (see `team_inbox`)."""
     require(actor, Operation.MESSAGES_READ)
-    (opened, open_capped), (pending, pending_capped) = (_partition(status, {}, True) for status in (OPEN, PENDING))
-    active = opened + pending
-    return InboxSummary(open=len(opened), pending=len(pending), unread=sum(1 for row in active if row.unreadCount),
-                        unassigned=sum(1 for row in active if not row.assigneeId), capped=open_capped or pending_capped)
+    overlay = _overlay(fresh_contact_ids, True, fresh_since)
+    active, capped = [], False
+    for status in (OPEN, PENDING):
+        indexed, status_capped = _summary_partition(status)
+        capped = capped or status_capped
+        active += [row for row in indexed if row.contactId not in overlay and row.deletedAt is None]
+        active += [row for row in overlay.values() if row.conversationStatus == status and row.deletedAt is None and row.lastActivityAt]
+    opened = sum(1 for row in active if row.conversationStatus == OPEN)
+    return InboxSummary(open=opened, pending=len(active) - opened, unread=sum(1 for row in active if row.unreadCount),
+                        unassigned=sum(1 for row in active if not row.assigneeId), capped=capped)
 
 
 # ---------------------------------------------------------------- changing a conversation
