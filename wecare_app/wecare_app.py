@@ -18,7 +18,7 @@ from backend.runtime.startup import start_local_runtime
 from backend.settings import get_settings
 from wecare_app.pages import (
     admin_audit, admin_config, admin_dlq, admin_users, analytics, auth, bulk, compose, contacts, dashboard, inbox, media,
-    messages_log, templates, voice,
+    messages_log, not_found, templates, voice,
 )
 from wecare_app.pages.contacts.import_page import MAX_FILE_BYTES as CSV_MAX_BYTES, ContactImportState
 from wecare_app.pages.bulk.new_page import MAX_CSV_BYTES as CAMPAIGN_CSV_MAX_BYTES, NewCampaignState
@@ -69,5 +69,5 @@ app = rx.App(
 )
 app.register_lifespan_task(local_runtime)
 for module in (auth, dashboard, analytics, contacts, inbox, compose, messages_log, bulk, templates, voice, media, admin_users,
-               admin_config, admin_audit, admin_dlq):
+               admin_config, admin_audit, admin_dlq, not_found):
     module.register(app)

@@ -62,3 +62,9 @@ def _to_lambda(response: ApiResponse) -> dict:
 def is_scheduled_event(event: dict) -> bool:
     """An EventBridge schedule's event (not an API Gateway request)."""
     return isinstance(event, dict) and (event.get("source") == "aws.events" or event.get("detail-type") == "Scheduled Event")
+
+
+def is_stream_event(event: dict) -> bool:
+    """A DynamoDB Stream's batch (the Message table's, for the message counters)."""
+    records = event.get("Records") if isinstance(event, dict) else None
+    return bool(records) and all(isinstance(r, dict) and r.get("eventSource") == "aws:dynamodb" for r in records)

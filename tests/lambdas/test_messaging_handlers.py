@@ -126,3 +126,31 @@ def test_sms_email_and_voice_functions_serve_their_route_queue_and_events(operat
     assert len(first["rejected"]) == 1 and again != first
     status, body = call("outbound-sms", "POST /sms/send", body={"contactId": contact.contact_id, "body": "more?"})
     assert (status, body["error"]["code"]) == (422, "OPTED_OUT")
+
+
+def test_the_message_stream_through_messages_read_counts_each_batch_once():
+    """messages-read also takes the Message table's stream (AWS's event source mapping): a batch delivered
+    twice (Lambda retries a batch whose function failed after counting) counts once."""
+    from backend.models.base import utcnow
+    from backend.models.messaging import MessageModel
+    from backend.services.analytics import counters
+
+    now = utcnow()
+    pending = MessageModel(messageId="m-stream", channel="sms", direction="outbound", status="PENDING", createdAt=now,
+                           updatedAt=now, day=now.strftime("%Y-%m-%d"))
+    delivered = MessageModel(messageId="m-stream", channel="sms", direction="outbound", status="DELIVERED", createdAt=now,
+                             updatedAt=now, day=pending.day, statusHistory=[{"status": "DELIVERED", "at": now}])
+
+    def record(sequence: str, new, old=None) -> dict:
+        data = {"SequenceNumber": sequence, "NewImage": new.serialize(null_check=False)}
+        if old is not None:
+            data["OldImage"] = old.serialize(null_check=False)
+        return {"eventSource": "aws:dynamodb", "eventName": "MODIFY" if old else "INSERT", "dynamodb": data,
+                "eventSourceARN": "arn:aws:dynamodb:eu-west-2:123456789012:table/Message/stream/2026"}
+
+    event = {"Records": [record("200", pending), record("201", delivered, pending)]}
+    handler = load_handler("messages-read")
+    assert handler(event, None) == {"records": 2, "counted": 2}
+    assert handler(event, None) == {"records": 2, "counted": 0}  # the same batch again
+    assert counters.read_days([pending.day])[pending.day] == {
+        "sms|outbound|total": 1, "sms|outbound|sent": 1, "sms|outbound|delivered": 1}

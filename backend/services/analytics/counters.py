@@ -159,3 +159,25 @@ def read_days(days: Iterable[str]) -> dict[str, dict[str, int]]:
 def checkpoint(shard: str) -> str | None:
     """The last record of `shard` already counted (a reader starts just after it)."""
     return message_stats.read_checkpoint(shard)
+
+
+def count_stream_event(event: Mapping[str, Any]) -> dict[str, int]:
+    """A Lambda event of the Message table's stream (AWS: the event source mapping on messages-read).
+
+    Lambda hands a function one shard's records in order, one batch at a time, and retries a failed batch as
+    it was; the event does not name the shard. So the batch's claim is its first record's sequence number (unique
+    in the stream): a batch counts once however often it is delivered."""
+    records = [r for r in event.get("Records") or () if r.get("eventSource") == "aws:dynamodb"]
+    if not records:
+        return {"records": 0, "counted": 0}
+    records.sort(key=_sequence)
+    counted = 0
+    for chunk in _chunks(records):
+        claim = "lambda-batch#" + chunk[0]["dynamodb"]["SequenceNumber"]
+        try:
+            message_stats.add_counts(record_deltas(chunk), shard=claim, previous=None,
+                                     sequence=chunk[-1]["dynamodb"]["SequenceNumber"])
+        except CheckpointMoved:
+            continue  # delivered before and counted then
+        counted += len(chunk)
+    return {"records": len(records), "counted": counted}
