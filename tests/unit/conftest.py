@@ -11,8 +11,10 @@ from tests.backends import use_backend
 def tables(monkeypatch):
     monkeypatch.setenv("WECARE_IMPORT_WRITERS", "1")  # moto's DynamoDB is not thread-safe
     from backend.services.messaging.conversations import forget_snapshots
+    from backend.services.messaging.dlq import forget_waiting_counts
 
     forget_snapshots()  # the team inbox's shared snapshots belong to the tables they were read from
+    forget_waiting_counts()  # and so does the dashboard's count of dead letters
     with mock_aws():
         use_backend("aws", None, "unit-")
         yield

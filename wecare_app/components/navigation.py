@@ -13,7 +13,7 @@ class NavEntry:
     label: str
     href: str
     roles: tuple[str, ...] = ALL_ROLES
-    ready: bool = False  # pages of capabilities not built yet are listed, greyed out, not linked
+    ready: bool = False  # False: the page of a capability not built yet; the sidebar leaves it out until it arrives
 
 
 @dataclass(frozen=True)

@@ -13,37 +13,30 @@ def _visible_to(role: rx.Var, roles: tuple[str, ...]) -> rx.Var:
 
 
 def _entry(entry: NavEntry, role: rx.Var, current_path: rx.Var) -> rx.Component:
-    if entry.ready:
-        item = rx.link(
-            rx.text(entry.label, size="2"),
-            href=entry.href,
-            underline="none",
-            padding_x="12px",
-            padding_y="5px",
-            border_radius="6px",
-            width="100%",
-            display="block",
-            color=rx.cond(current_path == entry.href, rx.color("accent", 11), rx.color("gray", 12)),
-            background=rx.cond(current_path == entry.href, rx.color("accent", 3), "transparent"),
-            _hover={"background": rx.color("gray", 3)},
-        )
-    else:
-        item = rx.tooltip(
-            rx.hstack(
-                rx.text(entry.label, size="2", color=rx.color("gray", 8)),
-                rx.badge("soon", size="1", variant="soft", color_scheme="gray"),
-                padding_x="12px",
-                padding_y="5px",
-                justify="between",
-                width="100%",
-            ),
-            content="This page arrives with its capability.",
-        )
+    item = rx.link(
+        rx.text(entry.label, size="2"),
+        href=entry.href,
+        underline="none",
+        padding_x="12px",
+        padding_y="5px",
+        border_radius="6px",
+        width="100%",
+        display="block",
+        color=rx.cond(current_path == entry.href, rx.color("accent", 11), rx.color("gray", 12)),
+        background=rx.cond(current_path == entry.href, rx.color("accent", 3), "transparent"),
+        _hover={"background": rx.color("gray", 3)},
+        class_name="nav-entry",
+    )
     return rx.cond(_visible_to(role, entry.roles), item, rx.fragment())
 
 
-def _module(module: NavModule, role: rx.Var, current_path: rx.Var) -> rx.Component:
-    roles = sorted({r for e in module.entries for r in e.roles})
+def _module(module: NavModule, role: rx.Var, current_path: rx.Var) -> rx.Component | None:
+    """A module's heading and its pages that exist (None when none does yet: a page of a later capability is
+    not listed until it arrives)."""
+    entries = [e for e in module.entries if e.ready]
+    if not entries:
+        return None
+    roles = sorted({r for e in entries for r in e.roles})
     return rx.cond(
         _visible_to(role, tuple(roles)),
         rx.vstack(
@@ -54,7 +47,7 @@ def _module(module: NavModule, role: rx.Var, current_path: rx.Var) -> rx.Compone
                 spacing="2",
                 padding_x="12px",
             ),
-            *[_entry(e, role, current_path) for e in module.entries],
+            *[_entry(e, role, current_path) for e in entries],
             spacing="0",
             width="100%",
         ),
@@ -71,7 +64,7 @@ def sidebar(role: rx.Var, user_name: rx.Var, current_path: rx.Var, on_sign_out) 
             padding="16px 12px 8px 12px",
         ),
         rx.scroll_area(
-            rx.vstack(*[_module(m, role, current_path) for m in NAV_MODULES], spacing="4", width="100%"),
+            rx.vstack(*filter(None, (_module(m, role, current_path) for m in NAV_MODULES)), spacing="4", width="100%"),
             type="hover",
             scrollbars="vertical",
             flex="1",

@@ -120,6 +120,7 @@ def _read_partition(status: str) -> tuple[list[ContactModel], bool]:
 def forget_snapshots() -> None:
     with _snapshot_lock:
         _snapshots.clear()
+        _summary_snapshots.clear()
     _recent.forget()
 
 
@@ -209,16 +210,24 @@ class InboxSummary(ApiView):
 SUMMARY_ATTRIBUTES = ["contactId", "conversationStatus", "lastActivityAt", "unreadCount", "assigneeId", "deletedAt"]
 
 
+_summary_snapshots: dict[str, tuple[float, list[ContactModel], bool]] = {}
+
+
 def _summary_partition(status: str) -> tuple[list[ContactModel], bool]:
     """A status partition for counting: the live pages' snapshot while it is fresh, else only the attributes a
-    count needs (a fifth of each row; not kept as the pages' snapshot, which needs whole rows)."""
+    count needs (a fifth of each row), shared by the process's dashboards for SNAPSHOT_SECONDS too (kept apart
+    from the pages' snapshot, which needs whole rows)."""
+    now = time.monotonic()
     with _snapshot_lock:
-        hit = _snapshots.get(status)
-    if hit and time.monotonic() - hit[0] < SNAPSHOT_SECONDS:
+        hit = max((s for s in (_snapshots.get(status), _summary_snapshots.get(status)) if s), key=lambda s: s[0], default=None)
+    if hit and now - hit[0] < SNAPSHOT_SECONDS:
         return hit[1], hit[2]
     rows = list(ContactModel.by_conversation_status.query(status, scan_index_forward=False, page_size=500,
                                                           limit=EXAMINE_MAX, attributes_to_get=SUMMARY_ATTRIBUTES))
-    return rows, len(rows) >= EXAMINE_MAX
+    capped = len(rows) >= EXAMINE_MAX
+    with _snapshot_lock:
+        _summary_snapshots[status] = (now, rows, capped)
+    return rows, capped
 
 
 def inbox_summary(actor: Actor, *, fresh_contact_ids: tuple[str, ...] = (), fresh_since: float | None = None) -> InboxSummary:

@@ -22,6 +22,7 @@ from backend.services.platform.api_model import ApiModel, ApiView
 from backend.services.platform.audit import audit_row
 from backend.services.messaging.dlq_recipients import Recipient, recipients
 from backend.services.messaging.statuses import EXPIRED, WENT_OUT
+from backend.services.storage.expiring_map import ExpiringMap
 from backend.services.messaging.outbox import enqueue
 from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict
 from backend.services.platform.validation import check_choice, parse_input
@@ -29,6 +30,7 @@ from backend.services.platform.validation import check_choice, parse_input
 MAX_REPLAYS = 5
 EXAMINE_MAX = 2_000  # dead letters one listing reads per queue, newest first: a filter cannot make it read them all
 QUEUES = CHANNEL_NAMES  # one dead-letter queue per channel of the catalog
+WAITING_COUNT_SECONDS = 2.0
 TRANSIENT_CODES = {"THROTTLED", "PROVIDER_UNAVAILABLE"}
 # Errors after which the provider may already have the message: a replay could deliver it a second time.
 MAY_HAVE_GONE_OUT = frozenset({OUTCOME_UNKNOWN})
@@ -180,17 +182,30 @@ def list_dead_letters(
     return _views(rows[:limit])
 
 
+_waiting: ExpiringMap[dict[str, int]] = ExpiringMap(capacity=1, ttl_seconds=WAITING_COUNT_SECONDS)
+
+
+def forget_waiting_counts() -> None:
+    _waiting.forget()
+
+
 def waiting_counts() -> dict[str, int]:
     """Dead letters waiting for a person, per queue (the dashboard's tile: a number every role may see; the
-    entries themselves are the Admins'). Read through the byQueue index, at most EXAMINE_MAX per queue."""
+    entries themselves are the Admins'). Read through the byQueue index, at most EXAMINE_MAX per queue, at most
+    once per WAITING_COUNT_SECONDS per process (every open dashboard refreshes on every counted batch)."""
+    cached = _waiting.get("all")
+    if cached is not None:
+        return dict(cached)
     now = utcnow()
-    return {
+    counts = {
         name: sum(1 for row in DLQMessageModel.by_queue.query(name, scan_index_forward=False, limit=EXAMINE_MAX,
                                                               page_size=500,
                                                               filter_condition=DLQMessageModel.state == "waiting")
                   if row.is_live(now))
         for name in QUEUES
     }
+    _waiting.put("all", counts)
+    return dict(counts)
 
 
 def get_dead_letter(actor: Actor, dlq_id: str) -> DeadLetter:
