@@ -8,7 +8,7 @@ from typing import Iterable
 from aws_cdk import Annotations, CfnOutput, Stack
 from constructs import Construct
 
-from backend.api.routes import ROUTES, Route
+from backend.api.routes import LAMBDA_ROUTES, Route
 from backend.settings import RuntimeEnv
 from backend.services.rules.channels import CHANNEL_NAMES, channel_info
 from infra import asset_staging
@@ -57,7 +57,7 @@ def triggered_functions() -> list[str]:
 
 class WecareStack(Stack):
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: StageConfig, routes: Iterable[Route] = ROUTES, **kwargs
+        self, scope: Construct, construct_id: str, *, config: StageConfig, routes: Iterable[Route] = LAMBDA_ROUTES, **kwargs
     ) -> None:
         # No version-reporting resource: it would add a condition listing every region to the template.
         super().__init__(scope, construct_id, analytics_reporting=False, **kwargs)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from backend.api import bulk_api, contacts_api, conversations_api, email_api, messaging_api, sms_api, voice_api
+from backend.api import bulk_api, contacts_api, conversations_api, email_api, messaging_api, sms_api, users_api, voice_api
 from backend.api.api_shapes import DlqActionBody, DlqResults, list_of, log_page_of, page_of
 from backend.api.http import Endpoint
 from backend.services.campaigns.jobs import JOB_STATUSES, RECIPIENT_STATUSES, BulkJob, JobChange, JobCreate, Recipient
@@ -22,6 +22,7 @@ from backend.services.messaging.conversations import VIEWS, Assignment, InboxPag
 from backend.services.messaging.inbox_settings import CannedReplies, CannedReplyView, LabelCatalog, LabelView
 from backend.services.messaging.schemas import Conversation, Message, TimelineEntry
 from backend.services.platform.access import Operation as Op
+from backend.services.platform.user_admin import IssuedPassword, ManagedUser, UserChange, UserInvite, UserList
 from backend.services.rules.channels import Channel
 
 
@@ -35,6 +36,12 @@ class Param:
     minimum: int | None = None
     maximum: int | None = None
     choices: tuple[str, ...] = ()
+
+
+# The function of a route the app tier serves alone, under its /api (locally `reflex run`; in AWS the web
+# service): administration and the media library, whose pages are the app's. They keep the API's shape, roles
+# and OpenAPI description; API Gateway and the 17 functions do not carry them.
+APP = "web"
 
 
 @dataclass(frozen=True)
@@ -159,7 +166,19 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/bulk/jobs/{jobId}/recipients", "bulk-job-control", bulk_api.recipients, Op.BULK_READ,
           "A campaign's recipients with their status, message and error", response_model=page_of(Recipient),
           query=(Param("status", "Only recipients in this status.", choices=RECIPIENT_STATUSES), _limit(50, 200), _NEXT)),
+    # User administration (Admins), served by the app.
+    Route("GET", "/admin/users", APP, users_api.list_users, Op.USERS_MANAGE,
+          "The team's accounts, with what the caller may do to each and why not", response_model=UserList,
+          query=(Param("q", "Email or name contains (any case)."),)),
+    Route("POST", "/admin/users", APP, users_api.invite, Op.USERS_MANAGE,
+          "Invite a user: the one-time password is in this answer, once (delivery show)", (201,), UserInvite, IssuedPassword),
+    Route("PUT", "/admin/users/{userId}", APP, users_api.change, Op.USERS_MANAGE,
+          "Change the role, disable (every open session ends at once) or enable", request_model=UserChange,
+          response_model=ManagedUser),
+    Route("POST", "/admin/users/{userId}/reset-password", APP, users_api.reset_password, Op.USERS_MANAGE,
+          "A new one-time password, in this answer once; every open session ends", response_model=IssuedPassword),
 )
+LAMBDA_ROUTES = tuple(route for route in ROUTES if route.function != APP)  # what API Gateway and the functions serve
 
 
 def routes_of(function: str) -> dict[str, Route]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.api.routes import ROUTES, Route
+from backend.api.routes import LAMBDA_ROUTES as ROUTES, Route  # the app serves the rest (routes.APP)
 from infra import asset_staging
 from infra.wecare_stack import deployable_routes, triggered_functions
 

@@ -15,7 +15,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Annotations, Match
 
-from backend.api.routes import ROUTES
+from backend.api.routes import LAMBDA_ROUTES as ROUTES  # the app serves the rest (routes.APP)
 from infra.messaging_access import FUNCTION_MESSAGING_ACCESS
 from infra.stage_config import StageConfig
 from infra.table_access import FUNCTION_TABLE_ACCESS, NO_TABLE_ACCESS_WARNING, READ_ACTIONS, WRITE_ACTIONS, TableAccess

@@ -66,7 +66,7 @@ NAV_MODULES: tuple[NavModule, ...] = (
         "Admin",
         "shield",
         (
-            NavEntry("Users", "/admin/users", ADMINS),
+            NavEntry("Users", "/admin/users", ADMINS, ready=True),
             NavEntry("Configuration", "/admin/config", ADMINS, ready=True),
             NavEntry("Rate limits", "/admin/rate-limits", ADMINS),
             NavEntry("Audit log", "/admin/audit", ADMINS),
