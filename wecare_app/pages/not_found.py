@@ -16,8 +16,8 @@ def not_found_page() -> rx.Component:
             empty_state(
                 "map-pin-off",
                 "There is no page at this address",
-                rx.text("Nothing lives at ", rx.code(SessionState.router.url.path, id="not-found-path"),
-                        ". The link may be mistyped, or the page may have moved."),
+                rx.fragment("Nothing lives at ", rx.code(SessionState.router.url.path, id="not-found-path"),
+                            ". The link may be mistyped, or the page may have moved."),
                 rx.hstack(
                     rx.link(rx.button(rx.icon("layout-dashboard", size=16), "Overview"), href="/", id="not-found-home"),
                     rx.link(rx.button(rx.icon("inbox", size=16), "Inbox", variant="soft"), href="/inbox"),
