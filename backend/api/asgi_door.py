@@ -57,7 +57,8 @@ def _serve(route: Route):
 
 
 def _json(response: ApiResponse) -> Response:
-    return Response(response.json_bytes(), status_code=response.status, media_type="application/json")
+    return Response(response.body_bytes(), status_code=response.status, media_type=response.media_type,
+                    headers=response.headers or None)
 
 
 async def _read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:

@@ -57,7 +57,11 @@ def _operation(path: str, method: str, op: dict, document: dict) -> str:
         parts.append("<p>JSON body:</p>" + _fields(op["requestBody"]["content"]["application/json"]["schema"], document))
     success = [(code, r) for code, r in op["responses"].items() if code.startswith("2") and "content" in r]
     for code, response in success[:1]:
-        parts.append(f"<p>Answer ({escape(code)}):</p>" + _fields(response["content"]["application/json"]["schema"], document))
+        media_type, content = next(iter(response["content"].items()))
+        if media_type == "application/json":
+            parts.append(f"<p>Answer ({escape(code)}):</p>" + _fields(content["schema"], document))
+        else:
+            parts.append(f"<p>Answer ({escape(code)}): a download, <code>{escape(media_type)}</code>.</p>")
     return "".join(parts) + "</section>"
 
 

@@ -61,11 +61,22 @@ class ApiRequest:
 
 @dataclass
 class ApiResponse:
+    """An endpoint's answer: JSON by default; a download (CSV) gives its text as `body`, its `media_type` and
+    headers (Content-Disposition) for the doors to send."""
+
     status: int
     body: Any = None
+    media_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
 
     def json_bytes(self) -> bytes:
         return b"" if self.body is None else json.dumps(self.body, separators=(",", ":")).encode()
+
+    def body_bytes(self) -> bytes:
+        """What goes on the wire: the JSON, or a download's own text."""
+        if isinstance(self.body, str) and not self.media_type.startswith("application/json"):
+            return self.body.encode("utf-8")
+        return self.json_bytes()
 
 
 Endpoint = Callable[[Actor, ApiRequest], ApiResponse]

@@ -53,8 +53,8 @@ def handle_http(function: str, event: dict) -> dict:
 def _to_lambda(response: ApiResponse) -> dict:
     return {
         "statusCode": response.status,
-        "headers": {"content-type": "application/json"},
-        "body": response.json_bytes().decode(),
+        "headers": {"content-type": response.media_type, **response.headers},
+        "body": response.body_bytes().decode(),
         "isBase64Encoded": False,
     }
 

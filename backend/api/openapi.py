@@ -154,7 +154,9 @@ def error_statuses(route: Route) -> list[int]:
 def _responses(route: Route, refs: dict) -> dict:
     responses: dict = {}
     for status in route.success:
-        if route.response_model is None:
+        if route.media_type != "application/json":
+            responses[str(status)] = {"description": "A download.", "content": {route.media_type: {"schema": {"type": "string"}}}}
+        elif route.response_model is None:
             responses[str(status)] = {"description": "Done; no body."}
         else:
             schema = refs[(route.response_model, "serialization")]

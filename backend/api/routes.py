@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from backend.api import bulk_api, contacts_api, conversations_api, email_api, messaging_api, sms_api, users_api, voice_api
+from backend.api import (
+    audit_api, bulk_api, contacts_api, conversations_api, email_api, messaging_api, sms_api, users_api, voice_api,
+)
 from backend.api.api_shapes import DlqActionBody, DlqResults, list_of, log_page_of, page_of
 from backend.api.http import Endpoint
 from backend.services.campaigns.jobs import JOB_STATUSES, RECIPIENT_STATUSES, BulkJob, JobChange, JobCreate, Recipient
@@ -22,6 +24,7 @@ from backend.services.messaging.conversations import VIEWS, Assignment, InboxPag
 from backend.services.messaging.inbox_settings import CannedReplies, CannedReplyView, LabelCatalog, LabelView
 from backend.services.messaging.schemas import Conversation, Message, TimelineEntry
 from backend.services.platform.access import Operation as Op
+from backend.services.platform.audit_log import AuditEntryDetail, AuditPage
 from backend.services.platform.user_admin import IssuedPassword, ManagedUser, UserChange, UserInvite, UserList
 from backend.services.rules.channels import Channel
 
@@ -57,6 +60,7 @@ class Route:
     response_model: type[BaseModel] | None = None  # the success body (None: no body, 204)
     query: tuple[Param, ...] = ()
     idempotent: bool = False  # honours an Idempotency-Key header (a retried send sends nothing new)
+    media_type: str = "application/json"  # the success body's type (text/csv: a download)
 
     @property
     def route_key(self) -> str:
@@ -72,6 +76,12 @@ _DAY = Param("day", "A day, YYYY-MM-DD (the log is read a day at a time, newest 
 _CONTACT = Param("contactId", "Only this contact's items.")
 _CHANNELS = tuple(channel.value for channel in Channel)
 _SEND = {"requires": Op.MESSAGES_SEND, "success": (202,), "idempotent": True}
+_AUDIT_FILTERS = (Param("user", "Only this user's entries: an email or a user id."),
+                  Param("action", "Actions starting with this (contact. finds every contact action)."),
+                  Param("resourceType", "Only this resource type (e.g. contact)."),
+                  Param("resourceId", "Only this resource (needs resourceType)."),
+                  Param("start", "From this day (default: 6 days before end; at most 180 days back).", "date"),
+                  Param("end", "To this day (default: today, UTC).", "date"))
 
 ROUTES: tuple[Route, ...] = (
     Route("POST", "/contacts", "contacts-create", contacts_api.create, Op.CONTACTS_WRITE, "Create a contact",
@@ -177,6 +187,17 @@ ROUTES: tuple[Route, ...] = (
           response_model=ManagedUser),
     Route("POST", "/admin/users/{userId}/reset-password", APP, users_api.reset_password, Op.USERS_MANAGE,
           "A new one-time password, in this answer once; every open session ends", response_model=IssuedPassword),
+)
+ROUTES += (
+    # The audit log (Admins), served by the app; `export` before `{entryId}` (matched in order).
+    Route("GET", "/admin/audit", APP, audit_api.search, Op.AUDIT_READ,
+          "The audit log, newest first (a request reads at most 1,000 entries and 31 days: `truncated` with a "
+          "`nextToken` searches on)", response_model=AuditPage, query=(*_AUDIT_FILTERS, _limit(50, 200), _NEXT)),
+    Route("GET", "/admin/audit/export", APP, audit_api.export, Op.AUDIT_READ,
+          "The filtered audit log as CSV (the export is audited)", media_type="text/csv",
+          query=(*_AUDIT_FILTERS, Param("maxRows", "At most this many rows (default 10,000).", "integer", 1, 10_000))),
+    Route("GET", "/admin/audit/{entryId}", APP, audit_api.read_entry, Op.AUDIT_READ,
+          "One audit entry with its before/after", response_model=AuditEntryDetail),
 )
 LAMBDA_ROUTES = tuple(route for route in ROUTES if route.function != APP)  # what API Gateway and the functions serve
 
