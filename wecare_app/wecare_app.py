@@ -23,6 +23,7 @@ from wecare_app.pages import (
 from wecare_app.pages.contacts.import_page import MAX_FILE_BYTES as CSV_MAX_BYTES, ContactImportState
 from wecare_app.pages.bulk.new_page import MAX_CSV_BYTES as CAMPAIGN_CSV_MAX_BYTES, NewCampaignState
 from wecare_app.pages.inbox.thread_page import MAX_FILE_BYTES as MEDIA_MAX_BYTES, ThreadState
+from wecare_app.pages.media.library_page import MAX_FILE_BYTES as LIBRARY_MAX_BYTES, MediaLibraryState
 from wecare_app.state.live_feed import attach_counters_hub, attach_hub
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -61,6 +62,7 @@ UPLOAD_LIMITS = {
     format_event_handler(ContactImportState.receive_file): CSV_MAX_BYTES,
     format_event_handler(ThreadState.send_media): MEDIA_MAX_BYTES,
     format_event_handler(NewCampaignState.receive_csv): CAMPAIGN_CSV_MAX_BYTES,
+    format_event_handler(MediaLibraryState.receive_file): LIBRARY_MAX_BYTES,
 }
 
 app = rx.App(

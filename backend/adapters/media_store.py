@@ -12,6 +12,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Protocol, runtime_checkable
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 
@@ -28,6 +29,10 @@ class MediaStore(Protocol):
     def size(self, key: str) -> int: ...
 
     def local_path(self, key: str) -> Path | None: ...
+
+    def delete(self, key: str) -> None: ...  # gone afterwards (a missing key is no error)
+
+    def presigned_url(self, key: str, seconds: int, *, mime_type: str, disposition: str) -> str | None: ...
 
 
 def validate_key(key: str) -> str:
@@ -87,11 +92,30 @@ class LocalMediaStore:
     def local_path(self, key: str) -> Path | None:
         return self._path(key)
 
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def presigned_url(self, key: str, seconds: int, *, mime_type: str, disposition: str) -> str | None:
+        return None  # no store URL: the app serves the file through its own signed link
+
 
 class S3MediaStore:
     def __init__(self, bucket: str, client: Any = None, *, region: str | None = None):
         self.bucket = bucket
-        self.client = client or boto3.client("s3", region_name=region)
+        # SigV4: the presigned links (the default signer of this client is older).
+        self.client = client or boto3.client("s3", region_name=region, config=Config(signature_version="s3v4"))
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=validate_key(key))
+
+    def presigned_url(self, key: str, seconds: int, *, mime_type: str, disposition: str) -> str | None:
+        """A GET of the object signed for `seconds`, answered with this type and disposition."""
+        return self.client.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": validate_key(key), "ResponseContentType": mime_type,
+                    "ResponseContentDisposition": disposition},
+            ExpiresIn=seconds,
+        )
 
     def put(self, key: str, data: bytes, mime_type: str) -> None:
         self.client.put_object(Bucket=self.bucket, Key=validate_key(key), Body=data, ContentType=mime_type)

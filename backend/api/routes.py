@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from backend.api import (
-    audit_api, bulk_api, contacts_api, conversations_api, email_api, messaging_api, sms_api, users_api, voice_api,
+    audit_api, bulk_api, contacts_api, conversations_api, email_api, media_api, messaging_api, sms_api, users_api, voice_api,
 )
 from backend.api.api_shapes import DlqActionBody, DlqResults, list_of, log_page_of, page_of
 from backend.api.http import Endpoint
@@ -17,6 +17,7 @@ from backend.services.channels.sms.send import SmsSend
 from backend.services.channels.voice.calls import VoiceCall, VoiceCallRequest
 from backend.services.channels.whatsapp.send import WhatsAppSend
 from backend.services.contacts.schemas import Contact, ContactCreate, ContactUpdate
+from backend.services.media import library
 from backend.services.messaging.dlq import DeadLetter
 from backend.services.messaging.log import LogEntry
 from backend.services.channels.reply import ReplyOptions
@@ -198,6 +199,23 @@ ROUTES += (
           query=(*_AUDIT_FILTERS, Param("maxRows", "At most this many rows (default 10,000).", "integer", 1, 10_000))),
     Route("GET", "/admin/audit/{entryId}", APP, audit_api.read_entry, Op.AUDIT_READ,
           "One audit entry with its before/after", response_model=AuditEntryDetail),
+)
+ROUTES += (
+    # The media library, served by the app (`/api/media/{fileId}` itself is the signed link the pages use).
+    Route("GET", "/media/files", APP, media_api.list_files, Op.MEDIA_READ,
+          "The media library, newest first (a request reads at most 1,000 index entries: `truncated` with a "
+          "`nextToken` reads on)", response_model=library.LibraryPage,
+          query=(Param("kind", "Only files of this kind.", choices=library.KINDS),
+                 Param("source", "Only uploaded files, or only those customers sent.", choices=library.SOURCES),
+                 Param("q", "Part of the file name (any case)."), _limit(24, library.PAGE_MAX), _NEXT)),
+    Route("POST", "/media/files", APP, media_api.upload, Op.MEDIA_WRITE,
+          "Upload a file to send (the body is the file, its Content-Type the file's type; up to 256 KB here)", (201,),
+          response_model=library.LibraryFile, query=(Param("filename", "The file's name."),)),
+    Route("GET", "/media/files/{fileId}", APP, media_api.read, Op.MEDIA_READ,
+          "A file: where it is used, a preview link and a download link (five minutes)",
+          response_model=library.LibraryFileDetail),
+    Route("DELETE", "/media/files/{fileId}", APP, media_api.delete, Op.MEDIA_WRITE,
+          "Delete a file no message or campaign holds (409 naming the uses otherwise)", (204,)),
 )
 LAMBDA_ROUTES = tuple(route for route in ROUTES if route.function != APP)  # what API Gateway and the functions serve
 

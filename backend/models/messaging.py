@@ -202,6 +202,24 @@ class MediaByContact(GlobalSecondaryIndex):
     createdAt = UTCDateTimeAttribute(range_key=True)
 
 
+# The one partition of the media library's index (`MediaFileModel.libraryPartition`).
+LIBRARY_PARTITION = "LIBRARY"
+
+
+class MediaByLibrary(GlobalSecondaryIndex):
+    """The media library, newest first: one partition, sparse (a file is in it while it carries
+    `libraryPartition`). It projects what the library's filters test (kind, source, the folded name), so a
+    filtered page reads only the index; the page's rows are then read by key (their uses change, the index
+    entry never does)."""
+
+    class Meta:
+        index_name = "byLibrary"
+        projection = IncludeProjection(["kind", "source", "nameKey"])
+
+    libraryPartition = UnicodeAttribute(hash_key=True)
+    createdAt = UTCDateTimeAttribute(range_key=True)
+
+
 class MediaFileModel(WecareModel):
     short_name = "MediaFile"
 
@@ -218,8 +236,23 @@ class MediaFileModel(WecareModel):
     sha256 = UnicodeAttribute(null=True)
     status = UnicodeAttribute(default="stored")
     createdAt = UTCDateTimeAttribute()
+    # The library (services/media/library.py): written once, when the file is stored.
+    libraryPartition = UnicodeAttribute(null=True)  # LIBRARY_PARTITION: listed in byLibrary
+    kind = UnicodeAttribute(null=True)  # image | video | audio | document | sticker
+    source = UnicodeAttribute(null=True)  # upload (an operator's) | inbound (a customer sent it)
+    nameKey = UnicodeAttribute(null=True)  # the file name case-folded, for the library's search
+    uploadedBy = UnicodeAttribute(null=True)  # the user who uploaded it
+    # Where it is used (services/media/uses.py): the messages and campaigns that carry it, by message id or
+    # "job:<jobId>", each {"kind", "contactId", "channel", "jobId", "at", "until"}; at most MAX_LISTED_USES, the
+    # oldest beyond that counted in `moreUses` and covered by `moreUsesUntil`. `useCount` counts every write,
+    # so a delete conditioned on it loses to a send that recorded a use meanwhile.
+    uses = MapAttribute(null=True)
+    useCount = NumberAttribute(null=True)
+    moreUses = NumberAttribute(null=True)
+    moreUsesUntil = UTCDateTimeAttribute(null=True)
 
     by_contact = MediaByContact()
+    by_library = MediaByLibrary()
 
 
 class DLQByQueue(GlobalSecondaryIndex):

@@ -14,6 +14,7 @@ from backend.adapters.send_queue import LocalSendQueue, send_queue
 from backend.runtime.campaigns import CampaignRunner
 from backend.runtime.schedules import start_local_scheduler
 from backend.services.channels.registry import REGISTRY, Ingest, find_send
+from backend.services.media import library
 from backend.services.messaging import conversations, outbox
 from backend.services.platform import team
 from backend.settings import SendMode, get_settings
@@ -79,6 +80,7 @@ def _recover() -> None:
     try:
         opened = conversations.open_legacy_conversations()
         team.index_earlier_users()
+        library.index_earlier_files()
     except Exception:
         log.exception("could not give the conversations from before the team inbox a status; retried at the next start")
         return

@@ -51,7 +51,7 @@ NAV_MODULES: tuple[NavModule, ...] = (
     ),
     NavModule("Templates", "file-text", (NavEntry("Templates", "/templates", ready=True), NavEntry("New template", "/templates/new", WRITERS, ready=True))),
     NavModule("Voice", "phone", (NavEntry("Call log", "/voice", ready=True), NavEntry("New call", "/voice/new", WRITERS, ready=True))),
-    NavModule("Media", "image", (NavEntry("Library", "/media"),)),
+    NavModule("Media", "image", (NavEntry("Library", "/media", ready=True),)),
     NavModule(
         "AI",
         "sparkles",

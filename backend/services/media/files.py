@@ -8,7 +8,7 @@ import uuid
 from backend.adapters.channels import providers
 from backend.errors import NotFound, ValidationError
 from backend.models.base import utcnow
-from backend.models.messaging import MediaFileModel
+from backend.models.messaging import LIBRARY_PARTITION, MediaFileModel
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.api_model import ApiView
 from backend.services.platform.audit import audit_row
@@ -30,19 +30,27 @@ class MediaFile(ApiView):
     message_id: str | None = None
 
 
+def file_kind(mime_type: str | None) -> str | None:
+    """What a stored file is: the kind it is sent as, or a sticker (received only)."""
+    return kind_for_mime(mime_type) or ("sticker" if mime_type == "image/webp" else None)
+
+
 def to_media_file(row: MediaFileModel) -> MediaFile:
     return MediaFile(
         file_id=row.fileId,
         mime_type=row.mimeType,
         size_bytes=int(row.sizeBytes),
         filename=row.filename,
-        kind=kind_for_mime(row.mimeType) or ("sticker" if row.mimeType == "image/webp" else None),
+        kind=file_kind(row.mimeType),
         contact_id=row.contactId,
         message_id=row.messageId,
     )
 
 
 def new_media_row(*, file_id: str, mime_type: str, data: bytes, storage_key: str, **attributes) -> MediaFileModel:
+    """A stored file's row, listed in the media library (byLibrary): what an operator uploads, and what a
+    customer sent (the row names its message)."""
+    filename = attributes.get("filename")
     return MediaFileModel(
         fileId=file_id,
         mimeType=mime_type,
@@ -50,6 +58,11 @@ def new_media_row(*, file_id: str, mime_type: str, data: bytes, storage_key: str
         storageKey=storage_key,
         sha256=hashlib.sha256(data).hexdigest(),
         createdAt=utcnow(),
+        libraryPartition=LIBRARY_PARTITION,
+        kind=file_kind(mime_type),
+        source="inbound" if attributes.get("messageId") else "upload",
+        nameKey=filename.casefold() if filename else None,
+        uses={},
         **attributes,
     )
 
@@ -66,7 +79,8 @@ def upload(actor: Actor, filename: str, data: bytes, mime_type: str) -> MediaFil
     file_id = uuid.uuid4().hex
     key = f"uploads/{file_id}"
     providers.media_store().put(key, data, mime)
-    row = new_media_row(file_id=file_id, mime_type=mime, data=data, storage_key=key, filename=(filename or "")[:MAX_FILENAME] or None)
+    row = new_media_row(file_id=file_id, mime_type=mime, data=data, storage_key=key, filename=(filename or "")[:MAX_FILENAME] or None,
+                        uploadedBy=actor.user_id)
     work = UnitOfWork()
     work.save(row, MediaFileModel.fileId.does_not_exist())
     work.save(audit_row(actor, "media.upload", "media", file_id, ["file"], {"mimeType": mime, "sizeBytes": len(data)}))
@@ -86,10 +100,11 @@ def media_row(file_id: str) -> MediaFileModel:
 LINK_SECONDS = 3600
 
 
-def media_link(actor: Actor, file_id: str, now: float | None = None) -> str:
-    """A link a browser can open without a bearer header (an <img src>): signed, valid for an hour."""
+def media_link(actor: Actor, file_id: str, now: float | None = None, *, seconds: int = LINK_SECONDS) -> str:
+    """A link a browser can open without a bearer header (an <img src>): signed, valid for an hour (or
+    `seconds`: a download's link lives a few minutes)."""
     require(actor, Operation.MEDIA_READ)
-    expires = int((now or time.time()) + LINK_SECONDS)
+    expires = int((now or time.time()) + seconds)
     signature = server_signer().sign_text(f"media:{file_id}:{expires}")
     return f"/api/media/{file_id}?expires={expires}&signature={signature}"
 

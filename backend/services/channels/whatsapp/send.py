@@ -17,13 +17,15 @@ from backend.models.base import utcnow
 from backend.services.rules.channels import Channel
 from backend.services.rules.consent import check_send
 from backend.models.contact import ContactModel
-from backend.models.messaging import MessageMedia, MessageModel
+from backend.models.messaging import MediaFileModel, MessageMedia, MessageModel
 from backend.services.channels.whatsapp import templates
 from backend.services.channels.whatsapp import messages as whatsapp_messages
 from backend.services.platform.audit import audit_row
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.api_model import ApiModel
 from backend.services.media.files import media_row
+from backend.services.media.uses import record_use
+from backend.services.messaging import campaign_recipients
 from backend.services.media.rules import check_media, kind_for_mime
 from backend.services.messaging.rows import outbound_row
 from backend.services.messaging.schemas import Message, to_message
@@ -126,7 +128,7 @@ def _media(part: MediaPart, reply_to: str | None) -> tuple[dict, dict]:
         kind=kind, status="stored", fileId=row.fileId, mimeType=row.mimeType, sizeBytes=int(row.sizeBytes),
         filename=row.filename, caption=part.caption,
     )
-    return message, {"media": media, "file_id": row.fileId}
+    return message, {"media": media, "file_id": row.fileId, "media_file": row}
 
 
 def _template(part: TemplatePart) -> dict:
@@ -141,13 +143,16 @@ def _template(part: TemplatePart) -> dict:
 
 
 def _queue(actor: Actor, contact: ContactModel, message: dict, *, via: str, now: datetime, reply_to: str | None = None,
-           media=None, file_id: str | None = None) -> Message:
+           media=None, file_id: str | None = None, media_file: MediaFileModel | None = None) -> Message:
     body = whatsapp_messages.summary(message)
     row = outbound_row(
         actor.user_id, contact, channel=CHANNEL, kind=message["type"], body=body, now=now, address=contact.phone,
         sender=get_settings().whatsapp_phone_number_id, payload={"message": message, "fileId": file_id},
         media=media, replyTo=reply_to,
     )
+    if media_file is not None:  # before it is queued: a delete from the library now finds the file in use
+        campaign = campaign_recipients.current()
+        record_use(media_file, row, job_id=campaign.job_id if campaign else None, now=now)
     queue_for_contact(actor, contact, row, preview=body, via=via)
     return to_message(row)
 
