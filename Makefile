@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/.tools/node_modules/.bin:$(PATH)
 export REFLEX_USE_SYSTEM_BUN := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install install-test run test test-unit lint-imports fuzz bench-search bench-import bench-inbox bench-bulk bench-inbound bench-floor bench-ui bench-message-log bench-crash bench-bulk-crash bench-writes
+.PHONY: install install-test run test test-unit lint-imports fuzz bench-search bench-import bench-inbox bench-bulk bench-inbound bench-floor bench-ui bench-message-log bench-crash bench-bulk-crash bench-writes bench-dashboard
 
 install:
 	@bash scripts/install.sh
@@ -63,3 +63,6 @@ bench-bulk-crash: install-test
 
 bench-writes: install-test
 	.venv/bin/python bench/write_paths.py
+
+bench-dashboard: install-test
+	.venv/bin/python bench/dashboard.py
