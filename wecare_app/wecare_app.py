@@ -17,7 +17,7 @@ from backend.runtime.messaging import start_messaging
 from backend.runtime.startup import start_local_runtime
 from backend.settings import get_settings
 from wecare_app.pages import (
-    admin_audit, admin_config, admin_dlq, admin_users, analytics, auth, bulk, compose, contacts, dashboard, inbox, media,
+    admin_audit, admin_config, admin_dlq, admin_rate_limits, admin_users, analytics, auth, bulk, compose, contacts, dashboard, inbox, media,
     messages_log, not_found, templates, voice,
 )
 from wecare_app.pages.contacts.import_page import MAX_FILE_BYTES as CSV_MAX_BYTES, ContactImportState
@@ -71,5 +71,5 @@ app = rx.App(
 )
 app.register_lifespan_task(local_runtime)
 for module in (auth, dashboard, analytics, contacts, inbox, compose, messages_log, bulk, templates, voice, media, admin_users,
-               admin_config, admin_audit, admin_dlq, not_found):
+               admin_config, admin_rate_limits, admin_audit, admin_dlq, not_found):
     module.register(app)

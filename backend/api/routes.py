@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from backend.api import (
-    audit_api, bulk_api, contacts_api, conversations_api, email_api, media_api, messaging_api, sms_api, users_api, voice_api,
+    audit_api, bulk_api, config_api, contacts_api, conversations_api, email_api, media_api, messaging_api, sms_api, users_api,
+    voice_api,
 )
 from backend.api.api_shapes import DlqActionBody, DlqResults, list_of, log_page_of, page_of
 from backend.api.http import Endpoint
 from backend.services.campaigns.jobs import JOB_STATUSES, RECIPIENT_STATUSES, BulkJob, JobChange, JobCreate, Recipient
 from backend.services.channels.email.send import EmailSend
+from backend.services.channels.rate_limits import LimitChange, RateLimitsView
 from backend.services.channels.sms.send import SmsSend
 from backend.services.channels.voice.calls import VoiceCall, VoiceCallRequest
 from backend.services.channels.whatsapp.send import WhatsAppSend
@@ -26,6 +28,7 @@ from backend.services.messaging.inbox_settings import CannedReplies, CannedReply
 from backend.services.messaging.schemas import Conversation, Message, TimelineEntry
 from backend.services.platform.access import Operation as Op
 from backend.services.platform.audit_log import AuditEntryDetail, AuditPage
+from backend.services.platform.settings_catalog import SettingView
 from backend.services.platform.user_admin import IssuedPassword, ManagedUser, UserChange, UserInvite, UserList
 from backend.services.rules.channels import Channel
 
@@ -216,6 +219,30 @@ ROUTES += (
           response_model=library.LibraryFileDetail),
     Route("DELETE", "/media/files/{fileId}", APP, media_api.delete, Op.MEDIA_WRITE,
           "Delete a file no message or campaign holds (409 naming the uses otherwise)", (204,)),
+)
+ROUTES += (
+    # Settings and rate limits (Admins), served by the app. A sender's own limit goes through /admin/rate-limits
+    # (sender ids can hold "/").
+    Route("GET", "/admin/config", APP, config_api.list_settings, Op.CONFIG_MANAGE,
+          "Every setting with its value in force, default, who changed it last and whether it can be changed here",
+          response_model=config_api.SettingList),
+    Route("GET", "/admin/config/{key}/history", APP, config_api.setting_history, Op.CONFIG_MANAGE,
+          "A setting's changes, newest first (from the audit log)", response_model=config_api.SettingHistory,
+          query=(_limit(50, 50),)),
+    Route("PUT", "/admin/config/{key}", APP, config_api.update_setting, Op.CONFIG_MANAGE,
+          "Change a setting: checked (422 names the field), audited with before/after, in force from the next read",
+          request_model=config_api.SettingValue, response_model=SettingView),
+    Route("DELETE", "/admin/config/{key}", APP, config_api.reset_setting, Op.CONFIG_MANAGE,
+          "Put a setting back to its default (audited)", response_model=SettingView),
+    Route("GET", "/admin/rate-limits", APP, config_api.list_rate_limits, Op.CONFIG_MANAGE,
+          "Each channel's sender: its limit in force, the tokens free now, the sends held back today",
+          response_model=RateLimitsView),
+    Route("PUT", "/admin/rate-limits/{channel}", APP, config_api.change_rate_limit, Op.CONFIG_MANAGE,
+          "A new limit for the channel or, with `sender`, for that sender alone (in force from the next send)",
+          request_model=LimitChange, response_model=RateLimitsView),
+    Route("DELETE", "/admin/rate-limits/{channel}", APP, config_api.reset_rate_limit, Op.CONFIG_MANAGE,
+          "The channel's limit back to its default or, with `sender`, that sender back to the channel's limit",
+          response_model=RateLimitsView, query=(Param("sender", "A sender with its own limit."),)),
 )
 LAMBDA_ROUTES = tuple(route for route in ROUTES if route.function != APP)  # what API Gateway and the functions serve
 

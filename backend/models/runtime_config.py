@@ -28,11 +28,12 @@ class RateLimitTrackerModel(ExpiringModel):
     class Meta(ExpiringModel.Meta):
         pass
 
-    # "<channel>#<sender>", "signin#<account|client>#<who>", or "idem#<sha256 of caller and Idempotency-Key>"
+    # "<channel>#<sender>", "signin#<account|client>#<who>", "idem#<sha256 of caller and Idempotency-Key>", or
+    # "throttled#<channel>#<sender>#<day>" (the sends a bucket held back that day, in `failures`)
     limiterKey = UnicodeAttribute(hash_key=True)
     tokens = NumberAttribute(null=True)  # send buckets
     refilledAt = NumberAttribute(null=True)  # send buckets: epoch seconds with fractions
-    failures = NumberAttribute(null=True)  # sign-in guards: failed attempts in a row
+    failures = NumberAttribute(null=True)  # sign-in guards: failed attempts in a row; throttle rows: sends held back
     lockedUntil = NumberAttribute(null=True)  # sign-in guards: epoch seconds
     fingerprint = UnicodeAttribute(null=True)  # idempotency: sha256 of the route and body the key was first used with
     responseStatus = NumberAttribute(null=True)  # idempotency: the first answer's status (None: still in flight)

@@ -82,7 +82,7 @@ def _warm_up(chromium, app: E2EApp) -> None:
         page = context.new_page()
         page.goto(app.at("/login"), timeout=FIRST_LOAD_TIMEOUT_MS)
         page.locator("#login-email").wait_for(timeout=FIRST_LOAD_TIMEOUT_MS)
-        for route in ("/", "/analytics", "/contacts", "/contacts/new", "/contacts/warm-up", "/contacts/import", "/profile", "/inbox", "/inbox/warm-up", "/messages", "/templates", "/templates/new", "/admin/dlq", "/admin/config", "/admin/users", "/admin/audit", "/media", "/media/warm-up", "/inbox/compose", "/voice", "/voice/new", "/voice/warm-up"):
+        for route in ("/", "/analytics", "/contacts", "/contacts/new", "/contacts/warm-up", "/contacts/import", "/profile", "/inbox", "/inbox/warm-up", "/messages", "/templates", "/templates/new", "/admin/dlq", "/admin/config", "/admin/users", "/admin/audit", "/admin/rate-limits", "/media", "/media/warm-up", "/inbox/compose", "/voice", "/voice/new", "/voice/warm-up"):
             page.goto(app.at(route), timeout=FIRST_LOAD_TIMEOUT_MS)
             page.wait_for_url("**/login**", timeout=FIRST_LOAD_TIMEOUT_MS)
             page.locator("#login-email").wait_for(timeout=FIRST_LOAD_TIMEOUT_MS)

@@ -68,7 +68,7 @@ NAV_MODULES: tuple[NavModule, ...] = (
         (
             NavEntry("Users", "/admin/users", ADMINS, ready=True),
             NavEntry("Configuration", "/admin/config", ADMINS, ready=True),
-            NavEntry("Rate limits", "/admin/rate-limits", ADMINS),
+            NavEntry("Rate limits", "/admin/rate-limits", ADMINS, ready=True),
             NavEntry("Audit log", "/admin/audit", ADMINS, ready=True),
             NavEntry("Dead letters", "/admin/dlq", ADMINS, ready=True),
         ),

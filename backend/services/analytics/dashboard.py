@@ -11,6 +11,7 @@ from datetime import timedelta
 from backend.models.base import utcnow
 from backend.services.analytics import counters
 from backend.services.campaigns.jobs import CANCELLING, EXPANDING, PAUSED, SENDING, list_jobs
+from backend.services.channels.rate_limits import bucket_sender
 from backend.services.channels.registry import REGISTRY
 from backend.services.messaging import dlq
 from backend.services.messaging.conversations import InboxSummary, inbox_summary
@@ -112,7 +113,7 @@ def dashboard(actor: Actor, *, fresh_contact_ids: tuple[str, ...] = (), fresh_si
     jobs.sort(key=lambda job: job.created_at, reverse=True)
     headroom = []
     for channel, entry in REGISTRY.items():
-        sender = entry.sender()
+        sender, _ = bucket_sender(channel)  # the bucket the outbox takes from (email: the account's region)
         use = rate_limit.usage(channel.value, sender)
         headroom.append(SenderHeadroom(channel=channel.value, label=entry.info.label, sender=sender,
                                        per_second=use.per_second, available=round(use.available, 1),

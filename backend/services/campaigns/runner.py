@@ -38,7 +38,9 @@ from backend.services.contacts.tags import tagged_page
 from backend.services.messaging.campaign_recipients import CampaignSend, campaign_message_id, catch_up, sending_for
 from backend.services.messaging.reachability import reach_row
 from backend.services.messaging.statuses import CANCELLED
+from backend.services.rules.channels import Channel
 from backend.services.rules.consent import reason_of
+from backend.services.channels.rate_limits import bucket_sender
 from backend.services.platform import rate_limit, system_config
 from backend.services.platform.access import Actor, Role
 from backend.services.platform.audit import audit_row
@@ -223,7 +225,8 @@ def _allowance(job: BulkJobModel) -> int:
     outbox's token bucket is what enforces it; this keeps the queue short, so a pause is felt at once)."""
     if system_config.cached(UNLIMITED_KEY) is True:
         return DISPATCH_MOST
-    per_second = rate_limit.bucket_config(job.channel).per_second
+    sender, _ = bucket_sender(Channel(job.channel))  # the bucket the outbox takes from
+    per_second = rate_limit.bucket_config(job.channel, sender).per_second
     now = time.monotonic()
     last, carry = _pace.get(job.jobId, (now - 0.1, 0.0))
     budget = min(carry + (now - last) * per_second, max(1.0, per_second * PACE_AHEAD_SECONDS))

@@ -53,16 +53,18 @@ EXPORT_ACTION = "audit.export"
 # finds every contact action), so an action added later is found without being listed here.
 ACTIONS: tuple[str, ...] = (
     "audit.export",
+    "config.reset", "config.update",
     "bulk.cancel", "bulk.cancelled", "bulk.create", "bulk.delete", "bulk.export", "bulk.finish", "bulk.pause",
     "bulk.reschedule", "bulk.resume", "bulk.retry_failed",
     "contact.consent", "contact.create", "contact.delete", "contact.import", "contact.import.created", "contact.update",
     "conversation.assigned", "conversation.labels", "conversation.note", "conversation.read", "conversation.status",
     "dlq.discard", "dlq.replay", "dlq.replay.send_anyway",
     "inbox.canned_replies", "inbox.labels",
-    "media.upload",
+    "media.delete", "media.upload",
     "message.delete", "message.read_receipt", "message.send", "messages.export",
     "template.create", "templates.sync",
-    "user.create", "user.password_change", "user.sign_in", "user.sign_in_failed", "user.sign_out",
+    "user.create", "user.disable", "user.enable", "user.invite", "user.password_change", "user.password_reset",
+    "user.role_change", "user.sign_in", "user.sign_in_failed", "user.sign_out", "user.update",
     "voice.call",
     "webhook.secret.reveal", "webhook.secret.rotate",
 )

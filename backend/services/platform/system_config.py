@@ -44,12 +44,23 @@ def duration(key: str, default: timedelta) -> timedelta:
     value = cached(key)
     if value is None:
         return default
+    length = as_duration(value)
+    if length is not None:
+        return length
+    log.warning("system config %s is not a positive duration (%r); using %s", key, value, default)
+    return default
+
+
+def as_duration(value: Any) -> timedelta | None:
+    """The one rule for a stored length of time: one positive number of one unit, else None."""
     if isinstance(value, dict) and len(value) == 1:
         ((unit, amount),) = value.items()
         if unit in _UNITS and isinstance(amount, (int, float)) and not isinstance(amount, bool) and amount > 0:
-            return timedelta(**{unit: amount})
-    log.warning("system config %s is not a positive duration (%r); using %s", key, value, default)
-    return default
+            try:
+                return timedelta(**{unit: amount})
+            except OverflowError:
+                return None
+    return None
 
 
 def row(key: str, value: Any, *, updated_by: str) -> SystemConfigModel:
