@@ -14,13 +14,16 @@ from backend.services.platform.access import Actor, Role
 from backend.services.platform.audit import audit_row
 from wecare_app.pages import admin_audit
 from wecare_app.pages.admin_audit import AuditLogState
+from tests.unit.state_double import StateDouble
 
 HANDLERS = ("load", "search", "clear_filters", "load_more", "open_entry", "export")
 
 
-class PageDouble:
+class PageDouble(StateDouble):
     """AuditLogState's handlers run outside Reflex: vars are attributes, the lock is a no-op, `run` calls the
     service as `actor` on a worker thread as SessionState.run does."""
+
+    state = AuditLogState
 
     _snapshot, _search, _show_page, _failed = (AuditLogState._snapshot, AuditLogState._search, AuditLogState._show_page,
                                                 AuditLogState._failed)
@@ -31,29 +34,9 @@ class PageDouble:
     open_entry = AuditLogState.event_handlers["open_entry"].fn
     export = AuditLogState.event_handlers["export"].fn
 
-    def __init__(self, actor):
-        self.actor = actor
-        for name, var in AuditLogState.get_fields().items():
-            if name in AuditLogState.base_vars:
-                setattr(self, name, var.default if not isinstance(var.default, (list, dict)) else type(var.default)(var.default))
-        self._request = 0
-        self._filters_used = {}
-
     @property
     def filtered(self) -> bool:
         return AuditLogState.computed_vars["filtered"].fget(self)
-
-    async def __aenter__(self):
-        return self
-
-    async def __aexit__(self, *exc):
-        return False
-
-    async def signed_in(self) -> bool:
-        return True
-
-    async def run(self, service, *args, **kwargs):
-        return await asyncio.to_thread(service, self.actor, *args, **kwargs)
 
 
 def write(actor: Actor, action: str, resource: str, *, days_ago: float = 0, details: dict | None = None, changed=()):

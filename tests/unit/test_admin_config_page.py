@@ -10,6 +10,7 @@ import pytest
 from backend.services.platform import settings_catalog
 from wecare_app.pages import admin_config
 from wecare_app.pages.admin_config import ConfigState, SettingsState
+from tests.unit.state_double import StateDouble
 
 
 @pytest.fixture(autouse=True)
@@ -18,32 +19,16 @@ def _local(local_run):
     return local_run
 
 
-class PageDouble:
+class PageDouble(StateDouble):
     """ConfigState's handlers run outside Reflex: vars are attributes, the lock is a no-op, `run` calls the
     service as `actor` on a worker thread as SessionState.run does."""
+
+    state = ConfigState
 
     _show, _start = ConfigState._show, ConfigState._start
     load = ConfigState.event_handlers["load"].fn
     reveal = ConfigState.event_handlers["reveal"].fn
     rotate = ConfigState.event_handlers["rotate"].fn
-
-    def __init__(self, actor):
-        self.actor = actor
-        for name, var in ConfigState.get_fields().items():
-            if name in ConfigState.base_vars and not name.startswith("_"):
-                setattr(self, name, var.default)
-
-    async def __aenter__(self):
-        return self
-
-    async def __aexit__(self, *exc):
-        return False
-
-    async def signed_in(self) -> bool:
-        return True
-
-    async def run(self, service, *args, **kwargs):
-        return await asyncio.to_thread(service, self.actor, *args, **kwargs)
 
 
 def test_the_handlers_that_call_services_are_background_events():
@@ -82,18 +67,14 @@ def test_the_page_draws_the_card_and_the_rotation_warning():
 class SettingsDouble(PageDouble):
     """SettingsState's handlers outside Reflex, as PageDouble does for the webhook card."""
 
+    state = SettingsState
+
     _replace, _change = SettingsState._replace, SettingsState._change
     load = SettingsState.event_handlers["load"].fn
     save = SettingsState.event_handlers["save"].fn
     reset_to_default = SettingsState.event_handlers["reset_to_default"].fn
     show_history = SettingsState.event_handlers["show_history"].fn
     set_draft = SettingsState.event_handlers["set_draft"].fn
-
-    def __init__(self, actor):
-        self.actor = actor
-        for name, var in SettingsState.get_fields().items():
-            if name in SettingsState.base_vars and not name.startswith("_"):
-                setattr(self, name, var.default_value())
 
     def row(self, key: str) -> dict:
         return next(row for row in self.settings if row["key"] == key)

@@ -11,11 +11,14 @@ from backend.services.platform import rate_limit, settings_catalog
 from backend.settings import get_settings
 from wecare_app.pages import admin_rate_limits
 from wecare_app.pages.admin_rate_limits import RateLimitsState
+from tests.unit.state_double import StateDouble
 
 
-class PageDouble:
+class PageDouble(StateDouble):
     """RateLimitsState's handlers outside Reflex: vars are attributes, the lock is a no-op, `run` calls the
     service as `actor` on a worker thread as SessionState.run does."""
+
+    state = RateLimitsState
 
     _show, _refresh, _change = RateLimitsState._show, RateLimitsState._refresh, RateLimitsState._change
     open_page = RateLimitsState.event_handlers["open_page"].fn
@@ -26,24 +29,6 @@ class PageDouble:
     set_edit_per_second = RateLimitsState.event_handlers["set_edit_per_second"].fn
     set_edit_burst = RateLimitsState.event_handlers["set_edit_burst"].fn
     set_edit_scope = RateLimitsState.event_handlers["set_edit_scope"].fn
-
-    def __init__(self, actor):
-        self.actor = actor
-        for name, var in RateLimitsState.get_fields().items():
-            if name in RateLimitsState.base_vars and not name.startswith("_"):
-                setattr(self, name, var.default_value())
-
-    async def __aenter__(self):
-        return self
-
-    async def __aexit__(self, *exc):
-        return False
-
-    async def signed_in(self) -> bool:
-        return True
-
-    async def run(self, service, *args, **kwargs):
-        return await asyncio.to_thread(service, self.actor, *args, **kwargs)
 
     def row(self, channel: str) -> dict:
         return next(row for row in self.rows if row["channel"] == channel)

@@ -20,42 +20,23 @@ from wecare_app.pages.media.display import detail_view, file_view, use_view
 from wecare_app.pages.media.file_page import MediaFileState
 from wecare_app.pages.media.library_page import MediaLibraryState
 from tests.unit.test_uploads_state import FakeUpload
+from tests.unit.state_double import StateDouble
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
-class PageDouble:
-    """A page state's own handlers run outside Reflex: vars are attributes, the lock is a no-op, `run` calls the
-    service as `actor` on a worker thread as SessionState.run does."""
+class PageDouble(StateDouble):
+    """A media page's state outside Reflex (tests/unit/state_double.py), signed in with the actor's role."""
 
     state: type = rx.State
 
     def __init__(self, actor, **values):
-        self.actor = actor
-        for name, var in self.state.get_fields().items():
-            if name in self.state.base_vars:
-                setattr(self, name, var.default)
-        self.user_role = actor.role.value if actor.role else ""
-        self._load_request, self._page_request, self._upload = 0, 0, None  # the states' backend vars
-        for name, value in values.items():
-            setattr(self, name, value)
+        super().__init__(actor, **{"user_role": actor.role.value if actor.role else "", **values})
 
     @property
     def can_write(self) -> bool:
         return self.user_role in ("Operator", "Admin")
-
-    async def __aenter__(self):
-        return self
-
-    async def __aexit__(self, *exc):
-        return False
-
-    async def signed_in(self) -> bool:
-        return True
-
-    async def run(self, service, *args, **kwargs):
-        return await asyncio.to_thread(service, self.actor, *args, **kwargs)
 
 
 class Library(PageDouble):
