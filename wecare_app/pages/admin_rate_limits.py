@@ -267,15 +267,15 @@ def _actions(row: rx.Var) -> rx.Component:
     channel, sender = row["channel"].to(str), row["sender"].to(str)
     return rx.cond(
         row["can_edit"].to(bool),
-        rx.hstack(
+        rx.vstack(
             rx.button(rx.icon("pencil", size=14), "Edit", size="1", variant="soft", on_click=RateLimitsState.start_edit(channel),
                       id="rate-edit-" + channel),
             rx.cond(row["own"].to(bool),
                     rx.button("Use channel limit", size="1", variant="ghost", color_scheme="gray",
                               on_click=RateLimitsState.use_channel_limit(channel, sender)),
                     rx.fragment()),
-            spacing="2",
-            align="center",
+            spacing="1",
+            align="start",  # stacked: the table fits the page beside the sidebar
         ),
         rx.tooltip(rx.icon("lock", size=14, color=rx.color("gray", 9)), content=row["edit_reason"].to(str)),
     )
