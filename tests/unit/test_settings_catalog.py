@@ -35,6 +35,7 @@ GOOD = {
                         {"start": "21:30", "end": "07:00", "timeZone": "Europe/Paris"}),
     "ai.autoReply.enabled": (True, True),
     "ai.confidenceThreshold": (0.9, 0.9),
+    "defaultRegion": (" in ", "IN"),
 }
 BAD = {
     "outbox.sendBy": [(0, "outbox.sendBy"), (-2, "outbox.sendBy"), ("soon", "outbox.sendBy"), (True, "outbox.sendBy"),
@@ -54,6 +55,7 @@ BAD = {
                         ("nights", "bulk.quietHours")],
     "ai.autoReply.enabled": [("maybe", "ai.autoReply.enabled"), (2, "ai.autoReply.enabled")],
     "ai.confidenceThreshold": [(1.5, "ai.confidenceThreshold"), (-0.1, "ai.confidenceThreshold"), ("high", "ai.confidenceThreshold")],
+    "defaultRegion": [("XX", "defaultRegion"), (44, "defaultRegion"), ("", "defaultRegion"), ("GBR", "defaultRegion")],
 }
 
 
@@ -127,11 +129,26 @@ def test_the_list_shows_every_setting_with_its_default_and_where_the_fixed_ones_
     mode, region = by_key["sendMode"], by_key["defaultRegion"]
     assert (mode.value, mode.can_edit, mode.kind) == ("SANDBOX", False, Kind.FIXED.value)
     assert "WECARE_SEND_MODE" in mode.edit_reason and "restart" in mode.edit_reason
-    assert (region.value, region.can_edit) == ("GB", False) and "WECARE_DEFAULT_REGION" in region.edit_reason
+    assert (region.value, region.can_edit, region.kind) == ("GB", True, Kind.REGION.value)
+    assert "WECARE_DEFAULT_REGION" in region.help
+
+
+def test_the_default_country_changes_at_once_and_a_bad_code_is_refused(admin, operator):
+    from backend.services.contacts.contacts import create_contact
+
+    assert create_contact(operator, {"name": "In Britain", "phone": "07911 123456"}).phone == "+447911123456"
+    with pytest.raises(ValidationError) as refused:
+        settings_catalog.update_setting(admin, "defaultRegion", "XX")
+    assert refused.value.field == "defaultRegion" and "two-letter country code" in refused.value.message
+    assert settings_catalog.update_setting(admin, "defaultRegion", "us").value == "US"
+    assert settings_catalog.default_region() == "US"
+    assert create_contact(operator, {"name": "In America", "phone": "(650) 253-0000"}).phone == "+16502530000"
+    settings_catalog.reset_setting(admin, "defaultRegion")
+    assert settings_catalog.default_region() == "GB"
 
 
 def test_an_environment_setting_cannot_be_changed_here(admin):
-    for key in ("sendMode", "defaultRegion"):
+    for key in ("sendMode",):
         with pytest.raises(Conflict) as refused:
             settings_catalog.update_setting(admin, key, "LIVE")
         assert refused.value.field == key

@@ -296,6 +296,15 @@ def _number_control(row: rx.Var) -> rx.Component:
     )
 
 
+def _region_control(row: rx.Var) -> rx.Component:
+    return rx.hstack(
+        _labelled_part("Country code", _draft_input(row, "a", width="90px", max_length=2, placeholder="GB",
+                                                     text_transform="uppercase"), row["error_a"].to(str)),
+        align="start",
+        spacing="2",
+    )
+
+
 def _rate_control(row: rx.Var) -> rx.Component:
     return rx.hstack(
         _labelled_part("Per second", _draft_input(row, "a", type="number", step="any", min="0", width="120px"), row["error_a"].to(str)),
@@ -342,6 +351,7 @@ def _control(row: rx.Var) -> rx.Component:
         ("rate", _rate_control(row)),
         ("switch", _switch(row, rx.cond(row["draft_on"].to(bool), "On", "Off"))),
         ("quiet_hours", _quiet_control(row)),
+        ("region", _region_control(row)),
         _number_control(row),
     )
 

@@ -17,7 +17,7 @@ from backend.services.contacts.fields import normalise_phone
 from backend.services.contacts.import_rows import read_csv
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.validation import normalise_email
-from backend.settings import get_settings
+from backend.services.platform.settings_catalog import default_region
 
 MAX_BYTES = 2 * 1024 * 1024
 UNMATCHED_SHOWN = 200  # rows reported back by line (the count covers them all)
@@ -39,7 +39,7 @@ def match_csv(actor: Actor, data: bytes) -> CsvAudience:
     rows, _mapping, _ignored, _delimiter = read_csv(data)
     if not rows:
         raise ValidationError("file: has a header but no rows", field="file")
-    region = get_settings().default_region
+    region = default_region()
     wanted: list[tuple[int, str, str | None]] = []  # line, what the row said, its key (None: not an address)
     problems: list[dict] = []
     for line, raw in rows:

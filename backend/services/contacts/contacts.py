@@ -44,7 +44,7 @@ from backend.services.contacts.schemas import (
 from backend.services.contacts.views import to_contact
 from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict
 from backend.services.platform.validation import is_row_id, normalise_email, parse_input
-from backend.settings import get_settings
+from backend.services.platform.settings_catalog import default_region
 
 RESOURCE = "contact"
 PAGE_MAX = 100
@@ -68,7 +68,7 @@ class ContactFields:
 def clean_create(data: ContactCreate) -> ContactFields:
     """Normalise a create request; every field error is reported, not only the first."""
     address_errors: list[dict] = []
-    phone = _collect(address_errors, lambda: normalise_phone(data.phone, get_settings().default_region)) if data.phone else None
+    phone = _collect(address_errors, lambda: normalise_phone(data.phone, default_region())) if data.phone else None
     email = _collect(address_errors, lambda: normalise_email(data.email)) if data.email else None
     errors: list[dict] = []
     name = _collect(errors, lambda: name_or_address(data.name, phone, email))
@@ -261,7 +261,7 @@ def _apply_update(row: ContactModel, request: ContactUpdate, work: UnitOfWork, v
     changed: list[str] = []
     had = {attr: bool(getattr(row, attr)) for attr in CONSENT_FIELDS.values()}  # the opt-ins before this patch
     new_values = {}
-    for kind, normalise in (("phone", lambda v: normalise_phone(v, get_settings().default_region)), ("email", normalise_email)):
+    for kind, normalise in (("phone", lambda v: normalise_phone(v, default_region())), ("email", normalise_email)):
         if kind in present:
             raw = getattr(request, kind)
             new_values[kind] = _collect(errors, lambda: normalise(raw)) if raw else None
@@ -346,7 +346,7 @@ def search_contacts(actor: Actor, q: str | None = None, *, limit: int = 25, next
     if "@" in query:
         return _exact("email", _normalise_or_none(lambda: normalise_email(query)))
     if looks_like_phone(query):
-        return _exact("phone", _normalise_or_none(lambda: normalise_phone(query, get_settings().default_region)))
+        return _exact("phone", _normalise_or_none(lambda: normalise_phone(query, default_region())))
     folded = fold_name(query)
     return _page(
         ContactModel.by_name,

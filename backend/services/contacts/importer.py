@@ -34,6 +34,7 @@ from backend.services.contacts.import_rows import (
 from backend.services.contacts.import_writes import CHUNK_ROWS, IMPORT_RESOURCE, ImportSource, create_chunk, update_chunk
 from backend.services.storage.unit_of_work import UnitOfWork
 from backend.settings import get_settings
+from backend.services.platform.settings_catalog import default_region
 
 __all__ = ["MAX_BYTES", "DuplicatePolicy", "ImportPlan", "ImportRow", "ImportSummary", "RowStatus", "plan_import", "run_import"]
 
@@ -117,7 +118,7 @@ def plan_import(actor: Actor, data: bytes, file_name: str | None = None) -> Impo
     (the upload's name) is what each imported contact's history will say it came from."""
     require(actor, Operation.CONTACTS_IMPORT)
     raw_rows, mapping, ignored, delimiter = read_csv(data)
-    region = get_settings().default_region
+    region = default_region()
     rows = [parse_row(line, raw, region) for line, raw in raw_rows]
     merge_in_file_duplicates(rows)
     _mark_existing(rows)

@@ -8,7 +8,7 @@ from backend.models.contact import ContactModel
 from backend.services.platform.validation import normalise_email
 from backend.services.contacts.fields import normalise_phone
 from backend.services.contacts.contacts import live_contact_row, owner_of
-from backend.settings import get_settings
+from backend.services.platform.settings_catalog import default_region
 
 _E164 = re.compile(r"^\+[1-9]\d{5,14}$")
 
@@ -37,4 +37,4 @@ def _normalised(value: str, kind: str) -> str:
         return normalise_email(value)
     if _E164.match(value) and owner_of("phone", value):
         return value
-    return normalise_phone(value, get_settings().default_region)
+    return normalise_phone(value, default_region())

@@ -27,6 +27,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any
 
+import phonenumbers
 from pydantic import BeforeValidator, Field, StrictBool, TypeAdapter
 from pydantic import ValidationError as PydanticError
 from pynamodb.exceptions import PynamoDBException
@@ -76,6 +77,7 @@ class Kind(str, Enum):
     HOURS = "hours"
     SWITCH = "switch"
     QUIET_HOURS = "quiet_hours"  # {"start": "HH:MM", "end": "HH:MM", "timeZone": "Area/City"} or null (none)
+    REGION = "region"  # a two-letter country code (ISO 3166), as phone numbers are read
     FIXED = "fixed"  # from the environment: shown, not edited
 
 
@@ -290,8 +292,22 @@ def _send_mode() -> str:
     return get_settings().send_mode.value
 
 
-def _region() -> str:
+def _environment_region() -> str:
     return get_settings().default_region.upper()
+
+
+def default_region() -> str:
+    """The country a phone number without +country code is read in: the Admin's setting (cached a few
+    seconds), else WECARE_DEFAULT_REGION. Read by every place that reads a phone number."""
+    stored = system_config.cached(REGION_KEY)
+    return stored if isinstance(stored, str) and stored in phonenumbers.SUPPORTED_REGIONS else _environment_region()
+
+
+def _check_region(key: str, value: Any) -> str:
+    code = value.strip().upper() if isinstance(value, str) else ""
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError(f"{key}: a two-letter country code such as GB, US or IN", field=key)
+    return code
 
 
 _CATALOG: tuple[Setting, ...] = (
@@ -323,9 +339,10 @@ _CATALOG: tuple[Setting, ...] = (
         reader="backend.services.messaging.quiet_hours", check=_check_quiet, show=_show_quiet, text=_quiet_text,
     ),
     Setting(
-        key=REGION_KEY, label="Default country", group=CONTACTS, kind=Kind.FIXED, default="GB",
-        help="The country a phone number without +country code is read in (contacts, imports, CSV audiences).",
-        reader="backend.services.contacts", fixed=_region, source="WECARE_DEFAULT_REGION",
+        key=REGION_KEY, label="Default country", group=CONTACTS, kind=Kind.REGION, default=_environment_region,
+        help=("The country a phone number without +country code is read in (contacts, imports, CSV audiences). "
+              "The default is WECARE_DEFAULT_REGION."),
+        unit="country code", reader="backend.services.platform.settings_catalog", check=_check_region,
     ),
     Setting(
         key=AI_AUTO_REPLY_KEY, label="AI auto-reply", group=AI, kind=Kind.SWITCH, default=False,
