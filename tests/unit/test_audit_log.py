@@ -290,8 +290,15 @@ def test_a_bad_filter_is_refused_naming_its_field(admin, filters, field):
 
 
 def test_the_action_catalog_lists_what_the_services_write():
+    import re
+    from pathlib import Path
+
     assert {"contact.update", "dlq.replay.send_anyway", "audit.export", "inbox.labels"} <= set(audit_log.ACTIONS)
     assert list(audit_log.ACTIONS) == sorted(set(audit_log.ACTIONS))
+    services = Path(__file__).resolve().parents[2] / "backend" / "services"
+    written = {match for path in services.rglob("*.py")
+               for match in re.findall(r'audit_row\([^,()]+, *"([a-z_.]+)"', path.read_text())}
+    assert written and written - set(audit_log.ACTIONS) == set()  # every action a service names, suggested
 
 
 # ---------------------------------------------------------------- REST
