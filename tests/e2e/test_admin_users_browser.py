@@ -45,7 +45,7 @@ def test_an_admin_invites_changes_the_role_and_disables_and_the_users_session_en
     page.locator("#users-search").fill("nobody-like-this")
     expect(page.get_by_text("No users match")).to_be_visible()
     e2e_app.screenshot(page, "admin-users-no-match")
-    expect(page.locator("#users-count")).to_have_text("0 of 1 account")
+    expect(page.locator("#users-count")).to_have_text(re.compile(r"^0 of \d+ accounts?$"))  # other tests add users
     page.locator("#users-clear-search").click()
     expect(me).to_be_visible()
 
