@@ -124,10 +124,12 @@ def forget_snapshots() -> None:
     _recent.forget()
 
 
-def _partition(status: str, overlay: dict[str, ContactModel], live: bool) -> tuple[list[ContactModel], bool]:
+def _partition(status: str, overlay: dict[str, ContactModel], live: bool, *,
+               counting: bool = False) -> tuple[list[ContactModel], bool]:
     """The live conversations in `status`, newest first, the rows read by key lately (`overlay`) standing in
-    for (or added to) what the index returned; and whether the read stopped at EXAMINE_MAX."""
-    indexed, capped = _index_partition(status, live)
+    for (or added to) what the index returned; and whether the read stopped at EXAMINE_MAX. `counting`: only
+    the attributes a count needs (`_summary_partition`)."""
+    indexed, capped = _summary_partition(status) if counting else _index_partition(status, live)
     rows = [row for row in indexed if row.contactId not in overlay and row.deletedAt is None]
     rows += [row for row in overlay.values() if row.conversationStatus == status and row.deletedAt is None and row.lastActivityAt]
     rows.sort(key=lambda row: row.lastActivityAt, reverse=True)
@@ -235,15 +237,11 @@ def inbox_summary(actor: Actor, *, fresh_contact_ids: tuple[str, ...] = (), fres
     are read by key, consistently, over what the index says (see `team_inbox`)."""
     require(actor, Operation.MESSAGES_READ)
     overlay = _overlay(fresh_contact_ids, True, fresh_since)
-    active, capped = [], False
-    for status in (OPEN, PENDING):
-        indexed, status_capped = _summary_partition(status)
-        capped = capped or status_capped
-        active += [row for row in indexed if row.contactId not in overlay and row.deletedAt is None]
-        active += [row for row in overlay.values() if row.conversationStatus == status and row.deletedAt is None and row.lastActivityAt]
-    opened = sum(1 for row in active if row.conversationStatus == OPEN)
-    return InboxSummary(open=opened, pending=len(active) - opened, unread=sum(1 for row in active if row.unreadCount),
-                        unassigned=sum(1 for row in active if not row.assigneeId), capped=capped)
+    (opened, open_capped), (pending, pending_capped) = (_partition(status, overlay, True, counting=True)
+                                                         for status in (OPEN, PENDING))
+    active = opened + pending
+    return InboxSummary(open=len(opened), pending=len(pending), unread=sum(1 for row in active if row.unreadCount),
+                        unassigned=sum(1 for row in active if not row.assigneeId), capped=open_capped or pending_capped)
 
 
 # ---------------------------------------------------------------- changing a conversation

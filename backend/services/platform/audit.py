@@ -55,7 +55,7 @@ def audit_row(
     return row
 
 
-def _entry(row: AuditLogModel) -> AuditEntry:
+def entry_of(row: AuditLogModel) -> AuditEntry:
     return AuditEntry(
         audit_id=row.auditId,
         at=row.at,
@@ -74,4 +74,4 @@ def resource_history(resource_type: str, resource_id: str, limit: int = 50) -> l
     """A resource's audit trail, newest first, expired rows dropped. Callers check the reader's role."""
     now = utcnow()
     rows = AuditLogModel.query(f"{resource_type}#{resource_id}", scan_index_forward=False, limit=limit)
-    return [_entry(row) for row in rows if row.is_live(now)]
+    return [entry_of(row) for row in rows if row.is_live(now)]

@@ -34,7 +34,7 @@ from backend.models.base import utcnow
 from backend.models.user import UserEmailKey
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.api_model import ApiView
-from backend.services.platform.audit import audit_row
+from backend.services.platform.audit import audit_row, entry_of
 from backend.services.platform.validation import check_day, check_text, normalise_email
 from backend.services.storage import page_tokens
 from backend.services.storage.csv_cells import safe_cell
@@ -414,22 +414,13 @@ def get_entry(actor: Actor, entry_id: str) -> AuditEntryDetail:
 
 
 def to_entry(row: AuditLogModel) -> AuditLogEntry:
-    details = row.details if isinstance(row.details, dict) else ({"value": row.details} if row.details is not None else None)
-    return AuditLogEntry(
-        entry_id=entry_id_of(row),
-        audit_id=row.auditId,
-        at=row.at,
-        actor_id=row.actorId,
-        actor_email=row.actorEmail,
-        actor_role=row.actorRole,
-        action=row.action,
-        resource_type=row.resourceType,
-        resource_id=row.resourceId,
-        changed_fields=sorted(row.changedFields or ()),
-        details=details,
-        has_before_after=bool(details) and ("before" in details or "after" in details),
-        expires_at=row.expiresAt,
-    )
+    """The row as the trail reads it (`audit.entry_of`), with its opaque id, its expiry and whether it holds a
+    before/after."""
+    entry = entry_of(row)
+    details = entry.details if isinstance(entry.details, dict) else (
+        {"value": entry.details} if entry.details is not None else None)
+    return AuditLogEntry(**{**entry.model_dump(), "details": details}, entry_id=entry_id_of(row), expires_at=row.expiresAt,
+                         has_before_after=bool(details) and ("before" in details or "after" in details))
 
 
 ABSENT = "—"
