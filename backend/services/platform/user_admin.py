@@ -42,11 +42,12 @@ from pynamodb.exceptions import TransactWriteError
 from backend.adapters.passwords import hash_password
 from backend.errors import Conflict, NotFound, ValidationError
 from backend.models.base import utcnow
-from backend.models.user import TEAM_PARTITION, UserEmailKey, UserModel
+from backend.models.user import TEAM_PARTITION, UserModel
 from backend.services.platform.access import Actor, Operation, Role, require
 from backend.services.platform.api_model import ApiModel, ApiView
 from backend.services.platform.audit import audit_row
 from backend.services.platform.team import TEAM_MAX, forget_team
+from backend.services.platform.users import insert_user
 from backend.services.platform.validation import normalise_email, parse_input
 from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict
 
@@ -345,18 +346,9 @@ def invite_user(actor: Actor, email: str, role: str, display_name: str | None = 
                     active=True, sessionEpoch=secrets.token_hex(4), createdAt=now, updatedAt=now, team=TEAM_PARTITION)
     password = backend.set_one_time_password(row)
     after = {"email": row.email, "displayName": row.displayName, "role": row.role, "active": True, "mustChangePassword": True}
-    work = UnitOfWork()
-    work.save(row, UserModel.userId.does_not_exist())
-    work.save(UserEmailKey(userId=UserEmailKey.key_for(row.email), ownerId=row.userId), UserEmailKey.userId.does_not_exist(), label="email")
-    work.save(audit_row(actor, "user.invite", RESOURCE, row.userId, ["email", "displayName", "role", "active", "password"],
-                        {"before": None, "after": after, "delivery": request.delivery}, at=row.createdAt))
-    try:
-        work.commit()
-    except WriteConflict as conflict:
-        if "email" in conflict.labels:
-            raise Conflict(f"email: a user with the email {address} already exists", field="email") from None
-        raise Conflict("The user could not be created; try again.") from None
-    forget_team()
+    insert_user(actor, row, audit=audit_row(actor, "user.invite", RESOURCE, row.userId,
+                                            ["email", "displayName", "role", "active", "password"],
+                                            {"before": None, "after": after, "delivery": request.delivery}, at=row.createdAt))
     backend.after_commit("user.invite", row)
     return IssuedPassword(user=_fresh_view(actor, row), delivery=request.delivery,
                           one_time_password=password if request.delivery == "show" else None)

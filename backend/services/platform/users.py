@@ -108,11 +108,13 @@ def _new_user_row(email: str, role: Role, password: str, display_name: str | Non
     )
 
 
-def _insert_user(actor: Actor, row: UserModel, extra: UnitOfWork | None = None) -> None:
+def insert_user(actor: Actor, row: UserModel, extra: UnitOfWork | None = None, *, audit=None) -> None:
+    """Write a new user with its claim on the email and its audit row (`audit`, by default a "user.create"), all
+    or nothing (with whatever `extra` holds); Conflict naming the email when another user has it."""
     work = extra or UnitOfWork()
     work.save(row, UserModel.userId.does_not_exist())
     work.save(UserEmailKey(userId=UserEmailKey.key_for(row.email), ownerId=row.userId), UserEmailKey.userId.does_not_exist(), label="email")
-    work.save(audit_row(actor, "user.create", RESOURCE, row.userId, ["email", "role"], {"role": row.role}))
+    work.save(audit or audit_row(actor, "user.create", RESOURCE, row.userId, ["email", "role"], {"role": row.role}))
     try:
         work.commit()
     except WriteConflict as conflict:
@@ -130,7 +132,7 @@ def create_user(actor: Actor, email: str, role: str, password: str, display_name
         raise ValidationError(f"role: one of {', '.join(r.value for r in Role)}", field="role")
     validate_password(password)
     row = _new_user_row(address, parsed_role, password, display_name, must_change=False)
-    _insert_user(actor, row)
+    insert_user(actor, row)
     return _to_user(row)
 
 
@@ -245,7 +247,7 @@ def ensure_bootstrap_admin() -> str | None:
     work = UnitOfWork()
     work.save(marker, SystemConfigModel.configKey.does_not_exist(), label="marker")
     try:
-        _insert_user(system, row, work)
+        insert_user(system, row, work)
     except Conflict:
         return None  # another process bootstrapped first, or the email is taken already
     if given is None:
