@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/.tools/node_modules/.bin:$(PATH)
 export REFLEX_USE_SYSTEM_BUN := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install install-test run test test-unit lint-imports fuzz bench-search bench-import bench-inbox bench-bulk bench-inbound bench-floor bench-ui bench-message-log bench-crash bench-bulk-crash bench-writes bench-dashboard
+.PHONY: install install-test run test test-unit lint-imports fuzz bench-search bench-import bench-inbox bench-bulk bench-inbound bench-floor bench-ui bench-message-log bench-crash bench-bulk-crash bench-writes bench-dashboard bench-ai
 
 install:
 	@bash scripts/install.sh
@@ -66,3 +66,6 @@ bench-writes: install-test
 
 bench-dashboard: install-test
 	.venv/bin/python bench/dashboard.py
+
+bench-ai: install-test
+	.venv/bin/python bench/ai_eval.py

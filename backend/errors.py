@@ -54,6 +54,13 @@ class ValidationError(DomainError):
     http_status = 422
 
 
+class Unavailable(DomainError):
+    """A service we depend on (the AI model, the knowledge base) failed or timed out; nothing was made up."""
+
+    code = "UNAVAILABLE"
+    http_status = 503
+
+
 class RateLimited(DomainError):
     code = "RATE_LIMITED"
     http_status = 429

@@ -56,6 +56,14 @@ class Settings(BaseSettings):
     cognito_issuer: str | None = None
     cognito_client_id: str | None = None
 
+    # AI answers. Without a knowledge base id, answers come from the local index of the documents uploaded on
+    # /ai/knowledge-base (extractive, cited); with one, from Bedrock (retrieve, then converse with the model).
+    ai_knowledge_base_id: str | None = Field(default=None, description="Bedrock knowledge base id (AWS answers).")
+    ai_model_id: str = Field(default="anthropic.claude-3-haiku-20240307-v1:0", description="Bedrock model for converse.")
+    ai_guardrail_id: str | None = Field(default=None, description="Bedrock guardrail applied to every answer.")
+    ai_guardrail_version: str = "DRAFT"
+    ai_timeout_seconds: float = Field(default=12, gt=0, le=120, description="Bedrock read timeout per call.")
+
     # WhatsApp (AWS End User Messaging Social). Ids are per deployment, never in code.
     whatsapp_phone_number_id: str = Field(
         default="sandbox-phone-number-id", description="Origination phone number id outbound messages use."

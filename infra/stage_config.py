@@ -31,6 +31,9 @@ _EMAIL_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SMS_MESSAGE_TYPES = ("TRANSACTIONAL", "PROMOTIONAL")
 DEFAULT_SMS_MESSAGE_TYPE = Settings.model_fields["sms_message_type"].default  # the backend's own defaults
 DEFAULT_VOICE_ID = Settings.model_fields["voice_default_voice_id"].default
+DEFAULT_AI_MODEL = Settings.model_fields["ai_model_id"].default
+DEFAULT_GUARDRAIL_VERSION = Settings.model_fields["ai_guardrail_version"].default
+_BEDROCK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 # The context keys a LIVE stage needs for each channel to send at all.
 IDENTITY_CONTEXT = {
     "whatsapp": ("whatsapp_phone_number_id", "whatsapp_waba_id"),
@@ -56,6 +59,10 @@ class StageConfig:
     email_from: str | None = None  # an SES verified identity's address, optionally with a display name
     email_reply_to: str | None = None
     email_unsubscribe_url: str | None = None  # HTTPS base of the List-Unsubscribe link (one-click)
+    ai_knowledge_base_id: str | None = None  # Bedrock knowledge base the AI functions retrieve from
+    ai_model_id: str = DEFAULT_AI_MODEL  # the Bedrock model they converse with
+    ai_guardrail_id: str | None = None
+    ai_guardrail_version: str = DEFAULT_GUARDRAIL_VERSION
     build_dir: Path = DEFAULT_BUILD_DIR
 
     def __post_init__(self) -> None:
@@ -76,6 +83,10 @@ class StageConfig:
             value = getattr(self, name)
             if value is not None and not _EMAIL_ADDRESS.match(parseaddr(value)[1]):
                 raise ValueError(f"{name} {value!r}: an email address, optionally as 'Name <address>'")
+        for name in ("ai_knowledge_base_id", "ai_model_id", "ai_guardrail_id"):
+            value = getattr(self, name)
+            if value is not None and not _BEDROCK_ID.match(value):
+                raise ValueError(f"{name} {value!r}: a Bedrock id ([A-Za-z0-9._:-], 128 at most)")
         if self.email_unsubscribe_url is not None and not self.email_unsubscribe_url.lower().startswith("https://"):
             raise ValueError(f"email_unsubscribe_url {self.email_unsubscribe_url!r}: one-click unsubscribe needs https")
 
@@ -136,6 +147,16 @@ class StageConfig:
         })
 
     @property
+    def ai_environment(self) -> dict[str, str]:
+        """The AI functions' settings: without a knowledge base id they answer that none is configured."""
+        return _set({
+            "WECARE_AI_KNOWLEDGE_BASE_ID": self.ai_knowledge_base_id,
+            "WECARE_AI_MODEL_ID": self.ai_model_id,
+            "WECARE_AI_GUARDRAIL_ID": self.ai_guardrail_id,
+            "WECARE_AI_GUARDRAIL_VERSION": self.ai_guardrail_version if self.ai_guardrail_id else None,
+        })
+
+    @property
     def email_from_address(self) -> str | None:
         """The bare address of `email_from` (what SES authorises a send against), if set."""
         return parseaddr(self.email_from)[1] if self.email_from else None
@@ -172,6 +193,10 @@ class StageConfig:
             email_from=_text(node.try_get_context("email_from")),
             email_reply_to=_text(node.try_get_context("email_reply_to")),
             email_unsubscribe_url=_text(node.try_get_context("email_unsubscribe_url")),
+            ai_knowledge_base_id=_text(node.try_get_context("ai_knowledge_base_id")),
+            ai_model_id=_text(node.try_get_context("ai_model_id")) or DEFAULT_AI_MODEL,
+            ai_guardrail_id=_text(node.try_get_context("ai_guardrail_id")),
+            ai_guardrail_version=_text(node.try_get_context("ai_guardrail_version")) or DEFAULT_GUARDRAIL_VERSION,
             build_dir=build_dir,
         )
 

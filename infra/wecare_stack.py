@@ -12,6 +12,7 @@ from backend.api.routes import LAMBDA_ROUTES, Route
 from backend.settings import RuntimeEnv
 from backend.services.rules.channels import CHANNEL_NAMES, channel_info
 from infra import asset_staging
+from infra.ai_access import grant_ai_access
 from infra.components.api import PlatformApi
 from infra.components.auth import UserDirectory
 from infra.components.channel_events import EmailEvents, SmsVoiceEvents
@@ -152,6 +153,8 @@ class WecareStack(Stack):
             whatsapp_environment=config.whatsapp_environment,
             senders=channel_senders(self, config, sms_voice=sms_voice, email=email),
         )
+
+        grant_ai_access(self, deployed, config)
 
         api = PlatformApi(
             self,

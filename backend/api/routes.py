@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from backend.api import (
-    audit_api, bulk_api, config_api, contacts_api, conversations_api, email_api, media_api, messaging_api, sms_api, users_api,
+    ai_api, audit_api, bulk_api, config_api, contacts_api, conversations_api, email_api, media_api, messaging_api, sms_api, users_api,
     voice_api,
 )
 from backend.api.api_shapes import DlqActionBody, DlqResults, list_of, log_page_of, page_of
 from backend.api.http import Endpoint
+from backend.services.ai import answers as ai_answers, interactions as ai_interactions, knowledge_base
 from backend.services.campaigns.jobs import JOB_STATUSES, RECIPIENT_STATUSES, BulkJob, JobChange, JobCreate, Recipient
 from backend.services.channels.email.send import EmailSend
 from backend.services.channels.rate_limits import LimitChange, RateLimitsView
@@ -243,6 +244,38 @@ ROUTES += (
     Route("DELETE", "/admin/rate-limits/{channel}", APP, config_api.reset_rate_limit, Op.CONFIG_MANAGE,
           "The channel's limit back to its default or, with `sender`, that sender back to the channel's limit",
           response_model=RateLimitsView, query=(Param("sender", "A sender with its own limit."),)),
+)
+ROUTES += (
+    # AI answers: the two functions of their own, then what the app serves (the log and the documents).
+    Route("POST", "/ai/query", "ai-query-kb", ai_api.query, Op.AI_READ,
+          "An answer from the knowledge base with the passages it came from (the knowledge base's own words; "
+          "`answered` false when it has no answer)", request_model=ai_answers.AiQuery, response_model=ai_answers.AiAnswer),
+    Route("POST", "/ai/generate", "ai-generate-response", ai_api.generate, Op.AI_USE,
+          "A suggested reply to a customer's message, with citations; it always requires a person's approval "
+          "(nothing is sent)", request_model=ai_answers.AiGenerate, response_model=ai_answers.AiSuggestion),
+    Route("POST", "/ai/interactions/{interactionId}/outcome", "ai-generate-response", ai_api.outcome, Op.AI_USE,
+          "What became of a suggestion: approved as is, edited then sent, or rejected (once)",
+          request_model=ai_interactions.OutcomeRequest, response_model=ai_interactions.Interaction),
+    Route("GET", "/ai/interactions", APP, ai_api.list_interactions, Op.AI_READ,
+          "The AI interaction log, newest first, with approval, edit and rejection rates (at most 31 days and "
+          "1,000 interactions a request)", response_model=ai_interactions.InteractionLog,
+          query=(Param("start", "From this day (default: 6 days before end).", "date"),
+                 Param("end", "To this day (default: today, UTC).", "date"),
+                 Param("kind", "Only this kind.", choices=ai_interactions.KINDS),
+                 Param("status", "Only interactions in this status."), _CONTACT)),
+    Route("GET", "/ai/interactions/{interactionId}", APP, ai_api.read_interaction, Op.AI_READ,
+          "One interaction: the question, the passages, the answer and its outcome",
+          response_model=ai_interactions.Interaction),
+    Route("GET", "/ai/documents", APP, ai_api.list_documents, Op.AI_READ,
+          "The knowledge base's documents with their indexing status", response_model=knowledge_base.KnowledgeBase),
+    Route("POST", "/ai/documents/sample", APP, ai_api.load_sample, Op.AI_ADMIN,
+          "Load the sample handbook (documents already loaded are left as they are)",
+          response_model=knowledge_base.SampleLoad),
+    Route("POST", "/ai/documents/{documentId}/reindex", APP, ai_api.reindex_document, Op.AI_ADMIN,
+          "Extract and index the document again (in the background)", (202,),
+          response_model=knowledge_base.KnowledgeDocument),
+    Route("DELETE", "/ai/documents/{documentId}", APP, ai_api.delete_document, Op.AI_ADMIN,
+          "Delete the document, its file and its passages", (204,)),
 )
 LAMBDA_ROUTES = tuple(route for route in ROUTES if route.function != APP)  # what API Gateway and the functions serve
 

@@ -204,6 +204,9 @@ class MediaByContact(GlobalSecondaryIndex):
 
 # The one partition of the media library's index (`MediaFileModel.libraryPartition`).
 LIBRARY_PARTITION = "LIBRARY"
+# The knowledge base's documents (services/ai/knowledge_base.py) are files too, listed in the same index under
+# their own partition: never in the media library, never sent.
+KNOWLEDGE_PARTITION = "KNOWLEDGE"
 
 
 class MediaByLibrary(GlobalSecondaryIndex):
@@ -250,6 +253,13 @@ class MediaFileModel(WecareModel):
     useCount = NumberAttribute(null=True)
     moreUses = NumberAttribute(null=True)
     moreUsesUntil = UTCDateTimeAttribute(null=True)
+    # A knowledge-base document (libraryPartition KNOWLEDGE_PARTITION): its title and indexing state.
+    title = UnicodeAttribute(null=True)
+    kbStatus = UnicodeAttribute(null=True)  # queued | indexing | indexed | failed
+    kbError = UnicodeAttribute(null=True)  # why it failed, in words for the page
+    kbPassages = NumberAttribute(null=True)
+    kbVersion = NumberAttribute(null=True)  # +1 each time it is queued; an indexer finishes only its own version
+    kbIndexedAt = UTCDateTimeAttribute(null=True)
 
     by_contact = MediaByContact()
     by_library = MediaByLibrary()

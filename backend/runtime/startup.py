@@ -6,6 +6,7 @@ import logging
 from backend.models import configure_models
 from backend.models.schema import init_db
 from backend.runtime import dynamodb_local
+from backend.services.ai import knowledge_base
 from backend.services.platform.users import ensure_bootstrap_admin
 from backend.services.platform.webhook_settings import SECRET_VARIABLE, WEBHOOK_PATH, ensure_local_secret, key_path
 from backend.settings import get_settings
@@ -26,6 +27,9 @@ def start_local_runtime() -> dynamodb_local.DynamoDBLocal | None:
     for line in init_db(settings):
         log.info("init-db: %s", line)
     ensure_bootstrap_admin()
+    queued = knowledge_base.resume_indexing()
+    if queued:
+        log.info("knowledge base: %d document(s) queued for indexing again", queued)
     announce_webhook_secret(settings)
     return started
 

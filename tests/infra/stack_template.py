@@ -23,6 +23,8 @@ VOICE_IDENTITY = "+15555550100"  # a number as dialled: its ARN (by id) is not
 EMAIL_FROM = "WECARE.DIGITAL <no-reply@mail.example.test>"
 EMAIL_REPLY_TO = "support@example.test"
 UNSUBSCRIBE_URL = "https://app.example.test/unsubscribe"
+KNOWLEDGE_BASE_ID = "KBCITEST01"
+GUARDRAIL_ID = "gr-citest"
 CONTEXT = {
     "stage": STAGE,
     "callback_url": CALLBACK_URL,
@@ -33,6 +35,8 @@ CONTEXT = {
     "email_from": EMAIL_FROM,
     "email_reply_to": EMAIL_REPLY_TO,
     "email_unsubscribe_url": UNSUBSCRIBE_URL,
+    "ai_knowledge_base_id": KNOWLEDGE_BASE_ID,
+    "ai_guardrail_id": GUARDRAIL_ID,
 }
 THIS_ACCOUNT = {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
 

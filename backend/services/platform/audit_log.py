@@ -52,6 +52,7 @@ EXPORT_ACTION = "audit.export"
 # The actions the services write today, for the filter's suggestions. The filter itself is a prefix ("contact."
 # finds every contact action), so an action added later is found without being listed here.
 ACTIONS: tuple[str, ...] = (
+    "ai.auto_reply", "ai.document.delete", "ai.document.reindex", "ai.document.upload", "ai.sample.load",
     "audit.export",
     "bulk.cancel", "bulk.cancelled", "bulk.create", "bulk.delete", "bulk.export", "bulk.finish", "bulk.pause",
     "bulk.reschedule", "bulk.resume", "bulk.retry_failed",
@@ -73,8 +74,8 @@ ACTIONS: tuple[str, ...] = (
 )
 # The resource types rows are written for (the filter takes any, exactly).
 RESOURCE_TYPES: tuple[str, ...] = (
-    "audit", "bulk_job", "config", "contact", "contact_import", "dlq", "media", "message", "messages", "template",
-    "templates", "user", "voiceCall", "webhook",
+    "ai_interaction", "audit", "bulk_job", "config", "contact", "contact_import", "dlq", "knowledge_document", "media",
+    "message", "messages", "template", "templates", "user", "voiceCall", "webhook",
 )
 
 _TEXT_MAX = 100

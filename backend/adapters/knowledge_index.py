@@ -1,0 +1,248 @@
+"""The local knowledge-base index: BM25 ranking by bm25s over the documents' passages, kept under
+`<data_dir>/knowledge`.
+
+- `chunks/<documentId>.json`: one document's passages (text, heading, location) with their tokens. A document
+  that changes rewrites only its own file: its text is extracted, chunked and tokenized again, nobody else's.
+- `index/`: the BM25 matrix bm25s built over every passage (bm25s' own `save` format) and `passages.json`, the
+  passages in the matrix's order. Rebuilding the matrix from the token files takes milliseconds (1,000
+  passages: see bench/ai_eval.py), so each change rebuilds it and saves it.
+- `generation`: bumped after each save. A process that searches compares it with the generation it loaded
+  and loads the saved index again when another process (or thread) changed it.
+
+Tokens: bm25s' tokenizer with its larger English stop-word list and the Snowball English stemmer
+(PyStemmer), the same for passages and queries, so "opening", "opens" and "open" meet.
+
+`coverage` is the share of a query's weight a passage holds: the inverse document frequencies of the query
+terms it contains over those of all the query's terms (a term no passage has weighs as a term in none). It is
+what the answer composer declines by: a question whose rarest words appear nowhere is not answered.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import threading
+from collections import Counter
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+from backend.adapters.knowledge_hits import Hit, Passage
+
+# bm25s' larger English list, and the words a question is asked with, which say nothing of what it is about
+# ("how much", "anything", "please"): left in, a word no passage holds would weigh most in the question.
+STOPWORDS = sorted(set(STOPWORDS_EN_PLUS) | {
+    "anything", "anyone", "could", "do", "does", "enough", "get", "got", "hello", "hi", "how", "know", "like", "many",
+    "much", "need", "please", "something", "tell", "thank", "thanks", "want", "way", "what", "when", "where", "which",
+    "who", "why", "would", "you", "your", "yours", "can", "i", "me", "my", "we", "us", "our", "ok",
+})
+_STEMMER = Stemmer.Stemmer("english")
+THESAURUS = Path(__file__).with_name("knowledge_thesaurus.txt")
+RERANK = 10  # BM25's best this many are ordered by coverage
+
+
+def tokens(text: str) -> list[str]:
+    """The index's terms of `text` (lower-cased, stop words out, stemmed)."""
+    if not text or not text.strip():
+        return []
+    return bm25s.tokenize([text], stopwords=STOPWORDS, stemmer=_STEMMER, return_ids=False, show_progress=False)[0]
+
+
+def load_thesaurus(path: Path = THESAURUS) -> dict[str, frozenset[str]]:
+    """Stemmed term -> the stemmed terms of its groups (itself excluded)."""
+    groups: dict[str, set[str]] = {}
+    for line in path.read_text().splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        terms = {term for word in line.split(",") for term in tokens(word)}
+        for term in terms:
+            groups.setdefault(term, set()).update(terms - {term})
+    return {term: frozenset(others) for term, others in groups.items()}
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+class _Loaded:
+    """One generation of the index in memory."""
+
+    def __init__(self, generation: str, retriever: bm25s.BM25 | None, passages: list[Passage],
+                 passage_terms: list[frozenset[str]]):
+        self.generation = generation
+        self.retriever = retriever
+        self.passages = passages
+        self.passage_terms = passage_terms
+        frequency: Counter[str] = Counter()
+        for terms in passage_terms:
+            frequency.update(terms)
+        self.document_frequency = frequency
+
+    def idf(self, term: str) -> float:
+        total = len(self.passages)
+        found = self.document_frequency.get(term, 0)
+        return math.log(1 + (total - found + 0.5) / (found + 0.5))
+
+
+class LocalKnowledgeIndex:
+    def __init__(self, root: Path, thesaurus: dict[str, frozenset[str]] | None = None):
+        self.root = Path(root)
+        self._thesaurus = load_thesaurus() if thesaurus is None else thesaurus
+        self._chunks = self.root / "chunks"
+        self._index = self.root / "index"
+        self._generation = self.root / "generation"
+        self._write_lock = threading.Lock()
+        self._loaded: _Loaded | None = None
+        self._load_lock = threading.Lock()
+
+    # --- writing -------------------------------------------------------------------------------------------
+    def replace_document(self, document_id: str, title: str, passages: list[dict[str, str]]) -> int:
+        """Put a document's passages (each {"heading", "location", "text"}) in place of its old ones; returns how
+        many are indexed."""
+        rows = []
+        for number, passage in enumerate(passages):
+            text = passage["text"]
+            rows.append({"chunkId": f"{document_id}#{number}", "heading": passage.get("heading", ""),
+                         "location": passage.get("location", ""), "text": text,
+                         "tokens": tokens(f"{title}\n{passage.get('heading', '')}\n{text}")})
+        body = {"documentId": document_id, "title": title, "passages": rows}
+        with self._write_lock:
+            _write_atomic(self._chunks / f"{_safe(document_id)}.json", json.dumps(body).encode())
+            self._rebuild()
+        return len(rows)
+
+    def remove_document(self, document_id: str) -> None:
+        with self._write_lock:
+            (self._chunks / f"{_safe(document_id)}.json").unlink(missing_ok=True)
+            self._rebuild()
+
+    def document_ids(self) -> set[str]:
+        if not self._chunks.exists():
+            return set()
+        ids = set()
+        for path in self._chunks.glob("*.json"):
+            try:
+                ids.add(json.loads(path.read_text())["documentId"])
+            except (OSError, ValueError, KeyError):
+                continue
+        return ids
+
+    def _rebuild(self) -> None:
+        passages: list[Passage] = []
+        corpus: list[list[str]] = []
+        for path in sorted(self._chunks.glob("*.json")) if self._chunks.exists() else ():
+            document = json.loads(path.read_text())
+            for row in document["passages"]:
+                passages.append(Passage(row["chunkId"], document["documentId"], document["title"], row["heading"],
+                                        row["location"], row["text"]))
+                corpus.append(row["tokens"])
+        staging = Path(tempfile.mkdtemp(dir=self.root, prefix=".index-"))
+        if passages:
+            retriever = bm25s.BM25()
+            retriever.index(corpus, show_progress=False)
+            retriever.save(str(staging), show_progress=False)
+        meta = [{"chunkId": p.chunk_id, "documentId": p.document_id, "title": p.title, "heading": p.heading,
+                 "location": p.location, "text": p.text, "terms": sorted(set(terms))} for p, terms in zip(passages, corpus)]
+        (staging / "passages.json").write_text(json.dumps(meta))
+        generation = f"{os.getpid()}-{threading.get_ident()}-{os.urandom(6).hex()}"
+        (staging / "generation").write_text(generation)
+        old = self.root / f".old-{generation}"
+        if self._index.exists():
+            os.replace(self._index, old)
+        os.replace(staging, self._index)
+        _write_atomic(self._generation, generation.encode())
+        if old.exists():
+            _remove_tree(old)
+
+    # --- reading -------------------------------------------------------------------------------------------
+    def _current(self) -> _Loaded:
+        try:
+            generation = self._generation.read_text()
+        except FileNotFoundError:
+            generation = ""
+        loaded = self._loaded
+        if loaded is not None and loaded.generation == generation:
+            return loaded
+        with self._load_lock:
+            if self._loaded is not None and self._loaded.generation == generation:
+                return self._loaded
+            self._loaded = self._load(generation)
+            return self._loaded
+
+    def _load(self, generation: str) -> _Loaded:
+        meta_path = self._index / "passages.json"
+        if not generation or not meta_path.exists():
+            return _Loaded(generation, None, [], [])
+        meta = json.loads(meta_path.read_text())
+        passages = [Passage(m["chunkId"], m["documentId"], m["title"], m["heading"], m["location"], m["text"])
+                    for m in meta]
+        retriever = bm25s.BM25.load(str(self._index), show_progress=False, verbosity=0) if passages else None
+        return _Loaded(generation, retriever, passages, [frozenset(m["terms"]) for m in meta])
+
+    def size(self) -> int:
+        return len(self._current().passages)
+
+    def search(self, query: str, k: int = 3) -> list[Hit]:
+        """The k best passages for `query`, best first (none when no passage shares a term with it).
+
+        Each word of the question is a concept: itself and its thesaurus group. A passage holds the concept when
+        it holds any of them; the concept weighs its own inverse document frequency (a word the index has
+        never seen weighs as a word in no passage, unless words of its group are known: then their mean)."""
+        loaded = self._current()
+        terms = list(dict.fromkeys(tokens(query)))
+        if loaded.retriever is None or not terms:
+            return []
+        frequency = loaded.document_frequency
+        concepts: dict[str, frozenset[str]] = {}
+        for term in terms:
+            concepts[term] = frozenset(t for t in {term, *self._thesaurus.get(term, ())} if t in frequency)
+        searched = list(dict.fromkeys(t for known in concepts.values() for t in sorted(known)))
+        if not searched:
+            return []
+        weights = {term: loaded.idf(term) if term in frequency else
+                   (sum(loaded.idf(t) for t in known) / len(known) if known else loaded.idf(term))
+                   for term, known in concepts.items()}
+        total = sum(weights.values()) or 1.0
+        scores: np.ndarray = loaded.retriever.get_scores(searched)
+        candidates = np.argsort(-scores, kind="stable")[:max(k, RERANK)]
+        by_weight = sorted(weights, key=lambda term: -weights[term])
+        sentence_weights = {t: weights[term] for term, known in concepts.items() for t in {term, *known}}
+        hits = []
+        for position in candidates:
+            score = float(scores[position])
+            if score <= 0:
+                break
+            held = loaded.passage_terms[int(position)]
+            holds = {term for term, known in concepts.items() if known & held}
+            coverage = sum(weights[term] for term in holds) / total
+            missing = tuple(term for term in by_weight if term not in holds)
+            hits.append(Hit(loaded.passages[int(position)], score, coverage, sentence_weights, missing,
+                            by_weight[0] in holds))
+        # BM25's best RERANK, ordered by how much of the question each holds, then by BM25: a short passage
+        # with most of the words can outscore a longer one that holds them all.
+        hits.sort(key=lambda hit: (-round(hit.coverage, 2), -hit.score))
+        return hits[:k]
+
+
+def _safe(document_id: str) -> str:
+    if not document_id or not all(ch.isalnum() or ch in "-_" for ch in document_id):
+        raise ValueError(f"not a document id: {document_id!r}")
+    return document_id
+
+
+def _remove_tree(path: Path) -> None:
+    for child in sorted(path.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        child.rmdir() if child.is_dir() else child.unlink(missing_ok=True)
+    path.rmdir()

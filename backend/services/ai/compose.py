@@ -1,0 +1,73 @@
+"""The local answer: extractive and honest. It quotes the retrieved passages' own sentences that meet the
+question, cites the passages they came from, and declines when the knowledge base does not hold the answer.
+
+Declining: a passage's `coverage` (backend/adapters/knowledge_index.py) is the share of the question's weight it
+holds, rarer words weighing more. Below MIN_COVERAGE the best passage misses what the question is about (in
+"Do you deliver to France?" the rare word is "France"), and the answer is a plain "the knowledge base has no
+answer", never a guess. The confidence reported is that coverage. bench/ai_eval.py measures both sides: the
+answerable questions answered from the right passage, and the unanswerable ones declined.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from backend.adapters.knowledge_hits import Hit
+from backend.adapters.knowledge_index import tokens
+from backend.services.ai.kb_text import sentences
+
+MIN_COVERAGE = 0.5
+KEY_COVERAGE = 0.75  # below it, the best passage must also hold the question's heaviest word
+MAX_SENTENCES = 3
+NO_ANSWER = "The knowledge base has no answer to this question."
+
+
+@dataclass(frozen=True)
+class Composed:
+    answered: bool
+    confidence: float  # 0..1
+    answer: str  # the quoted sentences, with [n] citations; NO_ANSWER when declined
+    cited: list[Hit] = field(default_factory=list)  # the passages the answer quotes, [1] first
+    reason: str = ""  # why it declined
+
+
+def answer_from(query: str, hits: list[Hit], min_coverage: float = MIN_COVERAGE) -> Composed:
+    if not hits:
+        return Composed(False, 0.0, NO_ANSWER, reason="No passage in the knowledge base shares a word with the question.")
+    best = hits[0]
+    if best.coverage < min_coverage:
+        return Composed(False, round(best.coverage, 3), NO_ANSWER,
+                        reason=f"The closest passage (“{best.passage.heading or best.passage.title}”) covers "
+                               f"{best.coverage:.0%} of the question; an answer needs {min_coverage:.0%}.")
+    if not best.holds_key and best.coverage < KEY_COVERAGE:
+        return Composed(False, round(best.coverage, 3), NO_ANSWER,
+                        reason=f"No passage speaks of “{best.missing[0] if best.missing else 'the question'}”, the word "
+                               "the question turns on.")
+    weights = best.weights or {term: 1.0 for term in tokens(query)}
+    chosen: list[tuple[float, int, int, str]] = []  # (weight met, -hit rank, position, sentence)
+    cited: list[Hit] = []
+    for rank, hit in enumerate(hits):
+        if rank and hit.coverage < min_coverage:
+            continue
+        for position, sentence in enumerate(sentences(hit.passage.text.replace("\n", " "))):
+            overlap = sum(weights.get(term, 0.0) for term in set(tokens(sentence)))
+            if overlap:
+                chosen.append((overlap, -rank, position, sentence))
+    chosen.sort(key=lambda item: (-item[0], -item[1], item[2]))
+    picked: list[tuple[int, int, str]] = []
+    seen: set[str] = set()
+    for overlap, negative_rank, position, sentence in chosen:
+        if sentence in seen or len(picked) == MAX_SENTENCES or overlap <= chosen[0][0] / 2:
+            continue
+        seen.add(sentence)
+        picked.append((-negative_rank, position, sentence))
+    if not picked:  # the question met the passage in its title or heading only: its opening sentences
+        picked = [(0, position, sentence) for position, sentence in enumerate(sentences(best.passage.text.replace("\n", " "))[:2])]
+    picked.sort()
+    numbers: dict[int, int] = {}
+    parts = []
+    for rank, _position, sentence in picked:
+        if rank not in numbers:
+            numbers[rank] = len(numbers) + 1
+            cited.append(hits[rank])
+        parts.append(f"{sentence} [{numbers[rank]}]")
+    return Composed(True, round(best.coverage, 3), " ".join(parts), cited)
