@@ -11,15 +11,17 @@ from reflex.utils.format import format_event_handler
 
 from backend.api.asgi_door import build_api
 from backend.api.upload_guard import guard_uploads
+from backend.runtime.auto_reply import start_auto_reply, stop_auto_reply
 from backend.runtime.change_feed import start_change_hub, stop_change_hub
 from backend.runtime.counters_feed import start_counters_feed, stop_counters_feed
 from backend.runtime.messaging import start_messaging
 from backend.runtime.startup import start_local_runtime
 from backend.settings import get_settings
 from wecare_app.pages import (
-    admin_audit, admin_config, admin_dlq, admin_rate_limits, admin_users, analytics, auth, bulk, compose, contacts, dashboard, inbox, media,
+    admin_audit, admin_config, admin_dlq, admin_rate_limits, admin_users, ai, analytics, auth, bulk, compose, contacts, dashboard, inbox, media,
     messages_log, not_found, templates, voice,
 )
+from wecare_app.pages.ai.knowledge_base_page import MAX_FILE_BYTES as KB_MAX_BYTES, KnowledgeBaseState
 from wecare_app.pages.contacts.import_page import MAX_FILE_BYTES as CSV_MAX_BYTES, ContactImportState
 from wecare_app.pages.bulk.new_page import MAX_CSV_BYTES as CAMPAIGN_CSV_MAX_BYTES, NewCampaignState
 from wecare_app.pages.inbox.thread_page import MAX_FILE_BYTES as MEDIA_MAX_BYTES, ThreadState
@@ -42,12 +44,15 @@ async def local_runtime():
     )
     started = await asyncio.to_thread(start_local_runtime)
     messaging = await asyncio.to_thread(start_messaging)
-    attach_hub(await asyncio.to_thread(start_change_hub))
+    hub = await asyncio.to_thread(start_change_hub)
+    attach_hub(hub)
+    start_auto_reply(hub)
     attach_counters_hub(await asyncio.to_thread(start_counters_feed))
     try:
         yield
     finally:
         attach_hub(None)
+        stop_auto_reply()
         attach_counters_hub(None)
         await asyncio.to_thread(stop_counters_feed)
         await asyncio.to_thread(stop_change_hub)
@@ -63,6 +68,7 @@ UPLOAD_LIMITS = {
     format_event_handler(ThreadState.send_media): MEDIA_MAX_BYTES,
     format_event_handler(NewCampaignState.receive_csv): CAMPAIGN_CSV_MAX_BYTES,
     format_event_handler(MediaLibraryState.receive_file): LIBRARY_MAX_BYTES,
+    format_event_handler(KnowledgeBaseState.receive_file): KB_MAX_BYTES,
 }
 
 app = rx.App(
@@ -70,6 +76,6 @@ app = rx.App(
     toaster=rx.toast.provider(position="top-right", close_button=True),
 )
 app.register_lifespan_task(local_runtime)
-for module in (auth, dashboard, analytics, contacts, inbox, compose, messages_log, bulk, templates, voice, media, admin_users,
+for module in (auth, dashboard, analytics, contacts, inbox, compose, messages_log, bulk, templates, voice, media, ai, admin_users,
                admin_config, admin_rate_limits, admin_audit, admin_dlq, not_found):
     module.register(app)

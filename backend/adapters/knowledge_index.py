@@ -39,6 +39,12 @@ STOPWORDS = sorted(set(STOPWORDS_EN_PLUS) | {
     "anything", "anyone", "could", "do", "does", "enough", "get", "got", "hello", "hi", "how", "know", "like", "many",
     "much", "need", "please", "something", "tell", "thank", "thanks", "want", "way", "what", "when", "where", "which",
     "who", "why", "would", "you", "your", "yours", "can", "i", "me", "my", "we", "us", "our", "ok",
+    # and the conversation around it: "Sorry, one more thing:", "Hiya, quick question", "Cheers"
+    "actually", "also", "any", "bit", "cheers", "dear", "excuse", "good", "great", "guys", "hey", "hiya",
+    "just", "kind", "kindly", "let", "lot", "maybe", "morning", "afternoon", "evening", "one", "question",
+    "quick", "really", "regards", "sorry", "still", "sure", "team", "thing", "things", "wonder", "wondering",
+    "time",  # "what time do you…" asks when
+
 })
 _STEMMER = Stemmer.Stemmer("english")
 THESAURUS = Path(__file__).with_name("knowledge_thesaurus.txt")

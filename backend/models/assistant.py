@@ -38,7 +38,7 @@ class AIInteractionModel(WecareModel):
     interactionId = UnicodeAttribute(hash_key=True)
     contactId = UnicodeAttribute(null=True)
     userId = UnicodeAttribute()  # who asked ("ai-auto-reply" for an auto-reply)
-    query = UnicodeAttribute()
+    question = UnicodeAttribute(attr_name="query")  # not `query`: that would hide Model.query
     passages = JSONAttribute(null=True)  # [{content, source: {documentId, title, location}, score}]
     suggestion = UnicodeAttribute(null=True)  # the answer or suggested reply
     status = UnicodeAttribute(default="suggested")  # answered | declined | suggested | approved | edited | rejected | auto-sent | error
@@ -51,7 +51,8 @@ class AIInteractionModel(WecareModel):
     confidence = NumberAttribute(null=True)
     model = UnicodeAttribute(null=True)  # "local-extractive" or the Bedrock model id
     latencyMs = NumberAttribute(null=True)
-    error = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)  # why it failed, or (auto-reply) why it was not sent
+    reason = UnicodeAttribute(null=True)  # why the knowledge base had no answer (declined)
     # The outcome, recorded when the operator acts on the suggestion.
     outcomeBy = UnicodeAttribute(null=True)
     outcomeAt = UTCDateTimeAttribute(null=True)

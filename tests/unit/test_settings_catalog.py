@@ -35,6 +35,7 @@ GOOD = {
                         {"start": "21:30", "end": "07:00", "timeZone": "Europe/Paris"}),
     "ai.autoReply.enabled": (True, True),
     "ai.confidenceThreshold": (0.9, 0.9),
+    "ai.autoReply.perContactPerDay": (5, 5),
     "defaultRegion": (" in ", "IN"),
 }
 BAD = {
@@ -55,6 +56,8 @@ BAD = {
                         ("nights", "bulk.quietHours")],
     "ai.autoReply.enabled": [("maybe", "ai.autoReply.enabled"), (2, "ai.autoReply.enabled")],
     "ai.confidenceThreshold": [(1.5, "ai.confidenceThreshold"), (-0.1, "ai.confidenceThreshold"), ("high", "ai.confidenceThreshold")],
+    "ai.autoReply.perContactPerDay": [(51, "ai.autoReply.perContactPerDay"), (-1, "ai.autoReply.perContactPerDay"),
+                                      (True, "ai.autoReply.perContactPerDay"), ("many", "ai.autoReply.perContactPerDay")],
     "defaultRegion": [("XX", "defaultRegion"), (44, "defaultRegion"), ("", "defaultRegion"), ("GBR", "defaultRegion")],
 }
 
@@ -125,7 +128,7 @@ def test_the_list_shows_every_setting_with_its_default_and_where_the_fixed_ones_
     assert by_key["bulk.confirmThreshold"].value == 20 and by_key["bulk.confirmThreshold"].value_text == "20 recipients"
     assert by_key["rateLimit.whatsapp"].value == {"perSecond": 80, "burst": 80}
     assert by_key["ai.autoReply.enabled"].value is False and by_key["ai.confidenceThreshold"].value == 0.75
-    assert "AI answers arrive" in by_key["ai.autoReply.enabled"].note
+    assert by_key["ai.autoReply.perContactPerDay"].value == 3 and "kill switch" in by_key["ai.autoReply.enabled"].help
     mode, region = by_key["sendMode"], by_key["defaultRegion"]
     assert (mode.value, mode.can_edit, mode.kind) == ("SANDBOX", False, Kind.FIXED.value)
     assert "WECARE_SEND_MODE" in mode.edit_reason and "restart" in mode.edit_reason

@@ -56,9 +56,9 @@ NAV_MODULES: tuple[NavModule, ...] = (
         "AI",
         "sparkles",
         (
-            NavEntry("Assistant", "/ai/assistant", WRITERS),
-            NavEntry("Knowledge base", "/ai/knowledge-base"),
-            NavEntry("Interactions", "/ai/interactions"),
+            NavEntry("Assistant", "/ai/assistant", ready=True),
+            NavEntry("Knowledge base", "/ai/knowledge-base", ready=True),
+            NavEntry("Interactions", "/ai/interactions", ready=True),
             NavEntry("Settings", "/ai/settings", ADMINS),
         ),
     ),

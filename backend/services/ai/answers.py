@@ -35,7 +35,7 @@ from backend.models.messaging import MessageModel
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.api_model import ApiModel, ApiView
 from backend.services.platform.validation import parse_input
-from backend.settings import RuntimeEnv, get_settings
+from backend.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -139,9 +139,13 @@ class LocalAnswerer:
     model = LOCAL_MODEL
 
     def search(self, query: str, k: int) -> list[Hit]:
-        from backend.services.ai.knowledge_base import local_index
+        try:
+            from backend.services.ai.knowledge_base import local_index
 
-        return local_index().search(query, k)
+            index = local_index()
+        except ImportError:  # the functions' layer carries no local index: AWS answers need a knowledge base id
+            raise Unavailable("No knowledge base is configured for this deployment (ai_knowledge_base_id).") from None
+        return index.search(query, k)
 
     def draft(self, query: str, hits: list[Hit]) -> Drafted:
         from backend.services.ai.compose import answer_from
@@ -197,11 +201,7 @@ NO_ANSWER_TEXT = "The knowledge base has no answer to this question."
 
 def answerer() -> Answerer:
     settings = get_settings()
-    if settings.ai_knowledge_base_id:
-        return BedrockAnswerer(settings)
-    if settings.env is RuntimeEnv.AWS:  # the functions carry no local index
-        raise Unavailable("No knowledge base is configured for this deployment (ai_knowledge_base_id).")
-    return LocalAnswerer()
+    return BedrockAnswerer(settings) if settings.ai_knowledge_base_id else LocalAnswerer()
 
 
 # ---------------------------------------------------------------- the calls
@@ -230,21 +230,23 @@ def _stored_passages(hits: list[Hit]) -> list[dict]:
 
 def _record(actor: Actor, *, kind: str, query: str, hits: list[Hit], drafted: Drafted | None, started: float,
             contact_id: str | None, message_id: str | None, status: str, error: str | None = None,
-            model: str = LOCAL_MODEL) -> AIInteractionModel:
+            model: str = LOCAL_MODEL, interaction_id: str | None = None) -> AIInteractionModel:
     now = utcnow()
     row = AIInteractionModel(
-        interactionId=uuid.uuid4().hex, contactId=contact_id, userId=actor.user_id or "anonymous", query=query,
+        interactionId=interaction_id or uuid.uuid4().hex, contactId=contact_id, userId=actor.user_id or "anonymous", question=query,
         passages=_stored_passages(hits), suggestion=drafted.text if drafted and drafted.answered else None,
         status=status, createdAt=now, day=f"{now:%Y-%m-%d}", kind=kind, messageId=message_id,
         answered=drafted.answered if drafted else None, confidence=drafted.confidence if drafted else None,
         model=drafted.model if drafted else model, latencyMs=int((time.perf_counter() - started) * 1000), error=error,
+        reason=drafted.reason or None if drafted and not drafted.answered else None,
     )
     row.save()
     return row
 
 
-def _answer(actor: Actor, kind: str, query: str, contact_id: str | None, message_id: str | None):
-    """Search, draft and record; an error is recorded too, then raised."""
+def answer_and_record(actor: Actor, kind: str, query: str, contact_id: str | None, message_id: str | None, *,
+                      interaction_id: str | None = None):
+    """Search, draft and record (under `interaction_id` when given); an error is recorded too, then raised."""
     started = time.perf_counter()
     source = answerer()
     hits: list[Hit] = []
@@ -253,11 +255,12 @@ def _answer(actor: Actor, kind: str, query: str, contact_id: str | None, message
         drafted = source.draft(query, hits)
     except Unavailable as error:
         _record(actor, kind=kind, query=query, hits=hits, drafted=None, started=started, contact_id=contact_id,
-                message_id=message_id, status="error", error=error.message, model=getattr(source, "model", LOCAL_MODEL))
+                message_id=message_id, status="error", error=error.message, model=getattr(source, "model", LOCAL_MODEL),
+                interaction_id=interaction_id)
         raise
     status = ("answered" if drafted.answered else "declined") if kind == "query" else ("suggested" if drafted.answered else "declined")
     row = _record(actor, kind=kind, query=query, hits=hits, drafted=drafted, started=started, contact_id=contact_id,
-                  message_id=message_id, status=status)
+                  message_id=message_id, status=status, interaction_id=interaction_id)
     return row, hits, drafted
 
 
@@ -266,7 +269,7 @@ def query(actor: Actor, request: AiQuery | dict) -> AiAnswer:
     require(actor, Operation.AI_READ)
     request = parse_input(AiQuery, request)
     text = _check_query(request.query, "query")
-    row, hits, drafted = _answer(actor, "query", text, request.contact_id, request.message_id)
+    row, hits, drafted = answer_and_record(actor, "query", text, request.contact_id, request.message_id)
     return AiAnswer(
         interaction_id=row.interactionId, answer=drafted.text, answered=drafted.answered, confidence=drafted.confidence,
         reason=drafted.reason, results=[AiResult(content=h.passage.text, source=_source(h), score=round(h.score, 4)) for h in hits],
@@ -274,7 +277,7 @@ def query(actor: Actor, request: AiQuery | dict) -> AiAnswer:
     )
 
 
-def _customer_message(message_id: str) -> MessageModel:
+def customer_message(message_id: str) -> MessageModel:
     if not isinstance(message_id, str) or not message_id or len(message_id) > 128:
         raise NotFound("No such message.", field="messageId")
     try:
@@ -288,7 +291,7 @@ def _customer_message(message_id: str) -> MessageModel:
     return row
 
 
-def _first_name(contact_id: str | None) -> str:
+def first_name_of(contact_id: str | None) -> str:
     if not contact_id:
         return ""
     try:
@@ -313,16 +316,16 @@ def generate(actor: Actor, request: AiGenerate | dict) -> AiSuggestion:
     request = parse_input(AiGenerate, request)
     contact_id = request.contact_id
     if request.message_id:
-        message = _customer_message(request.message_id)
+        message = customer_message(request.message_id)
         text = _check_query(message.body, "messageId")
         contact_id = contact_id or message.contactId
         if request.contact_id and message.contactId and request.contact_id != message.contactId:
             raise ValidationError("contactId: the message belongs to another conversation", field="contactId")
     else:
         text = _check_query(request.message_content, "messageContent")
-    row, _hits, drafted = _answer(actor, "suggest", text, contact_id, request.message_id)
+    row, _hits, drafted = answer_and_record(actor, "suggest", text, contact_id, request.message_id)
     if drafted.answered:
-        suggestion, note = reply_text(drafted.text, _first_name(contact_id)), ""
+        suggestion, note = reply_text(drafted.text, first_name_of(contact_id)), ""
         row.update(actions=[AIInteractionModel.suggestion.set(suggestion)])
     else:
         suggestion = ""

@@ -30,6 +30,12 @@ class Composed:
     reason: str = ""  # why it declined
 
 
+def _units(text: str) -> list[str]:
+    """A passage's sentences, a list item or table line each a sentence of its own (ended with a full stop)."""
+    units = [sentence for line in text.split("\n") for sentence in sentences(line)]
+    return [unit if unit[-1:] in ".!?:;" else f"{unit}." for unit in units]
+
+
 def answer_from(query: str, hits: list[Hit], min_coverage: float = MIN_COVERAGE) -> Composed:
     if not hits:
         return Composed(False, 0.0, NO_ANSWER, reason="No passage in the knowledge base shares a word with the question.")
@@ -48,7 +54,7 @@ def answer_from(query: str, hits: list[Hit], min_coverage: float = MIN_COVERAGE)
     for rank, hit in enumerate(hits):
         if rank and hit.coverage < min_coverage:
             continue
-        for position, sentence in enumerate(sentences(hit.passage.text.replace("\n", " "))):
+        for position, sentence in enumerate(_units(hit.passage.text)):
             overlap = sum(weights.get(term, 0.0) for term in set(tokens(sentence)))
             if overlap:
                 chosen.append((overlap, -rank, position, sentence))
@@ -61,7 +67,7 @@ def answer_from(query: str, hits: list[Hit], min_coverage: float = MIN_COVERAGE)
         seen.add(sentence)
         picked.append((-negative_rank, position, sentence))
     if not picked:  # the question met the passage in its title or heading only: its opening sentences
-        picked = [(0, position, sentence) for position, sentence in enumerate(sentences(best.passage.text.replace("\n", " "))[:2])]
+        picked = [(0, position, sentence) for position, sentence in enumerate(_units(best.passage.text)[:2])]
     picked.sort()
     numbers: dict[int, int] = {}
     parts = []

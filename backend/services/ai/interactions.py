@@ -11,15 +11,16 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 
 from pydantic import Field
-from pynamodb.exceptions import UpdateError
-
 from backend.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from backend.models.assistant import AIInteractionModel
 from backend.models.base import utcnow
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.api_model import ApiModel, ApiView
+from backend.services.platform.audit import audit_row
 from backend.services.platform.validation import parse_input
+from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict
 
+RESOURCE = "ai_interaction"
 OUTCOMES = ("approved", "edited", "rejected")
 RATINGS = ("helpful", "not-helpful")
 KINDS = ("query", "suggest", "auto-reply")
@@ -47,6 +48,7 @@ class Interaction(ApiView):
     model: str | None = None
     latency_ms: int | None = None
     error: str | None = None
+    reason: str | None = None  # why it was declined
     contact_id: str | None = None
     message_id: str | None = None
     user_id: str
@@ -62,6 +64,7 @@ class Interaction(ApiView):
 
 class InteractionRates(ApiView):
     total: int
+    answered: int
     declined: int
     errors: int
     suggestions: int
@@ -86,9 +89,10 @@ class InteractionLog(ApiView):
 
 def to_interaction(row: AIInteractionModel) -> Interaction:
     return Interaction(
-        interaction_id=row.interactionId, kind=row.kind or "query", status=row.status, query=row.query,
+        interaction_id=row.interactionId, kind=row.kind or "query", status=row.status, query=row.question,
         answer=row.suggestion, answered=row.answered, confidence=row.confidence, model=row.model,
-        latency_ms=int(row.latencyMs) if row.latencyMs is not None else None, error=row.error, contact_id=row.contactId,
+        latency_ms=int(row.latencyMs) if row.latencyMs is not None else None, error=row.error, reason=row.reason,
+        contact_id=row.contactId,
         message_id=row.messageId, user_id=row.userId, created_at=row.createdAt, passages=row.passages or [],
         outcome_by=row.outcomeBy, outcome_at=row.outcomeAt, sent_message_id=row.sentMessageId, sent_text=row.sentText,
         feedback=row.feedback, rating=row.rating,
@@ -137,11 +141,15 @@ def record_outcome(actor: Actor, interaction_id: str, request: OutcomeRequest | 
         actions.append(AIInteractionModel.feedback.set(feedback))
     if request.rating:
         actions.append(AIInteractionModel.rating.set(request.rating))
+    work = UnitOfWork()
+    work.update(row, actions, AIInteractionModel.status == "suggested")
+    work.save(audit_row(actor, "ai.outcome", RESOURCE, interaction_id, ["status"],
+                        {"before": "suggested", "after": request.outcome, "sentMessageId": request.sent_message_id}))
     try:
-        row.update(actions=actions, condition=AIInteractionModel.status == "suggested")
-    except UpdateError:
+        work.commit()
+    except WriteConflict:
         raise Conflict(f"This suggestion was already {_row(interaction_id).status}.", field="interactionId") from None
-    return to_interaction(row)
+    return to_interaction(_row(interaction_id))
 
 
 def rate(actor: Actor, interaction_id: str, rating: str, feedback: str | None = None) -> Interaction:
@@ -155,8 +163,12 @@ def rate(actor: Actor, interaction_id: str, rating: str, feedback: str | None = 
     row = _row(interaction_id)
     actions = [AIInteractionModel.rating.set(rating)]
     actions.append(AIInteractionModel.feedback.set(feedback) if feedback else AIInteractionModel.feedback.remove())
-    row.update(actions=actions)
-    return to_interaction(row)
+    work = UnitOfWork()
+    work.update(row, actions)
+    work.save(audit_row(actor, "ai.feedback", RESOURCE, interaction_id, ["rating", "feedback"],
+                        {"before": row.rating, "after": rating}))
+    work.commit()
+    return to_interaction(_row(interaction_id))
 
 
 def _rates(rows: list[AIInteractionModel]) -> InteractionRates:
@@ -168,7 +180,7 @@ def _rates(rows: list[AIInteractionModel]) -> InteractionRates:
         return round(n / acted, 3) if acted else None
 
     return InteractionRates(
-        total=len(rows), declined=sum(1 for r in rows if r.answered is False), errors=sum(1 for r in rows if r.status == "error"),
+        total=len(rows), answered=sum(1 for r in rows if r.answered is True), declined=sum(1 for r in rows if r.answered is False), errors=sum(1 for r in rows if r.status == "error"),
         suggestions=len(suggestions), approved=count["approved"], edited=count["edited"], rejected=count["rejected"],
         pending=sum(1 for r in suggestions if r.status == "suggested"), approval_rate=share(count["approved"]),
         edit_rate=share(count["edited"]), rejection_rate=share(count["rejected"]),

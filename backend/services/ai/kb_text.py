@@ -112,7 +112,16 @@ def _markdown(data: bytes) -> list[Section]:
                 current.paragraphs.append(text)
             block.clear()
 
+    fence: str | None = None  # inside a fenced code block: its fence (``` or ~~~); nothing there is a heading
     for line in _decode(data).splitlines():
+        opening = re.match(r"^\s*(```+|~~~+)", line)
+        if opening and (fence is None or opening.group(1).startswith(fence)):
+            close_block()
+            fence = None if fence is not None else opening.group(1)[:3]
+            continue
+        if fence is not None:
+            block.append(line.strip())
+            continue
         match = _MD_HEADING.match(line)
         if match:
             close_block()
@@ -134,7 +143,14 @@ def _markdown(data: bytes) -> list[Section]:
     return sections
 
 
+_HTML_BLOCKS = {"p", "div", "li", "ul", "ol", "td", "th", "tr", "table", "pre", "blockquote", "dd", "dt", "dl",
+                "section", "article", "main", "aside", "header", "footer", "figure", "figcaption", "form", "br",
+                "hr", "address", "details", "summary", "body"}
+
+
 def _html(data: bytes) -> list[Section]:
+    """Every text node in document order: a heading (h1–h6) starts a section, a block element (or <br>) ends a
+    paragraph, inline elements run on; script, style, navigation and the head are dropped."""
     from lxml import html as lxml_html
     from lxml.etree import ParserError
 
@@ -147,18 +163,40 @@ def _html(data: bytes) -> list[Section]:
     sections: list[Section] = []
     trail: list[str] = []
     current = Section("", "")
-    for element in root.iter("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "td", "th", "pre", "blockquote", "dd", "dt"):
-        text = " ".join(element.text_content().split())
-        if not text:
-            continue
-        if element.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
-            if current.paragraphs:
-                sections.append(current)
-            level = int(element.tag[1])
-            trail[:] = trail[: level - 1] + [text]
-            current = Section(text, " › ".join(trail))
-        elif not any(ancestor.tag in ("p", "li", "td", "th", "pre", "blockquote", "dd", "dt") for ancestor in element.iterancestors()):
+    words: list[str] = []
+
+    def end_paragraph() -> None:
+        text = " ".join("".join(words).split())  # the text nodes carry their own spaces
+        if text:
             current.paragraphs.append(text)
+        words.clear()
+
+    def walk(element) -> None:
+        nonlocal current
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            end_paragraph()
+            heading = " ".join(element.text_content().split())
+            if heading:
+                if current.paragraphs:
+                    sections.append(current)
+                level = int(tag[1])
+                trail[:] = trail[: level - 1] + [heading]
+                current = Section(heading, " › ".join(trail))
+        else:
+            if tag in _HTML_BLOCKS:
+                end_paragraph()
+            if element.text and tag:
+                words.append(element.text)
+            for child in element:
+                walk(child)
+            if tag in _HTML_BLOCKS:
+                end_paragraph()
+        if element.tail:
+            words.append(element.tail)
+
+    walk(root)
+    end_paragraph()
     if current.paragraphs:
         sections.append(current)
     return sections
@@ -195,10 +233,22 @@ def _docx(data: bytes) -> list[Section]:
         raise ExtractionError(f"The DOCX could not be read: {error}") from error
     except Exception as error:  # a broken zip raises zipfile.BadZipFile, lxml errors their own
         raise ExtractionError(f"The DOCX could not be read: {error}") from error
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
     sections: list[Section] = []
     trail: list[str] = []
     current = Section("", "")
-    for paragraph in document.paragraphs:
+    for child in document.element.body.iterchildren():  # paragraphs and tables in the order they stand
+        if child.tag.endswith("}tbl"):
+            for row in Table(child, document).rows:
+                text = " | ".join(" ".join(cell.text.split()) for cell in row.cells)
+                if text.strip(" |"):
+                    current.paragraphs.append(text)
+            continue
+        if not child.tag.endswith("}p"):
+            continue
+        paragraph = Paragraph(child, document)
         text = " ".join(paragraph.text.split())
         if not text:
             continue
@@ -211,11 +261,6 @@ def _docx(data: bytes) -> list[Section]:
             current = Section(text, " › ".join(trail))
         else:
             current.paragraphs.append(text)
-    for table in document.tables:
-        for row in table.rows:
-            text = " | ".join(" ".join(cell.text.split()) for cell in row.cells)
-            if text.strip(" |"):
-                current.paragraphs.append(text)
     if current.paragraphs:
         sections.append(current)
     return sections

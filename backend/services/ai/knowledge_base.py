@@ -270,7 +270,8 @@ def upload_document(actor: Actor, filename: str, data: bytes, mime_type: str | N
     mime = _check_upload(filename, data, mime_type)
     document_id = document_id or uuid.uuid4().hex
     name = filename.strip()
-    key = f"knowledge/{document_id}/{re.sub(r'[^A-Za-z0-9._-]+', '-', name)[:120] or 'document'}"
+    # Each upload its own key: a refused upload (a document id taken meanwhile) never touches another's file.
+    key = f"knowledge/{document_id}/{uuid.uuid4().hex[:8]}-{re.sub(r'[^A-Za-z0-9._-]+', '-', name)[:120] or 'document'}"
     providers.media_store().put(key, data, mime)
     row = MediaFileModel(
         fileId=document_id, mimeType=mime, sizeBytes=len(data), storageKey=key, filename=name,
@@ -285,18 +286,24 @@ def upload_document(actor: Actor, filename: str, data: bytes, mime_type: str | N
     try:
         work.commit()
     except WriteConflict:
+        providers.media_store().delete(key)
         raise Conflict(f"A document {document_id!r} is already in the knowledge base.", field="documentId") from None
     _queue(document_id, 1)
     return _view(actor, row)
 
 
-def _requeue(row: MediaFileModel) -> int | None:
+def _requeue(row: MediaFileModel, audit=None) -> int | None:
+    """Queue the document's next version (with the audit row, when a person asked); None if it changed meanwhile."""
     version = int(row.kbVersion or 0) + 1
+    work = UnitOfWork()
+    work.update(row, [MediaFileModel.kbStatus.set("queued"), MediaFileModel.kbVersion.set(version)],
+                MediaFileModel.kbVersion == row.kbVersion if row.kbVersion is not None
+                else MediaFileModel.kbVersion.does_not_exist())
+    if audit is not None:
+        work.save(audit)
     try:
-        row.update(actions=[MediaFileModel.kbStatus.set("queued"), MediaFileModel.kbVersion.set(version)],
-                   condition=MediaFileModel.kbVersion == row.kbVersion if row.kbVersion is not None
-                   else MediaFileModel.kbVersion.does_not_exist())
-    except UpdateError:
+        work.commit()
+    except (UpdateError, WriteConflict):
         return None
     return version
 
@@ -305,12 +312,10 @@ def reindex_document(actor: Actor, document_id: str) -> KnowledgeDocument:
     """Extract, cut and index the document again (after a failure, or when the extraction improved)."""
     require(actor, Operation.AI_ADMIN)
     row = _row(document_id)
-    before = row.kbStatus
-    version = _requeue(row)
+    version = _requeue(row, audit_row(actor, "ai.document.reindex", RESOURCE, document_id, ["kbStatus"],
+                                      {"before": row.kbStatus, "after": "queued"}))
     if version is None:
         raise Conflict("The document changed meanwhile; reload and try again.", field="documentId")
-    audit_row(actor, "ai.document.reindex", RESOURCE, document_id, ["kbStatus"],
-              {"before": before, "after": "queued"}).save()
     _queue(document_id, version)
     return _view(actor, _row(document_id))
 

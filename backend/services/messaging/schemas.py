@@ -49,6 +49,7 @@ class Message(ApiView):
     attempts: int = 0
     status_history: list[StatusStep] = []
     created_by: str | None = None
+    sent_by_ai: bool = False  # an AI auto-reply (services/ai/auto_reply.py): the thread marks it
     created_at: datetime
     updated_at: datetime
     retried_as: str | None = None
@@ -57,6 +58,10 @@ class Message(ApiView):
 
 
 RETRYABLE = ("FAILED", EXPIRED)
+
+
+# Who an AI auto-reply is sent as (its Message rows' createdBy, its audit rows' actor).
+AI_AUTO_REPLY_USER = "system:ai-auto-reply"
 
 
 def retry_refusal(row: MessageModel) -> str | None:
@@ -107,6 +112,7 @@ def to_message(row: MessageModel) -> Message:
         attempts=int(row.attempts or 0),
         status_history=[StatusStep(status=s.status, at=s.at, detail=s.detail) for s in row.statusHistory or []],
         created_by=row.createdBy,
+        sent_by_ai=row.createdBy == AI_AUTO_REPLY_USER,
         created_at=row.createdAt,
         updated_at=row.updatedAt,
         retried_as=row.retriedAs,

@@ -52,7 +52,8 @@ EXPORT_ACTION = "audit.export"
 # The actions the services write today, for the filter's suggestions. The filter itself is a prefix ("contact."
 # finds every contact action), so an action added later is found without being listed here.
 ACTIONS: tuple[str, ...] = (
-    "ai.auto_reply", "ai.document.delete", "ai.document.reindex", "ai.document.upload", "ai.sample.load",
+    "ai.auto_reply", "ai.document.delete", "ai.document.reindex", "ai.document.upload", "ai.feedback", "ai.outcome",
+    "ai.sample.load",
     "audit.export",
     "bulk.cancel", "bulk.cancelled", "bulk.create", "bulk.delete", "bulk.export", "bulk.finish", "bulk.pause",
     "bulk.reschedule", "bulk.resume", "bulk.retry_failed",

@@ -61,9 +61,11 @@ QUIET_KEY = "bulk.quietHours"  # read by backend.services.messaging.quiet_hours
 SEND_BY_KEY = "outbox.sendBy"  # read by backend.services.messaging.outbox.send_by
 SEND_BY_DEFAULT_HOURS = 24  # outbox.DEFAULT_SEND_BY (a test holds them equal)
 SEND_BY_MOST_HOURS = 720  # the Message table keeps a message 30 days
-AI_AUTO_REPLY_KEY = "ai.autoReply.enabled"
+AI_AUTO_REPLY_KEY = "ai.autoReply.enabled"  # read by backend.services.ai.auto_reply (fresh, on every message)
 AI_CONFIDENCE_KEY = "ai.confidenceThreshold"
-AI_NOTE = "Takes effect when AI answers arrive (a later release reads it); it can be set ahead."
+AI_PER_CONTACT_KEY = "ai.autoReply.perContactPerDay"
+AI_PER_CONTACT_DEFAULT = 3
+AI_PER_CONTACT_MOST = 50
 SEND_MODE_KEY = "sendMode"
 REGION_KEY = "defaultRegion"
 
@@ -163,6 +165,7 @@ def _scalar(adapter: TypeAdapter, key: str, value: Any) -> Any:
         raise ValidationError(f"{key}: {reason}", field=key, details=[{"field": key, "reason": reason}]) from None
 
 
+_PER_CONTACT = TypeAdapter(Annotated[int, BeforeValidator(_not_a_flag), Field(ge=0, le=AI_PER_CONTACT_MOST)])
 _WHOLE = TypeAdapter(Annotated[int, BeforeValidator(_not_a_flag), Field(ge=0, le=CONFIRM_MOST)])
 _HOURS = TypeAdapter(Annotated[float, BeforeValidator(_not_a_flag), Field(gt=0, le=SEND_BY_MOST_HOURS, allow_inf_nan=False)])
 _SHARE = TypeAdapter(Annotated[float, BeforeValidator(_not_a_flag), Field(ge=0, le=1, allow_inf_nan=False)])
@@ -346,15 +349,28 @@ _CATALOG: tuple[Setting, ...] = (
     ),
     Setting(
         key=AI_AUTO_REPLY_KEY, label="AI auto-reply", group=AI, kind=Kind.SWITCH, default=False,
-        help="Let the assistant answer customers on its own when it is confident enough.",
-        reader="the AI answers (to come)", check=_check_switch, show=lambda stored: stored is True,
-        text=lambda on: "On" if on else "Off", note=AI_NOTE,
+        help=("Let the assistant answer a customer's message on its own: only inside the reply window, only where "
+              "the customer consents to the channel, only above the confidence threshold, at most the daily number "
+              "per contact. Off is the kill switch: no auto-reply starts once it is off."),
+        reader="backend.services.ai.auto_reply", check=_check_switch, show=lambda stored: stored is True,
+        text=lambda on: "On" if on else "Off",
     ),
     Setting(
         key=AI_CONFIDENCE_KEY, label="AI confidence threshold", group=AI, kind=Kind.NUMBER, default=0.75,
-        help="How sure the assistant must be (0 to 1) before an answer is sent without a person.",
-        unit="0–1", reader="the AI answers (to come)", check=_check_share, show=_show_share(0.75),
-        text=lambda share: f"{share:g}", note=AI_NOTE,
+        help="How sure the assistant must be (0 to 1: the share of the question its best passage holds) before an "
+             "answer is sent without a person.",
+        unit="0–1", reader="backend.services.ai.auto_reply", check=_check_share, show=_show_share(0.75),
+        text=lambda share: f"{share:g}",
+    ),
+    Setting(
+        key=AI_PER_CONTACT_KEY, label="AI auto-replies per contact a day", group=AI, kind=Kind.INTEGER,
+        default=AI_PER_CONTACT_DEFAULT,
+        help="The most auto-replies one contact gets in 24 hours; past it their messages wait for a person.",
+        unit="replies", reader="backend.services.ai.auto_reply",
+        check=lambda key, value: _scalar(_PER_CONTACT, key, value),
+        show=lambda stored: stored if isinstance(stored, int) and not isinstance(stored, bool)
+        and 0 <= stored <= AI_PER_CONTACT_MOST else AI_PER_CONTACT_DEFAULT,
+        text=lambda count: f"{_amount(count)} a day",
     ),
 )
 CATALOG: dict[str, Setting] = {setting.key: setting for setting in _CATALOG}
@@ -384,6 +400,14 @@ def check_sender(sender: Any, field: str = "sender") -> str:
         raise ValidationError(f"{field}: at most {rate_limit.SENDER_MOST} characters, no control characters or "
                               "surrounding spaces", field=field)
     return check_text(sender, field)
+
+
+def in_force(key: str, *, fresh: bool = False) -> Any:
+    """The value in force of a catalog setting, as its reader takes it (`fresh`: read now, not the few-seconds
+    cache — the auto-reply kill switch)."""
+    setting = CATALOG[key]
+    stored = system_config.read(key) if fresh else system_config.cached(key)
+    return setting.default_value() if stored is None else setting.show(stored)
 
 
 def setting_for(key: str) -> Setting:

@@ -2,8 +2,9 @@
 contact). The thread shows every channel's messages with the team's private notes and the conversation's
 events; the reply box answers on any channel the contact can be reached on (starting on the channel of their
 last message), with `/` canned replies, or takes a private note; the header assigns, resolves, snoozes and
-labels. WhatsApp outside its 24-hour window offers the template picker instead of free text. The state is in
-thread_state.py."""
+labels. WhatsApp outside its 24-hour window offers the template picker instead of free text. "Suggest reply"
+fills the reply box with an AI suggestion from the knowledge base, shown above the box with its sources until
+the operator sends it (as is or edited) or rejects it. The state is in thread_state.py."""
 from __future__ import annotations
 
 import reflex as rx
@@ -200,6 +201,102 @@ def _canned_suggestions() -> rx.Component:
     )
 
 
+def _citation(c: rx.Var) -> rx.Component:
+    """One source of the suggestion: its title and where in the document, the passage itself on a click."""
+    return rx.el.details(
+        rx.el.summary(
+            rx.text("[" + c["number"].to(str) + "] ", rx.text.strong(c["title"]), " · " + c["location"].to(str), as_="span", size="1"),
+            cursor="pointer",
+        ),
+        rx.text(c["content"], size="1", white_space="pre-wrap", color=rx.color("gray", 11), padding="4px 0 4px 16px"),
+        class_name="ai-citation",
+    )
+
+
+def _reject() -> rx.Component:
+    return rx.popover.root(
+        rx.popover.trigger(rx.button(rx.icon("thumbs-down", size=14), "Reject", size="1", variant="soft", color_scheme="red", id="ai-reject")),
+        rx.popover.content(
+            rx.vstack(
+                rx.text("Why is it not right? (optional)", size="1", weight="medium"),
+                rx.text_area(value=ThreadState.ai_reject_reason, on_change=ThreadState.set_ai_reject_reason, rows="2", width="260px",
+                             max_length=1000, placeholder="Wrong policy, out of date, not what they asked…", id="ai-reject-reason"),
+                rx.flex(
+                    rx.popover.close(rx.button("Reject suggestion", size="1", color_scheme="red", on_click=ThreadState.reject_suggestion, id="ai-reject-confirm")),
+                    justify="end",
+                    width="100%",
+                ),
+                spacing="2",
+                align="start",
+            ),
+            side="top",
+        ),
+    )
+
+
+def _suggestion_panel() -> rx.Component:
+    """The pending AI suggestion (it is in the reply box below) with its sources, or the note that the
+    knowledge base has no answer."""
+    suggestion = rx.vstack(
+        rx.hstack(
+            rx.icon("sparkles", size=14, color=rx.color("violet", 11)),
+            rx.text("AI suggestion — review before sending", size="2", weight="medium"),
+            rx.badge("Confidence " + ThreadState.ai_confidence, color_scheme="violet", variant="soft", size="1", id="ai-confidence"),
+            rx.spacer(),
+            _reject(),
+            width="100%",
+            align="center",
+            spacing="2",
+        ),
+        rx.text("It is in the reply box: edit it as you need, then send it, or reject it.", size="1", color=rx.color("gray", 10)),
+        rx.cond(
+            ThreadState.ai_citations.length() > 0,
+            rx.vstack(rx.text("Sources", size="1", weight="medium", color=rx.color("gray", 11)),
+                      rx.foreach(ThreadState.ai_citations, _citation), spacing="1", width="100%", id="ai-citations"),
+        ),
+        spacing="2",
+        width="100%",
+    )
+    no_answer = rx.hstack(
+        rx.icon("sparkles", size=14, color=rx.color("gray", 10)),
+        rx.text(ThreadState.ai_note, size="1", id="ai-note"),
+        rx.spacer(),
+        rx.icon_button(rx.icon("x", size=12), size="1", variant="ghost", on_click=ThreadState.dismiss_note, title="Close"),
+        width="100%",
+        align="start",
+        spacing="2",
+    )
+    return rx.cond(
+        ThreadState.ai_panel,
+        rx.box(
+            rx.cond(ThreadState.ai_interaction_id != "", suggestion, no_answer),
+            width="100%",
+            padding="8px 12px",
+            border_radius="8px",
+            background=rx.color("violet", 2),
+            border=f"1px solid {rx.color('violet', 6)}",
+            id="ai-suggestion",
+        ),
+    )
+
+
+def _suggest_button() -> rx.Component:
+    return rx.tooltip(
+        rx.button(
+            rx.icon("sparkles", size=14), "Suggest reply",
+            size="1",
+            variant="soft",
+            color_scheme="violet",
+            on_click=ThreadState.suggest_reply,
+            loading=ThreadState.suggesting,
+            disabled=ThreadState.suggest_message_id == "",
+            id="ai-suggest",
+        ),
+        content=rx.cond(ThreadState.suggest_message_id == "", "No message from the customer with text to answer yet",
+                        "A reply to the customer's latest message from the knowledge base, for you to review"),
+    )
+
+
 def _text_composer() -> rx.Component:
     return rx.vstack(
         rx.cond(
@@ -217,12 +314,13 @@ def _text_composer() -> rx.Component:
         ),
         rx.cond(ThreadState.reply_channel == "email", rx.text("Subject: " + ThreadState.email_subject, size="1", color=rx.color("gray", 11), id="email-subject")),
         _canned_suggestions(),
+        _suggestion_panel(),
         rx.hstack(
             rx.text_area(
                 placeholder="Write a reply… (type / for canned replies)",
                 value=ThreadState.draft,
                 on_change=ThreadState.set_draft,
-                rows="2",
+                rows=rx.cond(ThreadState.ai_interaction_id != "", "9", "2"),  # a suggestion is read in full before it goes
                 width="100%",
                 max_length=4096,
                 id="thread-draft",
@@ -245,7 +343,13 @@ def _text_composer() -> rx.Component:
             width="100%",
             align="start",
         ),
-        rx.text(ThreadState.draft.length().to_string() + " / 4096", size="1", color=rx.color("gray", 9)),
+        rx.hstack(
+            _suggest_button(),
+            rx.spacer(),
+            rx.text(ThreadState.draft.length().to_string() + " / 4096", size="1", color=rx.color("gray", 9)),
+            width="100%",
+            align="center",
+        ),
         width="100%",
         spacing="2",
     )

@@ -1,7 +1,12 @@
 """The state of /inbox/[contact_id]: the timeline, the conversation's owner and status, the reply box (its
-channel, `/` canned replies, private notes), media and reactions on WhatsApp. Every service call runs off the
-event loop (background events, `self.run`); the verdicts (which channel works, whether a message may be sent
-again) come from the services' views."""
+channel, `/` canned replies, private notes, an AI suggested reply), media and reactions on WhatsApp. Every
+service call runs off the event loop (background events, `self.run`); the verdicts (which channel works, whether
+a message may be sent again) come from the services' views.
+
+A suggested reply (services/ai/answers.py `generate`) answers the customer's newest message with text: it fills
+the reply box and stays pending beside it with its citations until the operator sends (through `send_text`, the
+normal send path and its rules; the outcome, approved as is or edited, is recorded once the send is accepted)
+or rejects it. Switching conversation or emptying the reply box drops it unrecorded."""
 from __future__ import annotations
 
 import asyncio
@@ -11,6 +16,8 @@ import reflex as rx
 from reflex.config import get_config
 
 from backend.errors import DomainError
+from backend.services.ai import answers as ai_answers
+from backend.services.ai import interactions as ai_interactions
 from backend.services.channels import reply as replies
 from backend.services.channels.whatsapp import send as whatsapp_send
 from backend.services.contacts.contacts import get_contact
@@ -69,6 +76,15 @@ class ThreadState(TemplatePicker, SessionState):
     follow_generation: int = 0
     last_inbound_id: str = ""
     last_inbound_receipt: bool = False
+    # the AI suggested reply
+    suggest_message_id: str = ""  # the customer's newest message with text: what a suggestion answers
+    suggesting: bool = False
+    ai_interaction_id: str = ""  # the pending suggestion (its outcome is recorded when it is sent or rejected)
+    ai_text: str = ""  # the suggested reply as it came: sent unchanged it is "approved", else "edited"
+    ai_note: str = ""  # the knowledge base has no answer: why, and what to do
+    ai_citations: list[dict[str, str]] = []  # number, title, location, content
+    ai_confidence: str = ""  # "82%"
+    ai_reject_reason: str = ""
     _upload: tuple[str, bytes, str] | None = None  # (name, data, content type) handed from send_media to send_upload
 
     @rx.var
@@ -103,6 +119,11 @@ class ThreadState(TemplatePicker, SessionState):
         return [c for c in self.canned if c["shortcut"].startswith(typed)][:8]
 
     @rx.var
+    def ai_panel(self) -> bool:
+        """A suggestion is pending, or the knowledge base's note that it has none."""
+        return bool(self.ai_interaction_id or self.ai_note)
+
+    @rx.var
     def notes(self) -> list[dict]:
         return [b for b in self.bubbles if b["entry"] == "note"][-5:]
 
@@ -119,6 +140,9 @@ class ThreadState(TemplatePicker, SessionState):
             self.contact_id = contact_id
             self.draft = self.note_draft = self.reply_to_id = self.reply_to_text = ""
             self.reply_channel = ""
+            self.suggest_message_id = ""
+            self._drop_suggestion()  # a suggestion belongs to the conversation it answers
+            self.suggesting = False
             self.loading = True
         if not await self.signed_in():
             return None  # require_session is already redirecting to /login
@@ -198,6 +222,8 @@ class ThreadState(TemplatePicker, SessionState):
         inbound = [b for b in bubbles if b["entry"] == "message" and not b["outbound"]]
         self.last_inbound_id = inbound[-1]["message_id"] if inbound else ""
         self.last_inbound_receipt = bool(inbound) and bool(inbound[-1]["can_reply"])  # a WhatsApp message: a read receipt
+        answerable = [b for b in inbound if b["kind"] != "reaction" and b["body"].strip()]
+        self.suggest_message_id = answerable[-1]["message_id"] if answerable else ""
         self.loading = False
 
     def _update_window(self) -> None:
@@ -303,6 +329,8 @@ class ThreadState(TemplatePicker, SessionState):
     @rx.event
     def set_draft(self, value: str):
         self.draft = value
+        if not value.strip():
+            self._drop_suggestion()  # emptied: the suggestion is no longer what is being written
 
     @rx.event
     def set_note_draft(self, value: str):
@@ -344,16 +372,17 @@ class ThreadState(TemplatePicker, SessionState):
             self.draft = filled.text
         return None
 
-    async def _send(self, send, done: str, *, after=None):
+    async def _send(self, send, done: str, *, after=None, then=None):
         """Off the lock: `send(contact_id)` (a service call through self.run) and show the thread again;
-        `after()` runs under the lock once it is queued. One send at a time."""
+        `after()` runs under the lock once it is queued, then `await then(sent)` off the lock with what the
+        service returned (it may return an event to show). One send at a time."""
         async with self:
             if self.sending:
                 return None  # a second click while the first is on its way does nothing
             self.sending = True
             contact_id = self.contact_id
         try:
-            await send(contact_id)
+            sent = await send(contact_id)
         except DomainError as error:
             async with self:
                 self.sending = False
@@ -362,8 +391,9 @@ class ThreadState(TemplatePicker, SessionState):
             self.sending = False
             if after is not None:
                 after()
+        followed = await then(sent) if then is not None else None
         reload_error = await self._reload(contact_id)
-        return [rx.toast.success(done, duration=1500), *([reload_error] if reload_error is not None else [])]
+        return [rx.toast.success(done, duration=1500), *(e for e in (followed, reload_error) if e is not None)]
 
     def _whatsapp(self, request: dict):
         return lambda contact_id: self.run(whatsapp_send.send_whatsapp, {"contactId": contact_id, **request}, via="ui")
@@ -372,15 +402,27 @@ class ThreadState(TemplatePicker, SessionState):
     async def send_text(self):
         async with self:
             text, reply_to, channel = self.draft.strip(), self.reply_to_id, self.reply_channel
+            suggestion = (self.ai_interaction_id, self.ai_text)
         if not text:
             return rx.toast.error("Write a message first.")
         request = {"channel": channel, "text": text, **({"replyTo": reply_to} if reply_to and channel == "whatsapp" else {})}
+        from_suggestion = False
 
         def sent() -> None:
+            nonlocal from_suggestion
             if self.draft.strip() == text:  # not if they started a new message meanwhile
                 self.draft = self.reply_to_id = self.reply_to_text = ""
+            if suggestion[0] and self.ai_interaction_id == suggestion[0]:  # still pending: this send was its outcome
+                from_suggestion = True
+                self._drop_suggestion()
 
-        return await self._send(lambda contact_id: self.run(replies.send_reply, contact_id, request, via="ui"), "Queued", after=sent)
+        async def record(message):
+            if not from_suggestion:
+                return None
+            return await self._record_sent(suggestion, text, message.message_id)
+
+        return await self._send(lambda contact_id: self.run(replies.send_reply, contact_id, request, via="ui"), "Queued",
+                                after=sent, then=record)
 
     @rx.event(background=True)
     async def add_note(self):
@@ -447,3 +489,89 @@ class ThreadState(TemplatePicker, SessionState):
 
         return await self._send(self._whatsapp({"type": "media", "media": {"fileId": stored.file_id, "caption": caption}}), "File queued", after=sent)
 
+    # ------------------------------------------------------------ the AI suggested reply
+
+    def _drop_suggestion(self) -> None:
+        """Forget the suggestion (its outcome, if any, is recorded by the caller)."""
+        self.ai_interaction_id = self.ai_text = self.ai_note = self.ai_confidence = self.ai_reject_reason = ""
+        self.ai_citations = []
+
+    def _show_suggestion(self, suggestion) -> None:
+        self._drop_suggestion()
+        self.ai_confidence = f"{round(suggestion.confidence * 100)}%"
+        if not suggestion.suggested_response:
+            self.ai_note = suggestion.note or "The knowledge base has no answer to this message."
+            return  # the reply box keeps what the operator wrote
+        self.ai_interaction_id = suggestion.interaction_id
+        self.ai_text = suggestion.suggested_response
+        self.ai_citations = [{"number": str(c.number), "title": c.source.title, "location": c.source.location,
+                              "content": c.content} for c in suggestion.citations]
+        self.draft = suggestion.suggested_response
+        self.compose_tab, self.compose_mode = "reply", "text"
+
+    @rx.event(background=True)
+    async def suggest_reply(self):
+        """Ask for a suggested reply to the customer's newest message with text (Operators and Admins)."""
+        async with self:
+            if self.suggesting:
+                return None
+            contact_id, message_id, can_write = self.contact_id, self.suggest_message_id, self.can_write
+            if can_write and message_id:
+                self.suggesting = True
+        if not can_write:
+            return rx.toast.error("Suggested replies need the Operator or Admin role.")
+        if not message_id:
+            return rx.toast.error("There is no message from the customer with text to answer yet.")
+        try:
+            suggestion = await self.run(ai_answers.generate, {"messageId": message_id, "contactId": contact_id})
+        except DomainError as error:
+            async with self:
+                self.suggesting = False
+            return error_toast(error)  # the reply box is left as it was
+        async with self:
+            self.suggesting = False
+            if self.contact_id != contact_id:
+                return None  # the tab has moved on to another conversation
+            self._show_suggestion(suggestion)
+        return None
+
+    @rx.event
+    def set_ai_reject_reason(self, value: str):
+        self.ai_reject_reason = value
+
+    @rx.event
+    def dismiss_note(self):
+        """Close the knowledge base's "no answer" note (nothing to record: there was no suggestion)."""
+        if not self.ai_interaction_id:
+            self._drop_suggestion()
+
+    @rx.event(background=True)
+    async def reject_suggestion(self):
+        """Record that the suggestion was rejected (with the operator's reason, if given) and put it away."""
+        async with self:
+            interaction_id, suggestion, reason = self.ai_interaction_id, self.ai_text, self.ai_reject_reason.strip()
+        if not interaction_id:
+            return None
+        try:
+            await self.run(ai_interactions.record_outcome, interaction_id, {"outcome": "rejected", "feedback": reason or None})
+        except DomainError as error:
+            return error_toast(error)
+        async with self:
+            if self.ai_interaction_id == interaction_id:
+                if self.draft.strip() == suggestion.strip():  # untouched: the rejected text goes too
+                    self.draft = ""
+                self._drop_suggestion()
+        return rx.toast.info("Suggestion rejected", duration=1500)
+
+    async def _record_sent(self, suggestion: tuple[str, str], text: str, message_id: str):
+        """The suggestion went out: as it came ("approved") or changed ("edited", with what was sent)."""
+        interaction_id, suggested = suggestion
+        if text == suggested.strip():
+            outcome = {"outcome": "approved", "sentMessageId": message_id}
+        else:
+            outcome = {"outcome": "edited", "sentMessageId": message_id, "sentText": text}
+        try:
+            await self.run(ai_interactions.record_outcome, interaction_id, outcome)
+        except DomainError as error:
+            return error_toast(error)
+        return None
