@@ -36,6 +36,8 @@ GOOD = {
     "ai.autoReply.enabled": (True, True),
     "ai.confidenceThreshold": (0.9, 0.9),
     "ai.autoReply.perContactPerDay": (5, 5),
+    "ai.reply.closing": ("  Anything else we can do?  ", "Anything else we can do?"),
+    "ai.systemPrompt": ("Answer from the passages only; otherwise say NO_ANSWER.", "Answer from the passages only; otherwise say NO_ANSWER."),
     "defaultRegion": (" in ", "IN"),
 }
 BAD = {
@@ -58,6 +60,8 @@ BAD = {
     "ai.confidenceThreshold": [(1.5, "ai.confidenceThreshold"), (-0.1, "ai.confidenceThreshold"), ("high", "ai.confidenceThreshold")],
     "ai.autoReply.perContactPerDay": [(51, "ai.autoReply.perContactPerDay"), (-1, "ai.autoReply.perContactPerDay"),
                                       (True, "ai.autoReply.perContactPerDay"), ("many", "ai.autoReply.perContactPerDay")],
+    "ai.reply.closing": [("   ", "ai.reply.closing"), ("x" * 301, "ai.reply.closing"), (5, "ai.reply.closing")],
+    "ai.systemPrompt": [("Answer kindly.", "ai.systemPrompt"), ("", "ai.systemPrompt"), ("NO_ANSWER " * 500, "ai.systemPrompt")],
     "defaultRegion": [("XX", "defaultRegion"), (44, "defaultRegion"), ("", "defaultRegion"), ("GBR", "defaultRegion")],
 }
 
