@@ -237,9 +237,15 @@ class LocalKnowledgeIndex:
             hits.append(Hit(loaded.passages[int(position)], score, coverage, sentence_weights, missing,
                             by_weight[0] in holds))
         # BM25's best RERANK, ordered by how much of the question each holds, then by BM25: a short passage
-        # with most of the words can outscore a longer one that holds them all.
-        hits.sort(key=lambda hit: (-round(hit.coverage, 2), -hit.score))
+        # with most of the words can outscore a longer one that holds them all. Between equals, a document's
+        # overview (the text under its title, before its first section: "This page explains …") comes after
+        # the sections, which hold the facts it announces.
+        hits.sort(key=lambda hit: (-round(hit.coverage, 2), _is_overview(hit.passage), -hit.score))
         return hits[:k]
+
+
+def _is_overview(passage: Passage) -> bool:
+    return bool(passage.heading) and passage.heading == passage.title and "›" not in passage.location
 
 
 def _safe(document_id: str) -> str:

@@ -13,29 +13,37 @@ The reply goes through the normal send path (`channels.reply.send_reply`, its ru
 AI_AUTO_REPLY_USER, so the thread marks it as AI (`Message.sent_by_ai`); an `ai.auto_reply` audit row names the
 message, the interaction and the confidence. Whatever happens, the interaction row says it (auto-sent, or
 auto-skipped with the reason), and a message the assistant does not answer waits for a person as before.
+
+`activity` is a day of it for /ai/settings: how many were sent and skipped, the commonest reasons for skipping,
+and the latest auto-replies (the byDay index, one UTC day, at most ACTIVITY_MAX rows read).
 """
 from __future__ import annotations
 
 import logging
+import re
+from collections import Counter
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from pynamodb.exceptions import PutError
 
-from backend.errors import DomainError
+from backend.errors import DomainError, ValidationError
 from backend.models.assistant import AIInteractionModel
 from backend.models.base import utcnow
 from backend.models.contact import ContactModel
 from backend.models.messaging import MessageModel
 from backend.services.ai.answers import answer_and_record, first_name_of, reply_text
 from backend.services.channels.reply import send_reply
+from backend.services.contacts.names import display_name
 from backend.services.contacts.views import channel_statuses
 from backend.services.messaging.schemas import AI_AUTO_REPLY_USER
-from backend.services.platform.access import Actor, Role
+from backend.services.platform.access import Actor, Operation, Role, require
+from backend.services.platform.api_model import ApiView
 from backend.services.platform.audit import audit_row
 from backend.services.platform.settings_catalog import (
     AI_AUTO_REPLY_KEY, AI_CONFIDENCE_KEY, AI_PER_CONTACT_KEY, in_force,
 )
+from backend.services.storage.batch_reads import rows_by_key
 
 log = logging.getLogger(__name__)
 
@@ -130,3 +138,111 @@ def consider(message_id: str) -> Outcome:
                "channel": message.channel}).save()
     log.info("AI auto-reply sent for message %s (confidence %.2f)", message_id, drafted.confidence)
     return Outcome(SENT, "", interaction_id, sent.message_id)
+
+
+# ---------------------------------------------------------------- a day of it (/ai/settings)
+
+ACTIVITY_MAX = 2000  # auto-reply rows one request reads (newest first); past it the counts say `truncated`
+LATEST = 10
+TOP_REASONS = 5
+# Reasons that carry a number or a word of the question, named as one group each (any other: its first clause).
+_REASON_GROUPS = (
+    (re.compile(r"^Confidence \S+ is below the threshold"), "Confidence below the threshold"),
+    (re.compile(r"^The contact had \d+ auto-replies"), "The contact had the most auto-replies a day"),
+    (re.compile(r"^The closest passage"), "No passage covers enough of the question"),
+    (re.compile(r"^No passage speaks of"), "No passage speaks of what the question turns on"),
+)
+_CLAUSE_END = re.compile(r": | \(|; |\.(?:\s|$)")
+
+
+class SkipReason(ApiView):
+    reason: str  # the group: the reason's first clause
+    count: int
+    example: str  # the newest full reason of the group
+
+
+class AutoReplyItem(ApiView):
+    interaction_id: str
+    created_at: datetime
+    contact_id: str | None = None
+    contact_name: str = ""
+    question: str
+    status: str  # auto-sent | auto-skipped | auto-pending (being considered)
+    reason: str = ""  # why it was skipped
+    confidence: float | None = None
+    sent_message_id: str | None = None
+
+
+class AutoReplyActivity(ApiView):
+    day: date
+    enabled: bool  # the switch, read now
+    sent: int
+    skipped: int
+    pending: int  # being considered as it was read
+    reasons: list[SkipReason]  # the commonest first, at most TOP_REASONS
+    latest: list[AutoReplyItem]  # newest first, at most LATEST
+    truncated: bool  # more than ACTIVITY_MAX that day: the counts are of the newest ACTIVITY_MAX
+
+
+def reason_group(reason: str | None) -> str:
+    """What a skip reason is grouped by: its first clause (up to ':', '(', ';' or the sentence's end); the
+    reasons that carry a number or a word of the question have a name of their own."""
+    text = (reason or "").strip()
+    if not text:
+        return "No reason recorded"
+    for pattern, name in _REASON_GROUPS:
+        if pattern.search(text):
+            return name
+    return _CLAUSE_END.split(text, maxsplit=1)[0].strip() or text
+
+
+def _day_of(day: date | str | None) -> date:
+    if day is None:
+        return utcnow().date()
+    if isinstance(day, datetime):
+        return day.date()
+    if isinstance(day, date):
+        return day
+    if isinstance(day, str):
+        try:
+            return date.fromisoformat(day.strip())
+        except ValueError:
+            pass
+    raise ValidationError("day: a date, YYYY-MM-DD", field="day")
+
+
+def activity(actor: Actor, *, day: date | str | None = None) -> AutoReplyActivity:
+    """The auto-replies of a UTC day (default today): how many went out and how many were skipped, the commonest
+    reasons for skipping, and the latest ones with their contact (one Query on byDay, one BatchGetItem)."""
+    require(actor, Operation.AI_ADMIN)
+    day = _day_of(day)
+    rows = list(AIInteractionModel.by_day.query(f"{day:%Y-%m-%d}", scan_index_forward=False,
+                                                filter_condition=AIInteractionModel.kind == KIND,
+                                                limit=ACTIVITY_MAX + 1))
+    truncated = len(rows) > ACTIVITY_MAX
+    rows = rows[:ACTIVITY_MAX]
+    skipped = [row for row in rows if row.status == SKIPPED]
+    groups = Counter(reason_group(row.error) for row in skipped)
+    examples: dict[str, str] = {}
+    for row in skipped:  # newest first: the first of a group is its newest
+        examples.setdefault(reason_group(row.error), row.error or "")
+    latest = rows[:LATEST]
+    contact_ids = [row.contactId for row in latest if row.contactId]
+    names = {cid: display_name(row) for cid, row in zip(contact_ids, rows_by_key(ContactModel, contact_ids))}
+    return AutoReplyActivity(
+        day=day,
+        enabled=in_force(AI_AUTO_REPLY_KEY, fresh=True) is True,
+        sent=sum(1 for row in rows if row.status == SENT),
+        skipped=len(skipped),
+        pending=sum(1 for row in rows if row.status not in (SENT, SKIPPED)),
+        reasons=[SkipReason(reason=group, count=count, example=examples[group])
+                 for group, count in groups.most_common(TOP_REASONS)],
+        latest=[AutoReplyItem(
+            interaction_id=row.interactionId, created_at=row.createdAt, contact_id=row.contactId,
+            contact_name=names.get(row.contactId, "") if row.contactId else "", question=row.question,
+            status=row.status if row.status in (SENT, SKIPPED) else "auto-pending",
+            reason=(row.error or "") if row.status == SKIPPED else "", confidence=row.confidence,
+            sent_message_id=row.sentMessageId,
+        ) for row in latest],
+        truncated=truncated,
+    )

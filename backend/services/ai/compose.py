@@ -30,10 +30,11 @@ class Composed:
     reason: str = ""  # why it declined
 
 
-def _units(text: str) -> list[str]:
-    """A passage's sentences, a list item or table line each a sentence of its own (ended with a full stop)."""
-    units = [sentence for line in text.split("\n") for sentence in sentences(line)]
-    return [unit if unit[-1:] in ".!?:;" else f"{unit}." for unit in units]
+def _units(text: str) -> list[tuple[int, str]]:
+    """A passage's sentences with the line each stands on: a list item or a table line is a sentence of its own
+    (ended with a full stop), and the answer keeps the line breaks between them."""
+    units = [(number, sentence) for number, line in enumerate(text.split("\n")) for sentence in sentences(line)]
+    return [(number, unit if unit[-1:] in ".!?:;" else f"{unit}.") for number, unit in units]
 
 
 def answer_from(query: str, hits: list[Hit], min_coverage: float = MIN_COVERAGE) -> Composed:
@@ -54,7 +55,7 @@ def answer_from(query: str, hits: list[Hit], min_coverage: float = MIN_COVERAGE)
     for rank, hit in enumerate(hits):
         if rank and hit.coverage < min_coverage:
             continue
-        for position, sentence in enumerate(_units(hit.passage.text)):
+        for position, (_line, sentence) in enumerate(_units(hit.passage.text)):
             overlap = sum(weights.get(term, 0.0) for term in set(tokens(sentence)))
             if overlap:
                 chosen.append((overlap, -rank, position, sentence))
@@ -67,13 +68,16 @@ def answer_from(query: str, hits: list[Hit], min_coverage: float = MIN_COVERAGE)
         seen.add(sentence)
         picked.append((-negative_rank, position, sentence))
     if not picked:  # the question met the passage in its title or heading only: its opening sentences
-        picked = [(0, position, sentence) for position, sentence in enumerate(_units(best.passage.text)[:2])]
+        picked = [(0, position, sentence) for position, (_line, sentence) in enumerate(_units(best.passage.text)[:2])]
     picked.sort()
+    lines = {rank: [line for line, _sentence in _units(hits[rank].passage.text)] for rank in {rank for rank, _p, _s in picked}}
     numbers: dict[int, int] = {}
-    parts = []
-    for rank, _position, sentence in picked:
+    answer, before = "", None
+    for rank, position, sentence in picked:
         if rank not in numbers:
             numbers[rank] = len(numbers) + 1
             cited.append(hits[rank])
-        parts.append(f"{sentence} [{numbers[rank]}]")
-    return Composed(True, round(best.coverage, 3), " ".join(parts), cited)
+        here = (rank, lines[rank][position])
+        answer += ("" if before is None else " " if here == before else "\n") + f"{sentence} [{numbers[rank]}]"
+        before = here
+    return Composed(True, round(best.coverage, 3), answer, cited)
