@@ -59,7 +59,7 @@ NAV_MODULES: tuple[NavModule, ...] = (
             NavEntry("Assistant", "/ai/assistant", ready=True),
             NavEntry("Knowledge base", "/ai/knowledge-base", ready=True),
             NavEntry("Interactions", "/ai/interactions", ready=True),
-            NavEntry("Settings", "/ai/settings", ADMINS),
+            NavEntry("Settings", "/ai/settings", ADMINS, ready=True),
         ),
     ),
     NavModule(

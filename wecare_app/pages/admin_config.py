@@ -4,6 +4,8 @@
   group. Each shows its value in force, its default, who changed it last and when, an edit control suited to
   its kind, Save, Reset to default and its history; a refused value shows the reason under the field it names.
   Settings set by the environment (the send mode, the default country) are shown with where to change them.
+  The same state and cards serve another page's group (`SettingsState.load(group)`, `group_card`): /ai/settings
+  shows the AI group.
 - Webhook: the URL to give the provider, where the signing secret comes from, the secret masked, Reveal (audited)
   and, for a local run's own secret, Rotate behind a confirmation (backend/services/platform/webhook_settings.py).
 - Team inbox: the labels and canned replies (inbox_settings_card.py).
@@ -28,7 +30,7 @@ from wecare_app.pages.layout import add_signed_in_page, field_error, signed_in_p
 from wecare_app.state.feedback import error_toast
 from wecare_app.state.session_state import SessionState
 
-__all__ = ["ConfigState", "SettingsState", "admin_config_page", "register"]
+__all__ = ["ConfigState", "SettingsState", "admin_config_page", "group_card", "history_dialog", "register"]
 
 DENIED = "Only administrators can see or change the app's configuration."
 
@@ -130,6 +132,7 @@ class ConfigState(SessionState):
 
 QUIET_DRAFT = ("21:00", "08:00", "UTC")  # what the quiet-hours fields offer when none are set
 SLOTS = {"perSecond": "a", "burst": "b", "start": "a", "end": "b", "timeZone": "c"}  # a value's parts → draft fields
+LONG_TEXT = 200  # a text setting whose default is longer than this (a prompt) gets a tall box
 _DRAFTS = ("draft_a", "draft_b", "draft_c")
 _ERRORS = ("error", "error_a", "error_b", "error_c")
 
@@ -152,11 +155,12 @@ def setting_row(view: SettingView) -> dict[str, Any]:
     else:
         drafts.update(draft_a=_plain(value))
     changed = (f"Changed by {view.updated_by} on {utc_stamp(view.updated_at)}" if view.updated_at is not None else "")
+    lines = 8 if view.kind == "text" and len(view.default_text) > LONG_TEXT else 3  # the text box's height
     return {
         "key": view.key, "label": view.label, "group": view.group, "help": view.help, "kind": view.kind,
         "unit": view.unit, "note": view.note, "reader": view.reader, "value_text": view.value_text,
         "default_text": view.default_text, "is_default": view.is_default, "changed": changed,
-        "can_edit": view.can_edit, "edit_reason": view.edit_reason, **drafts, **dict.fromkeys(_ERRORS, ""),
+        "can_edit": view.can_edit, "edit_reason": view.edit_reason, "lines": str(lines), **drafts, **dict.fromkeys(_ERRORS, ""),
     }
 
 
@@ -183,6 +187,7 @@ def field_messages(key: str, error: DomainError) -> dict[str, str]:
 class SettingsState(SessionState):
     settings_loading: bool = True
     settings: list[dict[str, Any]] = []
+    settings_group: str = ""  # the group the rows are of ("": every group)
     saving_key: str = ""  # the setting a save or reset is running for
     history_open: bool = False
     history_title: str = ""
@@ -200,9 +205,10 @@ class SettingsState(SessionState):
         return found
 
     @rx.event(background=True)
-    async def load(self):
+    async def load(self, group: str = ""):
+        """The settings of every group, or of one (`group`, e.g. "AI" for /ai/settings)."""
         async with self:
-            self.settings_loading = not self.settings
+            self.settings_loading = not self.settings or self.settings_group != group
         if not await self.signed_in():
             return None
         try:
@@ -212,7 +218,8 @@ class SettingsState(SessionState):
                 self.settings_loading = False
             return None if isinstance(error, PermissionDenied) else error_toast(error)  # the page says Admins only
         async with self:
-            self.settings, self.settings_loading = [setting_row(view) for view in views], False
+            self.settings = [setting_row(view) for view in views if not group or view.group == group]
+            self.settings_group, self.settings_loading = group, False
         return None
 
     @rx.event
@@ -249,6 +256,12 @@ class SettingsState(SessionState):
         if row is None:
             return None
         return await self._change(key, settings_catalog.update_setting, setting_value(row))
+
+    @rx.event(background=True)
+    async def set_switch(self, key: str, on: bool):
+        """Turn a switch setting on or off at once, without a draft (/ai/settings' kill switch): the row shows the
+        value in force once the service has stored it, and stays as it was when it refuses."""
+        return await self._change(key, settings_catalog.update_setting, bool(on))
 
     @rx.event(background=True)
     async def reset_to_default(self, key: str):
@@ -326,6 +339,23 @@ def _switch(row: rx.Var, label: str | rx.Var) -> rx.Component:
     )
 
 
+def _text_control(row: rx.Var) -> rx.Component:
+    return rx.vstack(
+        rx.text_area(
+            value=row["draft_a"].to(str),
+            on_change=lambda value: SettingsState.set_draft(row["key"].to(str), "draft_a", value),
+            id="setting-" + row["key"].to(str) + "-a",
+            rows=row["lines"].to(str),
+            resize="vertical",
+            width="100%",
+            size="2",
+        ),
+        rx.text(row["draft_a"].to(str).length().to_string(), " characters", size="1", color=rx.color("gray", 10)),
+        spacing="1",
+        width="100%",
+    )
+
+
 def _quiet_control(row: rx.Var) -> rx.Component:
     return rx.vstack(
         _switch(row, "Hold campaign messages during quiet hours"),
@@ -352,6 +382,7 @@ def _control(row: rx.Var) -> rx.Component:
         ("switch", _switch(row, rx.cond(row["draft_on"].to(bool), "On", "Off"))),
         ("quiet_hours", _quiet_control(row)),
         ("region", _region_control(row)),
+        ("text", _text_control(row)),
         _number_control(row),
     )
 
@@ -399,7 +430,14 @@ def _setting(row: rx.Var) -> rx.Component:
                 width="100%",
             ),
         ),
-        rx.text("In force: ", rx.text.strong(row["value_text"]), " · Default: ", row["default_text"], size="1", color=rx.color("gray", 10)),
+        rx.cond(
+            row["kind"].to(str) == "text",  # the box shows the words in force: only the default, once changed
+            rx.cond(row["is_default"].to(bool), rx.fragment(),
+                    rx.text("Default: ", row["default_text"], size="1", color=rx.color("gray", 10), class_name="setting-default",
+                            style={"display": "-webkit-box", "-webkit-line-clamp": "2", "-webkit-box-orient": "vertical",
+                                   "overflow": "hidden"})),
+            rx.text("In force: ", rx.text.strong(row["value_text"]), " · Default: ", row["default_text"], size="1", color=rx.color("gray", 10)),
+        ),
         spacing="2",
         width="100%",
         padding_y="12px",
@@ -409,13 +447,15 @@ def _setting(row: rx.Var) -> rx.Component:
     )
 
 
-def _group_card(group: str) -> rx.Component:
+def group_card(group: str, *, title: str | None = None, hide: str = "") -> rx.Component:
+    """A group's settings in a card (`hide`: a key another control of the page shows)."""
     more = (rx.link("Usage and per-sender limits", rx.icon("arrow-right", size=14), href="/admin/rate-limits", size="2", white_space="nowrap")
             if group == settings_catalog.RATE_LIMITS else rx.fragment())
     return rx.card(
         rx.vstack(
-            rx.hstack(rx.heading(group, size="3"), rx.spacer(), more, align="center", width="100%"),
-            rx.foreach(SettingsState.settings, lambda row: rx.cond(row["group"] == group, _setting(row), rx.fragment())),
+            rx.hstack(rx.heading(title or group, size="3"), rx.spacer(), more, align="center", width="100%"),
+            rx.foreach(SettingsState.settings, lambda row: rx.cond((row["group"] == group) & (row["key"] != hide), _setting(row),
+                                                                   rx.fragment())),
             spacing="0",
             width="100%",
         ),
@@ -423,7 +463,7 @@ def _group_card(group: str) -> rx.Component:
     )
 
 
-def _history_dialog() -> rx.Component:
+def history_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
             rx.dialog.title(SettingsState.history_title, ": history"),
@@ -455,8 +495,8 @@ def settings_section() -> rx.Component:
         rx.heading("Settings", size="4"),
         rx.text("A change holds at once, without a restart, and is kept in the audit log.", size="2", color=rx.color("gray", 10)),
         loading_block(SettingsState.settings_loading,
-                      rx.vstack(*[_group_card(group) for group in settings_catalog.GROUPS], spacing="3", width="100%")),
-        _history_dialog(),
+                      rx.vstack(*[group_card(group) for group in settings_catalog.GROUPS], spacing="3", width="100%")),
+        history_dialog(),
         spacing="3",
         width="100%",
         id="settings-section",

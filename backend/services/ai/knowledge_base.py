@@ -199,7 +199,7 @@ def _view(actor: Actor, row: MediaFileModel) -> KnowledgeDocument:
 
 def retrieval_source_text() -> str:
     kb_id = get_settings().ai_knowledge_base_id
-    return f"Bedrock knowledge base {kb_id}" if kb_id else "Local index (BM25 over the documents below)"
+    return f"Bedrock knowledge base {kb_id}" if kb_id else "Local index (BM25 over the knowledge base's documents)"
 
 
 def list_documents(actor: Actor) -> KnowledgeBase:
