@@ -24,7 +24,7 @@ from wecare_app.pages.ai.assistant_page import AssistantState
 from wecare_app.pages.ai.display import answer_parts, upload_accept
 from wecare_app.pages.ai.knowledge_base_page import ROUTE, KnowledgeBaseState
 from tests.unit.state_double import StateDouble
-from tests.unit.test_uploads_state import FakeUpload
+from tests.unit.test_uploads_state import FakeUpload, file_drop
 
 HANDBOOK = b"""# Shop handbook
 
@@ -54,15 +54,11 @@ class Page(StateDouble):
         self.router = SimpleNamespace(url=SimpleNamespace(path=ROUTE), session=SimpleNamespace(client_token="tab-1"))
 
 
-class KnowledgePage(Page):
+class KnowledgePage(Page, file_drop(KnowledgeBaseState)):
     state = KnowledgeBaseState
     _show, _reload, _start = KnowledgeBaseState._show, KnowledgeBaseState._reload, KnowledgeBaseState._start
     open_page = KnowledgeBaseState.event_handlers["open_page"].fn
     watch = KnowledgeBaseState.event_handlers["watch"].fn
-    receive_file = KnowledgeBaseState.event_handlers["receive_file"].fn
-    store_upload = KnowledgeBaseState.event_handlers["store_upload"].fn
-    upload_progress = KnowledgeBaseState.event_handlers["upload_progress"].fn
-    refuse_dropped = KnowledgeBaseState.event_handlers["refuse_dropped"].fn
     load_sample = KnowledgeBaseState.event_handlers["load_sample"].fn
     reindex = KnowledgeBaseState.event_handlers["reindex"].fn
     ask_delete = KnowledgeBaseState.event_handlers["ask_delete"].fn
@@ -100,7 +96,7 @@ def text_of(items) -> str:
 
 def upload(page: KnowledgePage, name: str, data: bytes, content_type: str = "text/markdown") -> list:
     handed_on = events(page.receive_file([FakeUpload(data, size=len(data), name=name, content_type=content_type)]))
-    assert KnowledgeBaseState.store_upload in handed_on
+    assert KnowledgePage.store_upload in handed_on
     return events(page.store_upload())
 
 

@@ -19,7 +19,7 @@ from wecare_app.pages.media import file_page, library_page
 from wecare_app.pages.media.display import detail_view, file_view, use_view
 from wecare_app.pages.media.file_page import MediaFileState
 from wecare_app.pages.media.library_page import MediaLibraryState
-from tests.unit.test_uploads_state import FakeUpload
+from tests.unit.test_uploads_state import FakeUpload, file_drop
 from tests.unit.state_double import StateDouble
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
@@ -39,13 +39,9 @@ class PageDouble(StateDouble):
         return self.user_role in ("Operator", "Admin")
 
 
-class Library(PageDouble):
+class Library(PageDouble, file_drop(MediaLibraryState)):
     state = MediaLibraryState
     _page_query, _load_page, _show_page = MediaLibraryState._page_query, MediaLibraryState._load_page, MediaLibraryState._show_page
-    receive_file = MediaLibraryState.event_handlers["receive_file"].fn
-    store_upload = MediaLibraryState.event_handlers["store_upload"].fn
-    upload_progress = MediaLibraryState.event_handlers["upload_progress"].fn
-    refuse_dropped = MediaLibraryState.event_handlers["refuse_dropped"].fn
 
     async def _refresh(self, *, restart: bool = False):
         page = await self._load_page(self._page_query(), "")
@@ -84,7 +80,7 @@ def test_an_operators_upload_is_read_stored_and_listed_with_its_thumbnail(operat
     assert (page.uploading, page.upload_percent) == (True, 50)
     upload = FakeUpload(PNG, size=len(PNG), name="menu.png", content_type="image/png")
     handed_on = asyncio.run(page.receive_file([upload]))
-    assert handed_on[-1] == MediaLibraryState.store_upload and page.upload_stage == "Checking and storing menu.png"
+    assert handed_on[-1] is Library.store_upload and page.upload_stage == "Checking and storing menu.png"
     done = asyncio.run(page.store_upload())
     assert "menu.png uploaded" in text_of(done) and not page.uploading and page._upload is None
     [row] = page.rows
@@ -198,5 +194,6 @@ def test_the_upload_limit_is_the_guards():
 
 def test_progress_never_passes_a_hundred(operator):
     page = Library(operator)
+    page.upload_progress({"progress": 0.2})
     page.upload_progress({"progress": 1.7})
     assert page.upload_percent == 100

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from typing import ClassVar
 
 import reflex as rx
 
@@ -24,17 +25,20 @@ from wecare_app.pages.layout import signed_in_page
 from wecare_app.state.feedback import error_toast
 from wecare_app.state.live_feed import client_connected
 from wecare_app.state.session_state import SessionState, forget_event_actor
-from wecare_app.state.uploads import read_upload
+from wecare_app.state.uploads import FileDrop, drop_zone
 
 ROUTE = "/ai/knowledge-base"
-UPLOAD_ID = "kb-upload"
 MAX_FILE_BYTES = MAX_DOCUMENT_BYTES  # the upload guard's cap for receive_file (wecare_app.py)
 POLL_SECONDS = 1.0
 MAX_POLLS = 600  # ten minutes of a document stuck in "indexing" is a server problem, not something to watch forever
 _HOVER_THROUGH = {"&:disabled": {"pointer_events": "none"}}
 
 
-class KnowledgeBaseState(SessionState):
+class KnowledgeBaseState(FileDrop, SessionState):
+    upload_id: ClassVar[str] = "kb-upload"
+    upload_limit: ClassVar[int] = MAX_FILE_BYTES
+    upload_noun: ClassVar[str] = "document"
+    upload_wrong_type: ClassVar[str] = f"not a {TYPES_TEXT} document"
     loading: bool = True
     load_error: str = ""
     rows: list[dict] = []
@@ -50,12 +54,6 @@ class KnowledgeBaseState(SessionState):
     loading_sample: bool = False
     busy: str = ""  # the document a re-index or delete is running for
     watching: bool = False  # the live loop is running
-    # upload
-    uploading: bool = False
-    upload_percent: int = 0
-    upload_stage: str = ""
-    upload_error: str = ""
-    _upload: tuple[str, bytes, str] | None = None  # (name, data, content type) from receive_file to store_upload
     # the delete confirmation
     confirm_open: bool = False
     confirm_id: str = ""
@@ -150,75 +148,15 @@ class KnowledgeBaseState(SessionState):
             async with self:
                 self.watching = False
 
-    # ------------------------------------------------------------ upload
+    # ------------------------------------------------------------ upload (FileDrop's hooks)
 
-    @rx.event
-    def upload_progress(self, progress: dict):
-        """The browser's progress while the file travels (0-100)."""
-        self.uploading = True
-        self.upload_error = ""
-        self.upload_percent = min(100, int(float(progress.get("progress", 0)) * 100))
-        if not self.upload_stage:
-            self.upload_stage = "Uploading"
+    def _upload_refusal(self) -> str:
+        return "" if self.can_manage else self.manage_reason or "Only an Admin can add documents."
 
-    @rx.event
-    def refuse_dropped(self, rejected: list[dict]):
-        """What the drop zone refused before sending anything (too large, a type the knowledge base does not read)."""
-        reasons = []
-        for item in rejected or []:
-            name = (item.get("file") or {}).get("name") or "The file"
-            codes = {error.get("code") for error in item.get("errors") or []}
-            if "file-too-large" in codes:
-                reasons.append(f"{name}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
-            elif "file-invalid-type" in codes:
-                reasons.append(f"{name}: not a {TYPES_TEXT} document")
-            elif "too-many-files" in codes:
-                reasons.append("One document at a time, please")
-            else:
-                reasons.append(f"{name}: cannot be uploaded")
-        self.upload_error = "; ".join(dict.fromkeys(reasons))
-        return rx.toast.error(self.upload_error or "That file cannot be uploaded.", close_button=True)
+    async def _store(self, upload: tuple[str, bytes, str]) -> None:
+        await self.run(knowledge_base.upload_document, *upload)  # checks the type against the bytes, then queues it
 
-    @rx.event
-    async def receive_file(self, files: list[rx.UploadFile]):
-        """The upload arrives here (a foreground handler: it owns the request's files); storing it happens off the
-        loop in `store_upload`. The role (as the page last read it) and the declared size are checked before a
-        byte is read; the service checks the role again, and the type against the bytes."""
-        if not self.can_manage:
-            self.uploading = False
-            return [rx.clear_selected_files(UPLOAD_ID), rx.toast.error(self.manage_reason or "Only an Admin can add documents.")]
-        if not files:
-            self.uploading = False
-            return rx.toast.error("Choose a document first.")
-        upload = files[0]
-        name = upload.name or "document"
-        try:
-            data = await read_upload(upload, MAX_FILE_BYTES)
-        except DomainError as error:
-            self.uploading, self.upload_stage, self.upload_error = False, "", f"{name}: {error.message.removeprefix('file: ')}"
-            return [rx.clear_selected_files(UPLOAD_ID), error_toast(error)]
-        self._upload = (name, data, upload.content_type or "")
-        self.uploading, self.upload_percent, self.upload_stage = True, 100, f"Checking and storing {name}"
-        return [rx.clear_selected_files(UPLOAD_ID), KnowledgeBaseState.store_upload]
-
-    @rx.event(background=True)
-    async def store_upload(self):
-        async with self:
-            upload, self._upload = self._upload, None
-        if upload is None:
-            return None
-        name = upload[0]
-        try:
-            await self.run(knowledge_base.upload_document, *upload)  # the S3 (or local store) write, then queued
-        except DomainError as error:
-            async with self:
-                self.uploading, self.upload_stage = False, ""
-                self.upload_error = f"{name}: {error.message.removeprefix('file: ')}"
-            return error_toast(error)
-        finally:
-            del upload  # stored or refused, the bytes are not held any longer
-        async with self:
-            self.uploading, self.upload_stage, self.upload_percent, self.upload_error = False, "", 0, ""
+    async def _uploaded(self, name: str):
         watch = await self._reload()
         return [rx.toast.success(f"{name} uploaded; it is being indexed."), *([watch] if watch else [])]
 
@@ -346,50 +284,11 @@ def _summary() -> rx.Component:
 
 
 def _drop_zone() -> rx.Component:
-    S = KnowledgeBaseState
-    idle = rx.vstack(
-        rx.icon("file-up", size=30, color=rx.color("accent", 10)),
-        rx.text("Drop a document here, or click to choose one", weight="medium"),
-        rx.text(f"{TYPES_TEXT}, up to {MAX_FILE_BYTES // (1024 * 1024)} MB. Its text is cut into passages and indexed in the "
-                "background; its status shows in the list below.", size="1", color=rx.color("gray", 10), text_align="center",
-                id="kb-upload-rules"),
-        align="center",
-        spacing="2",
-    )
-    busy = rx.vstack(
-        rx.hstack(rx.spinner(size="2"), rx.text(S.upload_stage, " ", S.upload_percent, "%", size="2", weight="medium"),
-                  align="center", spacing="2"),
-        rx.progress(value=S.upload_percent, max=100, width="100%", max_width="420px", id="kb-upload-progress"),
-        align="center",
-        spacing="2",
-        width="100%",
-    )
-    zone = rx.upload.root(
-        rx.cond(S.uploading, busy, idle),
-        id=UPLOAD_ID,
-        accept=upload_accept(),
-        max_files=1,
-        multiple=False,
-        max_size=MAX_FILE_BYTES,
-        disabled=S.uploading,
-        on_drop=S.receive_file(rx.upload_files(upload_id=UPLOAD_ID, on_upload_progress=S.upload_progress)),
-        on_drop_rejected=S.refuse_dropped,
-        border=f"2px dashed {rx.color('gray', 7)}",
-        border_radius="12px",
-        padding="20px",
-        width="100%",
-        cursor="pointer",
-        background=rx.color("gray", 2),
-        drag_active_style={"border_color": rx.color("accent", 9), "background": rx.color("accent", 2)},
-    )
-    return rx.vstack(
-        zone,
-        rx.cond(S.upload_error != "", rx.callout(S.upload_error, icon="triangle-alert", color_scheme="red", size="1", width="100%",
-                                                  id="kb-upload-error")),
-        spacing="2",
-        width="100%",
-        id="kb-drop-zone",
-    )
+    rules = rx.text(f"{TYPES_TEXT}, up to {MAX_FILE_BYTES // (1024 * 1024)} MB. Its text is cut into passages and indexed in the "
+                    "background; its status shows in the list below.", size="1", color=rx.color("gray", 10), text_align="center",
+                    id="kb-upload-rules")
+    return drop_zone(KnowledgeBaseState, "file-up", "Drop a document here, or click to choose one", rules,
+                     accept=upload_accept(), zone_id="kb-drop-zone", padding="20px")
 
 
 def _status(row: rx.Var) -> rx.Component:

@@ -4,36 +4,33 @@ everyone sees the files as a grid of cards (a thumbnail for images, the kind's b
 it is used), filtered by kind and searched by name, newest first."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 import reflex as rx
 from reflex.config import get_config
 
-from backend.errors import DomainError
 from backend.services.media import library
 from backend.services.media.rules import MAX_UPLOAD_BYTES
 from wecare_app.components.controls import results, search_input, segment_value, token_pager
 from wecare_app.components.shell import empty_state
 from wecare_app.pages.layout import signed_in_page, writers_only
 from wecare_app.pages.media.display import KIND_FILTERS, file_view
-from wecare_app.state.feedback import error_toast
 from wecare_app.state.paging import TokenPaging
 from wecare_app.state.session_state import SessionState
-from wecare_app.state.uploads import read_upload
+from wecare_app.state.uploads import FileDrop, drop_zone
 
-UPLOAD_ID = "media-upload"
 MAX_FILE_BYTES = MAX_UPLOAD_BYTES  # the upload guard's cap for receive_file (wecare_app.py)
 PAGE_SIZE = 24
 
 
-class MediaLibraryState(TokenPaging, SessionState):
+class MediaLibraryState(TokenPaging, FileDrop, SessionState):
+    upload_id: ClassVar[str] = "media-upload"
+    upload_limit: ClassVar[int] = MAX_FILE_BYTES
+    upload_wrong_type: ClassVar[str] = "not a type WhatsApp takes"
     rows: list[dict] = []
     kind_filter: str = "all"
     query: str = ""
     search_note: str = ""  # a search that stopped at its read limit says so
-    uploading: bool = False
-    upload_percent: int = 0
-    upload_stage: str = ""  # "Uploading menu.png", then "Checking and storing menu.png"
-    upload_error: str = ""  # the last refusal, under the drop zone
-    _upload: tuple[str, bytes, str] | None = None  # (name, data, content type) from receive_file to store_upload
 
     @rx.var
     def filtered(self) -> bool:
@@ -69,75 +66,16 @@ class MediaLibraryState(TokenPaging, SessionState):
     async def clear_filters(self):
         return await self._filter_by(kind_filter="all", query="")
 
-    # ------------------------------------------------------------ upload
+    # ------------------------------------------------------------ upload (FileDrop's hooks)
 
-    @rx.event
-    def upload_progress(self, progress: dict):
-        """The browser's progress while the file travels (0-100)."""
-        self.uploading = True
-        self.upload_error = ""
-        self.upload_percent = min(100, int(float(progress.get("progress", 0)) * 100))
-        if not self.upload_stage:
-            self.upload_stage = "Uploading"
+    def _upload_refusal(self) -> str:
+        return "" if self.can_write else "Uploading needs the Operator or Admin role."
 
-    @rx.event
-    def refuse_dropped(self, rejected: list[dict]):
-        """What the drop zone refused before sending anything (too large, a type WhatsApp does not take)."""
-        reasons = []
-        for item in rejected or []:
-            name = (item.get("file") or {}).get("name") or "The file"
-            codes = {error.get("code") for error in item.get("errors") or []}
-            if "file-too-large" in codes:
-                reasons.append(f"{name}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
-            elif "file-invalid-type" in codes:
-                reasons.append(f"{name}: not a type WhatsApp takes")
-            elif "too-many-files" in codes:
-                reasons.append("One file at a time, please")
-            else:
-                reasons.append(f"{name}: cannot be uploaded")
-        self.upload_error = "; ".join(dict.fromkeys(reasons))
-        return rx.toast.error(self.upload_error or "That file cannot be uploaded.", close_button=True)
+    async def _store(self, upload: tuple[str, bytes, str]) -> None:
+        await self.run(library.upload_file, *upload)  # the media service reads the type from the bytes
 
-    @rx.event
-    async def receive_file(self, files: list[rx.UploadFile]):
-        """The upload arrives here (a foreground handler: it owns the request's files); storing it happens off the
-        loop in `store_upload`. The role (as this session last read it) and the declared size are checked before
-        a byte is read; the media service checks the role again and reads the type from the bytes."""
-        if not self.can_write:
-            self.uploading = False
-            return [rx.clear_selected_files(UPLOAD_ID), rx.toast.error("Uploading needs the Operator or Admin role.")]
-        if not files:
-            self.uploading = False
-            return rx.toast.error("Choose a file first.")
-        upload = files[0]
-        name = upload.name or "file"
-        try:
-            data = await read_upload(upload, MAX_FILE_BYTES)
-        except DomainError as error:
-            self.uploading, self.upload_stage, self.upload_error = False, "", f"{name}: {error.message.removeprefix('file: ')}"
-            return [rx.clear_selected_files(UPLOAD_ID), error_toast(error)]
-        self._upload = (name, data, upload.content_type or "")
-        self.uploading, self.upload_percent, self.upload_stage = True, 100, f"Checking and storing {name}"
-        return [rx.clear_selected_files(UPLOAD_ID), MediaLibraryState.store_upload]
-
-    @rx.event(background=True)
-    async def store_upload(self):
+    async def _uploaded(self, name: str):
         async with self:
-            upload, self._upload = self._upload, None
-        if upload is None:
-            return None
-        name = upload[0]
-        try:
-            await self.run(library.upload_file, *upload)  # the S3 (or local store) write
-        except DomainError as error:
-            async with self:
-                self.uploading, self.upload_stage = False, ""
-                self.upload_error = f"{name}: {error.message.removeprefix('file: ')}"
-            return error_toast(error)
-        finally:
-            del upload  # stored or refused, the bytes are not held any longer
-        async with self:
-            self.uploading, self.upload_stage, self.upload_percent, self.upload_error = False, "", 0, ""
             self.kind_filter, self.query = "all", ""  # show it where it lands: first, in the unfiltered list
         await self._refresh(restart=True)
         return rx.toast.success(f"{name} uploaded")
@@ -162,50 +100,10 @@ def _rules() -> rx.Component:
 
 
 def _drop_zone() -> rx.Component:
-    S = MediaLibraryState
-    idle = rx.vstack(
-        rx.icon("cloud-upload", size=30, color=rx.color("accent", 10)),
-        rx.text("Drop a file here, or click to choose one", weight="medium"),
-        rx.text("The file's type is read from its contents, so it must really be what its name says.", size="1",
-                color=rx.color("gray", 10)),
-        _rules(),
-        align="center",
-        spacing="2",
-    )
-    busy = rx.vstack(
-        rx.hstack(rx.spinner(size="2"), rx.text(S.upload_stage, " ", S.upload_percent, "%", size="2", weight="medium"),
-                  align="center", spacing="2"),
-        rx.progress(value=S.upload_percent, max=100, width="100%", max_width="420px", id="media-upload-progress"),
-        align="center",
-        spacing="2",
-        width="100%",
-    )
-    zone = rx.upload.root(
-        rx.cond(S.uploading, busy, idle),
-        id=UPLOAD_ID,
-        accept=library.UPLOAD_ACCEPT,
-        max_files=1,
-        multiple=False,
-        max_size=MAX_FILE_BYTES,
-        disabled=S.uploading,
-        on_drop=S.receive_file(rx.upload_files(upload_id=UPLOAD_ID, on_upload_progress=S.upload_progress)),
-        on_drop_rejected=S.refuse_dropped,
-        border=f"2px dashed {rx.color('gray', 7)}",
-        border_radius="12px",
-        padding="24px",
-        width="100%",
-        cursor="pointer",
-        background=rx.color("gray", 2),
-        drag_active_style={"border_color": rx.color("accent", 9), "background": rx.color("accent", 2)},
-    )
-    return rx.vstack(
-        zone,
-        rx.cond(S.upload_error != "", rx.callout(S.upload_error, icon="triangle-alert", color_scheme="red", size="1", width="100%",
-                                                  id="media-upload-error")),
-        spacing="2",
-        width="100%",
-        id="media-drop-zone",
-    )
+    checked = rx.text("The file's type is read from its contents, so it must really be what its name says.", size="1",
+                      color=rx.color("gray", 10))
+    return drop_zone(MediaLibraryState, "cloud-upload", "Drop a file here, or click to choose one", checked, _rules(),
+                     accept=library.UPLOAD_ACCEPT, zone_id="media-drop-zone", padding="24px")
 
 
 def _thumbnail(row: rx.Var) -> rx.Component:
