@@ -34,7 +34,7 @@ GOOD = {
     "bulk.quietHours": ({"start": "21:30", "end": "07:00", "timeZone": "Europe/Paris"},
                         {"start": "21:30", "end": "07:00", "timeZone": "Europe/Paris"}),
     "ai.autoReply.enabled": (True, True),
-    "ai.confidenceThreshold": (0.9, 0.9),
+    "ai.confidenceThreshold": (0.8, 0.8),
     "ai.autoReply.perContactPerDay": (5, 5),
     "ai.reply.closing": ("  Anything else we can do?  ", "Anything else we can do?"),
     "ai.systemPrompt": ("Answer from the passages only; otherwise say NO_ANSWER.", "Answer from the passages only; otherwise say NO_ANSWER."),
@@ -131,7 +131,7 @@ def test_the_list_shows_every_setting_with_its_default_and_where_the_fixed_ones_
     by_key = {view.key: view for view in listed}
     assert by_key["bulk.confirmThreshold"].value == 20 and by_key["bulk.confirmThreshold"].value_text == "20 recipients"
     assert by_key["rateLimit.whatsapp"].value == {"perSecond": 80, "burst": 80}
-    assert by_key["ai.autoReply.enabled"].value is False and by_key["ai.confidenceThreshold"].value == 0.75
+    assert by_key["ai.autoReply.enabled"].value is False and by_key["ai.confidenceThreshold"].value == 0.9
     assert by_key["ai.autoReply.perContactPerDay"].value == 3 and "kill switch" in by_key["ai.autoReply.enabled"].help
     mode, region = by_key["sendMode"], by_key["defaultRegion"]
     assert (mode.value, mode.can_edit, mode.kind) == ("SANDBOX", False, Kind.FIXED.value)
