@@ -89,10 +89,11 @@ FUNCTION_TABLE_ACCESS: dict[str, dict[str, TableAccess]] = {
     # voice_calls: one call (GetItem), the log by day (byDay keys, then BatchGetItem) or by contact (byContact,
     # whose contact must be live).
     "voice-calls-read": {"VoiceCall": R, "Contact": R},
-    # ai answers: each call is one AIInteraction row (PutItem); a suggestion reads the customer's message and
-    # their name, and adds its reply text and later its outcome (UpdateItem after GetItem).
-    "ai-query-kb": {"AIInteraction": W},
-    "ai-generate-response": {"AIInteraction": RW, "Message": R, "Contact": R},
+    # ai answers: each call is one AIInteraction row (PutItem); the AI settings (the prompt, the reply's closing
+    # line) are SystemConfig reads; the conversation named is checked live (Contact). A suggestion reads the
+    # customer's message and their name, and adds its reply text; its outcome is written with its audit row.
+    "ai-query-kb": {"AIInteraction": W, "SystemConfig": R, "Contact": R},
+    "ai-generate-response": {"AIInteraction": RW, "Message": R, "Contact": R, "SystemConfig": R, "AuditLog": W},
 }
 
 NO_TABLE_ACCESS_WARNING = "wecare:no-table-access"

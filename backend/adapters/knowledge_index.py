@@ -3,11 +3,12 @@
 
 - `chunks/<documentId>.json`: one document's passages (text, heading, location) with their tokens. A document
   that changes rewrites only its own file: its text is extracted, chunked and tokenized again, nobody else's.
-- `index/`: the BM25 matrix bm25s built over every passage (bm25s' own `save` format) and `passages.json`, the
-  passages in the matrix's order. Rebuilding the matrix from the token files takes milliseconds (1,000
-  passages: see bench/ai_eval.py), so each change rebuilds it and saves it.
-- `generation`: bumped after each save. A process that searches compares it with the generation it loaded
-  and loads the saved index again when another process (or thread) changed it.
+- `index/<generation>/`: the BM25 matrix bm25s built over every passage (bm25s' own `save` format) and
+  `passages.json`, the passages in the matrix's order; written once, never changed. Rebuilding the matrix from
+  the token files takes milliseconds (1,000 passages: see bench/ai_eval.py), so each change rebuilds it.
+- `generation`: names the directory in force; written last, atomically. A reader loads only that directory
+  (passages and matrix of one generation), and loads again when the name changes (another thread or process
+  wrote). Writers hold `.lock` (fcntl), so the CLI and the app never rebuild at once.
 
 Tokens: bm25s' tokenizer with its larger English stop-word list and the Snowball English stemmer
 (PyStemmer), the same for passages and queries, so "opening", "opens" and "open" meet.
@@ -18,12 +19,16 @@ what the answer composer declines by: a question whose rarest words appear nowhe
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import os
+import shutil
 import tempfile
 import threading
+import time
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import bm25s
@@ -103,6 +108,11 @@ class _Loaded:
 
 
 class LocalKnowledgeIndex:
+    """Writers (threads or processes) take the index's file lock; each rebuild writes a new generation directory
+    `index/<generation>/` that never changes, then points `generation` at it (an atomic rename). A reader loads
+    only the directory the pointer names, so it never mixes the passages of one generation with the matrix of
+    another, and a rebuild never pulls a directory from under it (the one before stays until the next)."""
+
     def __init__(self, root: Path, thesaurus: dict[str, frozenset[str]] | None = None):
         self.root = Path(root)
         self._thesaurus = load_thesaurus() if thesaurus is None else thesaurus
@@ -112,6 +122,17 @@ class LocalKnowledgeIndex:
         self._write_lock = threading.Lock()
         self._loaded: _Loaded | None = None
         self._load_lock = threading.Lock()
+
+    @contextmanager
+    def _writing(self):
+        """This process's threads one at a time, and other processes (the CLI beside the app) too."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self._write_lock, open(self.root / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     # --- writing -------------------------------------------------------------------------------------------
     def replace_document(self, document_id: str, title: str, passages: list[dict[str, str]]) -> int:
@@ -124,26 +145,19 @@ class LocalKnowledgeIndex:
                          "location": passage.get("location", ""), "text": text,
                          "tokens": tokens(f"{title}\n{passage.get('heading', '')}\n{text}")})
         body = {"documentId": document_id, "title": title, "passages": rows}
-        with self._write_lock:
+        with self._writing():
             _write_atomic(self._chunks / f"{_safe(document_id)}.json", json.dumps(body).encode())
             self._rebuild()
         return len(rows)
 
     def remove_document(self, document_id: str) -> None:
-        with self._write_lock:
+        with self._writing():
             (self._chunks / f"{_safe(document_id)}.json").unlink(missing_ok=True)
             self._rebuild()
 
     def document_ids(self) -> set[str]:
-        if not self._chunks.exists():
-            return set()
-        ids = set()
-        for path in self._chunks.glob("*.json"):
-            try:
-                ids.add(json.loads(path.read_text())["documentId"])
-            except (OSError, ValueError, KeyError):
-                continue
-        return ids
+        """The documents the index answers from now (its current generation's)."""
+        return {passage.document_id for passage in self._current().passages}
 
     def _rebuild(self) -> None:
         passages: list[Passage] = []
@@ -154,47 +168,59 @@ class LocalKnowledgeIndex:
                 passages.append(Passage(row["chunkId"], document["documentId"], document["title"], row["heading"],
                                         row["location"], row["text"]))
                 corpus.append(row["tokens"])
-        staging = Path(tempfile.mkdtemp(dir=self.root, prefix=".index-"))
-        if passages:
-            retriever = bm25s.BM25()
-            retriever.index(corpus, show_progress=False)
-            retriever.save(str(staging), show_progress=False)
-        meta = [{"chunkId": p.chunk_id, "documentId": p.document_id, "title": p.title, "heading": p.heading,
-                 "location": p.location, "text": p.text, "terms": sorted(set(terms))} for p, terms in zip(passages, corpus)]
-        (staging / "passages.json").write_text(json.dumps(meta))
-        generation = f"{os.getpid()}-{threading.get_ident()}-{os.urandom(6).hex()}"
-        (staging / "generation").write_text(generation)
-        old = self.root / f".old-{generation}"
-        if self._index.exists():
-            os.replace(self._index, old)
-        os.replace(staging, self._index)
+        generation = f"{time.time_ns():x}-{os.getpid()}-{os.urandom(4).hex()}"
+        self._index.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=self._index, prefix=".new-"))
+        try:
+            if passages:
+                retriever = bm25s.BM25()
+                retriever.index(corpus, show_progress=False)
+                retriever.save(str(staging), show_progress=False)
+            meta = [{"chunkId": p.chunk_id, "documentId": p.document_id, "title": p.title, "heading": p.heading,
+                     "location": p.location, "text": p.text, "terms": sorted(set(terms))}
+                    for p, terms in zip(passages, corpus)]
+            (staging / "passages.json").write_text(json.dumps(meta))
+            os.replace(staging, self._index / generation)
+        except BaseException:
+            _remove_tree(staging)
+            raise
+        previous = self._pointer()
         _write_atomic(self._generation, generation.encode())
-        if old.exists():
-            _remove_tree(old)
+        for old in self._index.iterdir():  # keep the new one and the one before (a reader may still be loading it)
+            if old.name not in (generation, previous):
+                _remove_tree(old)
 
     # --- reading -------------------------------------------------------------------------------------------
-    def _current(self) -> _Loaded:
+    def _pointer(self) -> str:
         try:
-            generation = self._generation.read_text()
+            return self._generation.read_text().strip()
         except FileNotFoundError:
-            generation = ""
-        loaded = self._loaded
-        if loaded is not None and loaded.generation == generation:
-            return loaded
-        with self._load_lock:
-            if self._loaded is not None and self._loaded.generation == generation:
+            return ""
+
+    def _current(self) -> _Loaded:
+        for _attempt in range(3):
+            generation = self._pointer()
+            loaded = self._loaded
+            if loaded is not None and loaded.generation == generation:
+                return loaded
+            with self._load_lock:
+                if self._loaded is not None and self._loaded.generation == generation:
+                    return self._loaded
+                try:
+                    self._loaded = self._load(generation)
+                except FileNotFoundError:
+                    continue  # two rebuilds passed while it loaded: read the pointer again
                 return self._loaded
-            self._loaded = self._load(generation)
-            return self._loaded
+        raise OSError("the knowledge index kept changing while it was read")
 
     def _load(self, generation: str) -> _Loaded:
-        meta_path = self._index / "passages.json"
-        if not generation or not meta_path.exists():
+        folder = self._index / generation
+        if not generation:
             return _Loaded(generation, None, [], [])
-        meta = json.loads(meta_path.read_text())
+        meta = json.loads((folder / "passages.json").read_text())
         passages = [Passage(m["chunkId"], m["documentId"], m["title"], m["heading"], m["location"], m["text"])
                     for m in meta]
-        retriever = bm25s.BM25.load(str(self._index), show_progress=False, verbosity=0) if passages else None
+        retriever = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0) if passages else None
         return _Loaded(generation, retriever, passages, [frozenset(m["terms"]) for m in meta])
 
     def size(self) -> int:
@@ -255,6 +281,7 @@ def _safe(document_id: str) -> str:
 
 
 def _remove_tree(path: Path) -> None:
-    for child in sorted(path.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-        child.rmdir() if child.is_dir() else child.unlink(missing_ok=True)
-    path.rmdir()
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

@@ -21,7 +21,9 @@ def _consider(message_id: str) -> None:
     try:
         outcome = auto_reply.consider(message_id)
         if outcome.status not in ("off", "not-eligible", "duplicate"):
-            log.info("AI auto-reply for %s: %s %s", message_id, outcome.status, outcome.reason)
+            # the reason can quote the customer's words: only at DEBUG
+            log.info("AI auto-reply for %s: %s", message_id, outcome.status)
+            log.debug("AI auto-reply for %s: %s", message_id, outcome.reason)
     except Exception:  # noqa: BLE001 - one message's failure must not stop the worker
         log.exception("AI auto-reply for %s failed", message_id)
 

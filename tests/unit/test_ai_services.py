@@ -309,8 +309,9 @@ def handbook(admin):
     return upload(admin)
 
 
-def test_a_question_is_answered_with_its_passages_and_recorded(viewer, handbook):
-    answer = answers.query(viewer, {"query": "  When is the shop   open on Sundays? ", "contactId": "c-1"})
+def test_a_question_is_answered_with_its_passages_and_recorded(viewer, operator, handbook):
+    about = contact(operator, "Ida Asks", optInWhatsApp=True).contact_id
+    answer = answers.query(viewer, {"query": "  When is the shop   open on Sundays? ", "contactId": about})
     assert answer.answered and answer.confidence >= 0.5 and answer.reason == ""
     assert "On Sundays the shop is open from 10am to 4pm. [1]" in answer.answer
     assert answer.results and answer.results[0].source.location == "Shop handbook › Opening hours"
@@ -320,7 +321,7 @@ def test_a_question_is_answered_with_its_passages_and_recorded(viewer, handbook)
     row = interaction(answer.interaction_id)
     assert (row.kind, row.status, row.model, row.userId) == ("query", "answered", "local-extractive", "u-viewer")
     assert row.question == ANSWERABLE  # whitespace folded
-    assert row.answered is True and row.suggestion == answer.answer and row.contactId == "c-1"
+    assert row.answered is True and row.suggestion == answer.answer and row.contactId == about
     assert row.latencyMs is not None and row.latencyMs >= 0 and row.day == f"{utcnow():%Y-%m-%d}"
     assert row.passages[0]["source"]["documentId"] == handbook.document_id and row.passages[0]["chunkId"]
     api = answer.to_api()
@@ -381,8 +382,9 @@ def test_a_suggestion_for_a_customers_message_greets_them_by_first_name(operator
     row = interaction(suggestion.interaction_id)
     assert (row.contactId, row.messageId) == (person.contact_id, message_id)
     assert row.question == "Hello! When is the shop open on Sundays?"
+    someone_else = contact(operator, "Otto Other", optInWhatsApp=True).contact_id
     with pytest.raises(ValidationError) as raised:
-        answers.generate(operator, {"messageId": message_id, "contactId": "someone-else"})
+        answers.generate(operator, {"messageId": message_id, "contactId": someone_else})
     assert raised.value.field == "contactId"
 
 
@@ -648,6 +650,23 @@ def test_bedrock_no_answer_is_declined(viewer, bedrock):
     assert not answer.answered and answer.citations == []
     assert answer.answer == answers.NO_ANSWER_TEXT and answer.reason == "The passages do not hold the answer."
     assert interaction(answer.interaction_id).status == "declined"
+
+
+@pytest.mark.parametrize("reply, reason", [
+    ("Sorry — **NO_ANSWER**", "The passages do not hold the answer."),  # the mark anywhere, not only first
+    ("We open at 9am every day.", "The model's answer cited none of the passages."),  # nothing cited: not ours
+])
+def test_bedrock_an_answer_without_the_passages_is_declined(viewer, bedrock, reply, reason):
+    bedrock.kb.add_response("retrieve", {"retrievalResults": PASSAGES}, retrieve_params(UNANSWERABLE))
+    bedrock.model.add_response("converse", converse_response(reply), converse_params(UNANSWERABLE))
+    answer = answers.query(viewer, {"query": UNANSWERABLE})
+    assert not answer.answered and answer.reason == reason and answer.answer == answers.NO_ANSWER_TEXT
+
+
+def test_a_conversation_that_is_not_a_contact_is_refused(viewer):
+    for contact_id in ("nobody-here", "x" * 3000):
+        with pytest.raises(NotFound):
+            answers.query(viewer, {"query": "When are you open?", "contactId": contact_id})
 
 
 def test_bedrock_with_no_passages_does_not_ask_the_model(viewer, bedrock):

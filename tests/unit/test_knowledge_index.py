@@ -139,3 +139,44 @@ def test_a_new_instance_answers_from_the_saved_index(index, tmp_path):
     fresh = LocalKnowledgeIndex(root)
     assert fresh.size() == 5
     assert [[(h.passage, h.score, h.coverage) for h in fresh.search(q)] for q in queries] == before
+
+
+def test_writers_in_two_instances_and_a_reader_never_collide(tmp_path):
+    """Two indexes on one folder (as the app and the CLI are) write while a third reads: no read fails, none mixes
+    generations, and every document written is found at the end."""
+    import threading
+
+    writers = [LocalKnowledgeIndex(tmp_path), LocalKnowledgeIndex(tmp_path)]
+    reader = LocalKnowledgeIndex(tmp_path)
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def write(index, start):
+        try:
+            for number in range(start, start + 8):
+                index.replace_document(f"doc-{number}", f"Doc {number}",
+                                       [{"heading": "H", "location": "H", "text": f"zebra{number} grazes near the river"}])
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+
+    def read():
+        while not done.is_set():
+            try:
+                for hit in reader.search("zebra grazes river", 3):
+                    assert hit.passage.text.startswith("zebra")
+            except BaseException as error:  # noqa: BLE001
+                errors.append(error)
+                return
+
+    threads = [threading.Thread(target=write, args=(writers[0], 0)), threading.Thread(target=write, args=(writers[1], 100))]
+    watcher = threading.Thread(target=read)
+    watcher.start()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    done.set()
+    watcher.join()
+    assert errors == []
+    assert reader.document_ids() == {f"doc-{n}" for n in (*range(8), *range(100, 108))}
+    assert len(list((tmp_path / "index").iterdir())) <= 2  # old generations are cleared

@@ -32,6 +32,7 @@ from backend.models.assistant import AIInteractionModel
 from backend.models.base import utcnow
 from backend.models.contact import ContactModel
 from backend.models.messaging import MessageModel
+from backend.services.contacts.contacts import live_contact_row
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.api_model import ApiModel, ApiView
 from backend.services.platform.settings_catalog import AI_CLOSING_KEY, AI_PROMPT_DEFAULT, AI_PROMPT_KEY, in_force
@@ -140,7 +141,12 @@ class LocalAnswerer:
             index = local_index()
         except ImportError:  # the functions' layer carries no local index: AWS answers need a knowledge base id
             raise Unavailable("No knowledge base is configured for this deployment (ai_knowledge_base_id).") from None
-        return index.search(query, k)
+        try:
+            return index.search(query, k)
+        except (OSError, ValueError) as error:  # a damaged index: say so, do not guess
+            log.exception("the local knowledge index could not be read")
+            raise Unavailable(f"The knowledge index could not be read ({type(error).__name__}); re-index the "
+                              "documents on the knowledge base page.") from None
 
     def draft(self, query: str, hits: list[Hit]) -> Drafted:
         from backend.services.ai.compose import answer_from
@@ -184,10 +190,13 @@ class BedrockAnswerer:
         if generated.guardrail_intervened:
             return Drafted(False, 0.0, NO_ANSWER_TEXT, [], "The guardrail stopped the answer.", self.model)
         text = generated.text.strip()
-        if not text or text.startswith(NO_ANSWER_MARK):
+        if not text or NO_ANSWER_MARK in text:
             return Drafted(False, round(hits[0].coverage, 3), NO_ANSWER_TEXT, [], "The passages do not hold the answer.",
                            self.model)
         cited = [hit for n, hit in enumerate(hits, start=1) if f"[{n}]" in text]
+        if not cited:  # an answer that cites no passage is not an answer from the knowledge base
+            return Drafted(False, round(hits[0].coverage, 3), NO_ANSWER_TEXT, [],
+                           "The model's answer cited none of the passages.", self.model)
         return Drafted(True, round(hits[0].coverage, 3), text, cited, "", self.model)
 
 
@@ -259,12 +268,29 @@ def answer_and_record(actor: Actor, kind: str, query: str, contact_id: str | Non
     return row, hits, drafted
 
 
+def _check_contact(contact_id: str | None) -> str | None:
+    """A conversation named by a request: a live contact, or none (an empty id is none)."""
+    if not contact_id:
+        return None
+    live_contact_row(contact_id)  # NotFound for an unknown, deleted or malformed id
+    return contact_id
+
+
+def _check_message_id(message_id: str | None) -> str | None:
+    if not message_id:
+        return None
+    if len(message_id) > 128 or not message_id.isprintable():
+        raise ValidationError("messageId: not a message id", field="messageId")
+    return message_id
+
+
 def query(actor: Actor, request: AiQuery | dict) -> AiAnswer:
     """An answer from the knowledge base with the passages it came from."""
     require(actor, Operation.AI_READ)
     request = parse_input(AiQuery, request)
     text = _check_query(request.query, "query")
-    row, hits, drafted = answer_and_record(actor, "query", text, request.contact_id, request.message_id)
+    contact_id, message_id = _check_contact(request.contact_id), _check_message_id(request.message_id)
+    row, hits, drafted = answer_and_record(actor, "query", text, contact_id, message_id)
     return AiAnswer(
         interaction_id=row.interactionId, answer=drafted.text, answered=drafted.answered, confidence=drafted.confidence,
         reason=drafted.reason, results=[AiResult(content=h.passage.text, source=_source(h), score=round(h.score, 4)) for h in hits],
@@ -309,13 +335,13 @@ def generate(actor: Actor, request: AiGenerate | dict) -> AiSuggestion:
     """A suggested reply to a customer's message, with its citations; it always needs a person's approval."""
     require(actor, Operation.AI_USE)
     request = parse_input(AiGenerate, request)
-    contact_id = request.contact_id
+    contact_id = _check_contact(request.contact_id)
     if request.message_id:
         message = customer_message(request.message_id)
         text = _check_query(message.body, "messageId")
-        contact_id = contact_id or message.contactId
-        if request.contact_id and message.contactId and request.contact_id != message.contactId:
+        if contact_id and message.contactId and contact_id != message.contactId:
             raise ValidationError("contactId: the message belongs to another conversation", field="contactId")
+        contact_id = contact_id or message.contactId
     else:
         text = _check_query(request.message_content, "messageContent")
     row, _hits, drafted = answer_and_record(actor, "suggest", text, contact_id, request.message_id)

@@ -32,7 +32,7 @@ from backend.models.assistant import AIInteractionModel
 from backend.models.base import utcnow
 from backend.models.contact import ContactModel
 from backend.models.messaging import MessageModel
-from backend.services.ai.answers import answer_and_record, first_name_of, reply_text
+from backend.services.ai.answers import MAX_QUERY_CHARS, answer_and_record, first_name_of, reply_text
 from backend.services.channels.reply import send_reply
 from backend.services.contacts.names import display_name
 from backend.services.contacts.views import channel_statuses
@@ -40,6 +40,7 @@ from backend.services.messaging.schemas import AI_AUTO_REPLY_USER
 from backend.services.platform.access import Actor, Operation, Role, require
 from backend.services.platform.api_model import ApiView
 from backend.services.platform.audit import audit_row
+from backend.services.storage.unit_of_work import UnitOfWork
 from backend.services.platform.settings_catalog import (
     AI_AUTO_REPLY_KEY, AI_CONFIDENCE_KEY, AI_PER_CONTACT_KEY, in_force,
 )
@@ -50,7 +51,7 @@ log = logging.getLogger(__name__)
 ACTOR = Actor(user_id=AI_AUTO_REPLY_USER, role=Role.OPERATOR)  # sends as an Operator would, with every rule
 KIND = "auto-reply"
 FRESH_FOR = timedelta(minutes=10)  # an older message may have been answered by a person meanwhile: left to them
-SENT, SKIPPED = "auto-sent", "auto-skipped"
+SENT, SKIPPED, SENDING = "auto-sent", "auto-skipped", "auto-sending"
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def interaction_id_for(message_id: str) -> str:
 def _sent_today(contact_id: str) -> int:
     since = utcnow() - timedelta(hours=24)
     rows = AIInteractionModel.by_contact.query(contact_id, AIInteractionModel.createdAt >= since,
-                                               filter_condition=AIInteractionModel.status == SENT)
+                                               filter_condition=AIInteractionModel.status.is_in(SENT, SENDING))
     return sum(1 for _ in rows)
 
 
@@ -89,6 +90,8 @@ def consider(message_id: str) -> Outcome:
     text = (message.body or "").strip()
     if message.direction != "inbound" or message.kind != "text" or not text or not message.contactId:
         return Outcome("not-eligible", "Only a customer's text message is answered.")
+    if len(text) > MAX_QUERY_CHARS:
+        return Outcome("not-eligible", "The message is too long to answer on its own; it is left for a person.")
     now = utcnow()
     if now - message.createdAt > FRESH_FOR:
         return Outcome("not-eligible", "The message is older than 10 minutes; it is left for a person.")
@@ -126,16 +129,19 @@ def consider(message_id: str) -> Outcome:
     if in_force(AI_AUTO_REPLY_KEY, fresh=True) is not True:  # turned off while it drafted
         return _skip(interaction_id, "AI auto-reply was turned off.")
     reply = reply_text(drafted.text, first_name_of(message.contactId))
+    row.update(actions=[AIInteractionModel.status.set(SENDING)])  # counted against the contact's day from now
     try:
         sent = send_reply(ACTOR, message.contactId, {"channel": message.channel, "text": reply}, via="ai")
     except DomainError as error:
         return _skip(interaction_id, f"The reply was not sent: {error.message}")
-    row.update(actions=[AIInteractionModel.status.set(SENT), AIInteractionModel.sentMessageId.set(sent.message_id),
-                        AIInteractionModel.sentText.set(reply), AIInteractionModel.suggestion.set(reply),
-                        AIInteractionModel.outcomeAt.set(utcnow())])
-    audit_row(ACTOR, "ai.auto_reply", "message", sent.message_id, [],
-              {"answers": message_id, "interactionId": interaction_id, "confidence": drafted.confidence,
-               "channel": message.channel}).save()
+    work = UnitOfWork()  # what went out, and its audit row, together
+    work.update(row, [AIInteractionModel.status.set(SENT), AIInteractionModel.sentMessageId.set(sent.message_id),
+                      AIInteractionModel.sentText.set(reply), AIInteractionModel.suggestion.set(reply),
+                      AIInteractionModel.outcomeAt.set(utcnow())])
+    work.save(audit_row(ACTOR, "ai.auto_reply", "message", sent.message_id, [],
+                        {"answers": message_id, "interactionId": interaction_id, "confidence": drafted.confidence,
+                         "channel": message.channel}))
+    work.commit()
     log.info("AI auto-reply sent for message %s (confidence %.2f)", message_id, drafted.confidence)
     return Outcome(SENT, "", interaction_id, sent.message_id)
 

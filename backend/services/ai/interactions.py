@@ -17,7 +17,7 @@ from backend.models.base import utcnow
 from backend.services.platform.access import Actor, Operation, require
 from backend.services.platform.api_model import ApiModel, ApiView
 from backend.services.platform.audit import audit_row
-from backend.services.platform.validation import parse_input
+from backend.services.platform.validation import is_row_id, parse_input
 from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict
 
 RESOURCE = "ai_interaction"
@@ -200,6 +200,8 @@ def list_interactions(actor: Actor, *, start: date | None = None, end: date | No
         raise ValidationError("start: on or before end", field="start")
     if (end - start).days >= MAX_DAYS:
         raise ValidationError(f"start: at most {MAX_DAYS} days from start to end", field="start")
+    if contact_id and not is_row_id(contact_id):
+        raise ValidationError("contactId: not a contact id", field="contactId")
     if kind is not None and kind not in KINDS:
         raise ValidationError(f"kind: one of {', '.join(KINDS)}", field="kind")
     rows: list[AIInteractionModel] = []

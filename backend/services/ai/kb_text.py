@@ -223,9 +223,21 @@ def _pdf(data: bytes) -> list[Section]:
         raise ExtractionError(f"The PDF could not be read: {error}") from error
 
 
+MAX_UNZIPPED_BYTES = 100 * 1024 * 1024  # a DOCX is a zip: its parts are added up before anything is unzipped
+
+
 def _docx(data: bytes) -> list[Section]:
+    import zipfile
+
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        unzipped = sum(member.file_size for member in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except (zipfile.BadZipFile, ValueError) as error:
+        raise ExtractionError(f"The DOCX could not be read: {error}") from error
+    if unzipped > MAX_UNZIPPED_BYTES:
+        raise ExtractionError(f"The DOCX unzips to {unzipped:,} bytes; the most is {MAX_UNZIPPED_BYTES:,}.")
 
     try:
         document = docx.Document(io.BytesIO(data))
