@@ -41,9 +41,15 @@ def _switch(admin, on: bool) -> None:
     system_config.forget()
 
 
-def _latest_inbound(contact_id: str) -> MessageModel:
-    rows = MessageModel.by_contact.query(contact_id, scan_index_forward=False)
-    return next(row for row in rows if row.direction == "inbound")
+def _inbound(contact_id: str, text: str) -> MessageModel:
+    """The customer's message with this text (inbound times are whole seconds: "the latest" can tie)."""
+    return next(row for row in MessageModel.by_contact.query(contact_id)
+                if row.direction == "inbound" and row.body == text)
+
+
+def _writes(person, text: str) -> MessageModel:
+    customer_writes(person.phone, text)
+    return _inbound(person.contact_id, text)
 
 
 def _outbound(contact_id: str) -> list[MessageModel]:
@@ -52,8 +58,7 @@ def _outbound(contact_id: str) -> list[MessageModel]:
 
 def test_off_by_default_nothing_is_sent_and_nothing_recorded(operator, messaging, handbook):
     person = contact(operator, "Ava Off", optInWhatsApp=True)
-    customer_writes(person.phone, "When do your shops open on Sundays?")
-    message = _latest_inbound(person.contact_id)
+    message = _writes(person, "When do your shops open on Sundays?")
     outcome = auto_reply.consider(message.messageId)
     assert outcome.status == "off"
     assert _outbound(person.contact_id) == []
@@ -64,8 +69,7 @@ def test_off_by_default_nothing_is_sent_and_nothing_recorded(operator, messaging
 def test_on_a_confident_answer_goes_out_once_marked_as_ai_and_audited(admin, operator, messaging, handbook):
     _switch(admin, True)
     person = contact(operator, "Ben Sunday", optInWhatsApp=True)
-    customer_writes(person.phone, "When do your shops open on Sundays?")
-    message = _latest_inbound(person.contact_id)
+    message = _writes(person, "When do your shops open on Sundays?")
     outcome = auto_reply.consider(message.messageId)
     assert outcome.status == auto_reply.SENT, outcome.reason
     assert auto_reply.consider(message.messageId).status == "duplicate"  # seen again: not answered again
@@ -82,15 +86,13 @@ def test_on_a_confident_answer_goes_out_once_marked_as_ai_and_audited(admin, ope
 def test_without_an_answer_or_below_the_threshold_it_waits_for_a_person(admin, operator, messaging, handbook):
     _switch(admin, True)
     person = contact(operator, "Cal Unknown", optInWhatsApp=True)
-    customer_writes(person.phone, "Do you sell car parts?")
-    outcome = auto_reply.consider(_latest_inbound(person.contact_id).messageId)
+    outcome = auto_reply.consider(_writes(person, "Do you sell car parts?").messageId)
     assert outcome.status == auto_reply.SKIPPED and ("car" in outcome.reason.lower() or "passage" in outcome.reason)
     question = "Do your shops open on Sundays for deliveries?"
     answer = answers.query(operator, {"query": question})
     assert answer.answered and answer.confidence < 1.0  # the premise: an answer short of certain
     update_setting(admin, AI_CONFIDENCE_KEY, 1.0)
-    customer_writes(person.phone, question)
-    outcome = auto_reply.consider(_latest_inbound(person.contact_id).messageId)
+    outcome = auto_reply.consider(_writes(person, question).messageId)
     assert outcome.status == auto_reply.SKIPPED and "below the threshold 1" in outcome.reason
     assert _outbound(person.contact_id) == []
     assert AIInteractionModel.get(outcome.interaction_id).status == auto_reply.SKIPPED
@@ -102,8 +104,7 @@ def test_no_reply_to_a_customer_who_opted_out(admin, operator, messaging, handbo
     customer_writes(person.phone, "STOP")
     messaging.drain()
     before = len(_outbound(person.contact_id))  # the opt-out's own confirmation, if the channel sends one
-    customer_writes(person.phone, "When do your shops open on Sundays?")
-    outcome = auto_reply.consider(_latest_inbound(person.contact_id).messageId)
+    outcome = auto_reply.consider(_writes(person, "When do your shops open on Sundays?").messageId)
     assert outcome.status == auto_reply.SKIPPED and "cannot go out" in outcome.reason
     assert len(_outbound(person.contact_id)) == before
 
@@ -112,10 +113,8 @@ def test_at_most_the_daily_number_per_contact(admin, operator, messaging, handbo
     _switch(admin, True)
     update_setting(admin, AI_PER_CONTACT_KEY, 1)
     person = contact(operator, "Eve Twice", optInWhatsApp=True)
-    customer_writes(person.phone, "When do your shops open on Sundays?")
-    assert auto_reply.consider(_latest_inbound(person.contact_id).messageId).status == auto_reply.SENT
-    customer_writes(person.phone, "When do your shops open on Saturday?")
-    second = auto_reply.consider(_latest_inbound(person.contact_id).messageId)
+    assert auto_reply.consider(_writes(person, "When do your shops open on Sundays?").messageId).status == auto_reply.SENT
+    second = auto_reply.consider(_writes(person, "When do your shops open on Saturday?").messageId)
     assert second.status == auto_reply.SKIPPED and "24 hours" in second.reason
     assert len(_outbound(person.contact_id)) == 1
 
@@ -123,8 +122,7 @@ def test_at_most_the_daily_number_per_contact(admin, operator, messaging, handbo
 def test_an_old_message_is_left_for_a_person(admin, operator, messaging, handbook):
     _switch(admin, True)
     person = contact(operator, "Fay Late", optInWhatsApp=True)
-    customer_writes(person.phone, "When do your shops open on Sundays?")
-    message = _latest_inbound(person.contact_id)
+    message = _writes(person, "When do your shops open on Sundays?")
     message.update(actions=[MessageModel.createdAt.set(utcnow() - timedelta(minutes=30))])
     assert auto_reply.consider(message.messageId).status == "not-eligible"
     assert _outbound(person.contact_id) == []
@@ -134,6 +132,5 @@ def test_the_kill_switch_stops_the_next_message(admin, operator, messaging, hand
     _switch(admin, True)
     person = contact(operator, "Gus Kill", optInWhatsApp=True)
     _switch(admin, False)
-    customer_writes(person.phone, "When do your shops open on Sundays?")
-    assert auto_reply.consider(_latest_inbound(person.contact_id).messageId).status == "off"
+    assert auto_reply.consider(_writes(person, "When do your shops open on Sundays?").messageId).status == "off"
     assert _outbound(person.contact_id) == []
