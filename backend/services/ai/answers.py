@@ -312,15 +312,19 @@ def customer_message(message_id: str) -> MessageModel:
     return row
 
 
+def first_name(name: str | None) -> str:
+    """What a reply greets the customer by: the first word of their name, if it reads as a name."""
+    first = (name or "").split()[0] if (name or "").split() else ""
+    return first if first.replace("-", "").replace("'", "").isalpha() else ""
+
+
 def first_name_of(contact_id: str | None) -> str:
     if not contact_id:
         return ""
     try:
-        name = ContactModel.get(contact_id, attributes_to_get=["name"]).name or ""
+        return first_name(ContactModel.get(contact_id, attributes_to_get=["name"]).name)
     except ContactModel.DoesNotExist:
         return ""
-    first = name.split()[0] if name.split() else ""
-    return first if first.replace("-", "").replace("'", "").isalpha() else ""
 
 
 def reply_text(drafted_text: str, first_name: str) -> str:

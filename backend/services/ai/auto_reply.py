@@ -32,7 +32,7 @@ from backend.models.assistant import AIInteractionModel
 from backend.models.base import utcnow
 from backend.models.contact import ContactModel
 from backend.models.messaging import MessageModel
-from backend.services.ai.answers import MAX_QUERY_CHARS, answer_and_record, first_name_of, reply_text
+from backend.services.ai.answers import MAX_QUERY_CHARS, answer_and_record, first_name, reply_text
 from backend.services.channels.reply import send_reply
 from backend.services.contacts.names import display_name
 from backend.services.contacts.views import channel_statuses
@@ -128,7 +128,7 @@ def consider(message_id: str) -> Outcome:
         return _skip(interaction_id, f"Confidence {drafted.confidence:.2f} is below the threshold {threshold:g}.")
     if in_force(AI_AUTO_REPLY_KEY, fresh=True) is not True:  # turned off while it drafted
         return _skip(interaction_id, "AI auto-reply was turned off.")
-    reply = reply_text(drafted.text, first_name_of(message.contactId))
+    reply = reply_text(drafted.text, first_name(contact.name))  # the contact read above: no second read
     row.update(actions=[AIInteractionModel.status.set(SENDING)])  # counted against the contact's day from now
     try:
         sent = send_reply(ACTOR, message.contactId, {"channel": message.channel, "text": reply}, via="ai")
