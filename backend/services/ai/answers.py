@@ -22,7 +22,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from pydantic import Field, model_validator
 
@@ -234,11 +234,12 @@ def _stored_passages(hits: list[Hit]) -> list[dict]:
 
 def _record(actor: Actor, *, kind: str, query: str, hits: list[Hit], drafted: Drafted | None, started: float,
             contact_id: str | None, message_id: str | None, status: str, error: str | None = None,
-            model: str = LOCAL_MODEL, interaction_id: str | None = None) -> AIInteractionModel:
+            model: str = LOCAL_MODEL, interaction_id: str | None = None,
+            reply: Callable[[str], str] | None = None) -> AIInteractionModel:
     now = utcnow()
     row = AIInteractionModel(
         interactionId=interaction_id or uuid.uuid4().hex, contactId=contact_id, userId=actor.user_id or "anonymous", question=query,
-        passages=_stored_passages(hits), suggestion=drafted.text if drafted and drafted.answered else None,
+        passages=_stored_passages(hits), suggestion=(reply or str)(drafted.text) if drafted and drafted.answered else None,
         status=status, createdAt=now, day=f"{now:%Y-%m-%d}", kind=kind, messageId=message_id,
         answered=drafted.answered if drafted else None, confidence=drafted.confidence if drafted else None,
         model=drafted.model if drafted else model, latencyMs=int((time.perf_counter() - started) * 1000), error=error,
@@ -249,7 +250,7 @@ def _record(actor: Actor, *, kind: str, query: str, hits: list[Hit], drafted: Dr
 
 
 def answer_and_record(actor: Actor, kind: str, query: str, contact_id: str | None, message_id: str | None, *,
-                      interaction_id: str | None = None):
+                      interaction_id: str | None = None, reply: Callable[[str], str] | None = None):
     """Search, draft and record (under `interaction_id` when given); an error is recorded too, then raised."""
     started = time.perf_counter()
     source = answerer()
@@ -264,7 +265,7 @@ def answer_and_record(actor: Actor, kind: str, query: str, contact_id: str | Non
         raise
     status = ("answered" if drafted.answered else "declined") if kind == "query" else ("suggested" if drafted.answered else "declined")
     row = _record(actor, kind=kind, query=query, hits=hits, drafted=drafted, started=started, contact_id=contact_id,
-                  message_id=message_id, status=status, interaction_id=interaction_id)
+                  message_id=message_id, status=status, interaction_id=interaction_id, reply=reply)
     return row, hits, drafted
 
 
@@ -348,10 +349,11 @@ def generate(actor: Actor, request: AiGenerate | dict) -> AiSuggestion:
         contact_id = contact_id or message.contactId
     else:
         text = _check_query(request.message_content, "messageContent")
-    row, _hits, drafted = answer_and_record(actor, "suggest", text, contact_id, request.message_id)
+    name = first_name_of(contact_id)
+    row, _hits, drafted = answer_and_record(actor, "suggest", text, contact_id, request.message_id,
+                                            reply=lambda answer: reply_text(answer, name))  # stored as the reply, once
     if drafted.answered:
-        suggestion, note = reply_text(drafted.text, first_name_of(contact_id)), ""
-        row.update(actions=[AIInteractionModel.suggestion.set(suggestion)])
+        suggestion, note = row.suggestion, ""
     else:
         suggestion = ""
         note = (f"The knowledge base has no answer to this message ({drafted.reason}) Write the reply yourself, or "
