@@ -19,7 +19,9 @@ No DynamoDB: the local index (backend/adapters/knowledge_index.py, BM25 by bm25s
   with its document and a phrase of the passage that answers it. The retrieval was tuned on this set, so a second
   set checks it too: bench/ai_eval_heldout.json, 30 more questions in the same format and mix (12 direct, 10
   paraphrases, 8 unanswerable), written from the handbook alone after the retrieval was tuned and never used to
-  tune it. A run without `--questions` evaluates both sets and prints each set's figures under its own heading;
+  tune it; and bench/ai_eval_third.json, 30 more written the same way after the "words meet in one place" rule
+  (compose.focus), whose first run is its honest figure. A run without `--questions` evaluates the three sets and
+  prints each set's figures under its own heading;
   PASS/MISS and the exit code are judged on the tuning set, the held-out figures are printed beside them (and in
   the SUMMARY line). `--questions PATH` evaluates that one set only, and judges it.
 - For each question: `index.search(question, 3)`, then `compose.answer_from(question, hits)`. A hit: one of the
@@ -51,11 +53,14 @@ from bench.local_dynamodb import machine_load  # noqa: E402
 
 QUESTIONS = Path(__file__).with_name("ai_eval_questions.json")
 HELDOUT = Path(__file__).with_name("ai_eval_heldout.json")
+THIRD = Path(__file__).with_name("ai_eval_third.json")
 # path → (heading, short name for the summary lines)
 TITLES = {
     QUESTIONS: ("Tuning set (bench/ai_eval_questions.json)", "tuning"),
     HELDOUT: ("Held-out set (bench/ai_eval_heldout.json): written after the retrieval was tuned, never used to tune it",
               "held-out"),
+    THIRD: ("Third set (bench/ai_eval_third.json): written after the rule that the question's words meet in one place, "
+            "never used to tune anything", "third"),
 }
 TARGET_HIT_AT_3 = 0.9
 TARGET_DECLINED = 0.9
@@ -513,7 +518,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="print each question, its top hit and the decision")
     args = parser.parse_args(argv)
     # The first set is judged (PASS/MISS, exit code) and timed; any other is printed beside it.
-    paths = [args.questions] if args.questions is not None else [QUESTIONS, HELDOUT]
+    paths = [args.questions] if args.questions is not None else [QUESTIONS, HELDOUT, THIRD]
     sets = [(*titles_of(path), json.loads(path.read_text())) for path in paths]
     print(f"Machine at the start: {machine_load()}")
     with tempfile.TemporaryDirectory(prefix="ai-eval-") as folder:

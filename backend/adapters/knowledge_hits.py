@@ -24,3 +24,5 @@ class Hit:
     weights: dict[str, float] = field(default_factory=dict, compare=False, repr=False)  # the query's terms: idf (local)
     missing: tuple[str, ...] = ()  # the question's terms the passage does not hold, heaviest first (local)
     holds_key: bool = True  # the passage holds the question's heaviest term (local; Bedrock: always)
+    # the question's terms → the terms that count for each (itself and its thesaurus group) (local; Bedrock: none)
+    concepts: dict[str, frozenset[str]] = field(default_factory=dict, compare=False, repr=False)

@@ -251,6 +251,7 @@ class LocalKnowledgeIndex:
         candidates = np.argsort(-scores, kind="stable")[:max(k, RERANK)]
         by_weight = sorted(weights, key=lambda term: -weights[term])
         sentence_weights = {t: weights[term] for term, known in concepts.items() for t in {term, *known}}
+        groups = {term: frozenset({term, *known}) for term, known in concepts.items()}
         hits = []
         for position in candidates:
             score = float(scores[position])
@@ -261,7 +262,7 @@ class LocalKnowledgeIndex:
             coverage = sum(weights[term] for term in holds) / total
             missing = tuple(term for term in by_weight if term not in holds)
             hits.append(Hit(loaded.passages[int(position)], score, coverage, sentence_weights, missing,
-                            by_weight[0] in holds))
+                            by_weight[0] in holds, groups))
         # BM25's best RERANK, ordered by how much of the question each holds, then by BM25: a short passage
         # with most of the words can outscore a longer one that holds them all. Between equals, a document's
         # overview (the text under its title, before its first section: "This page explains …") comes after

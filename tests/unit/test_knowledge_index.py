@@ -88,6 +88,28 @@ def test_a_question_whose_rare_word_is_absent_covers_too_little(index):
     assert answered.passage.heading == "Areas" and answered.coverage == pytest.approx(1.0)
 
 
+def test_words_that_meet_only_in_different_places_of_a_passage_are_not_an_answer(tmp_path):
+    """A product page that names a dog bed in one sentence and the shops several sentences later and a cover to bring
+    to a wash holds the words of "Can I bring my dog into the shop?" but answers nothing about it; the same words in
+    one sentence do."""
+    index = LocalKnowledgeIndex(tmp_path / "knowledge")
+    index.replace_document("news", "Store news", [{
+        "heading": "New in", "location": "Store news › New in",
+        "text": "A cosy dog bed in navy. It is made from recycled polyester. Bring the cover to a wash at 40 degrees. "
+                "It comes in three sizes. Find it near the entrance in all our shops."}])
+    question = "Can I bring my dog into the shop?"
+    [hit] = index.search(question)
+    assert hit.coverage == pytest.approx(1.0)  # the passage holds every word of the question
+    assert compose.focus(question, hit) < compose.MIN_COVERAGE  # but no two adjacent sentences hold half of it
+    declined = compose.answer_from(question, [hit])
+    assert declined.answered is False and "do not meet in any one place" in declined.reason
+    index.replace_document("policy", "Shop policy", [{
+        "heading": "Pets", "location": "Shop policy › Pets",
+        "text": "Bring your dog into the shop on a lead; assistance dogs are welcome everywhere."}])
+    answered = compose.answer_from(question, index.search(question))
+    assert answered.answered and answered.answer.startswith("Bring your dog into the shop on a lead")
+
+
 def test_replace_document_replaces_its_passages(index):
     assert best(index, "Cheltenham") == ("delivery", "Areas")
     count = index.replace_document("delivery", "Delivery", [

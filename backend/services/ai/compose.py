@@ -4,7 +4,10 @@ question, cites the passages they came from, and declines when the knowledge bas
 Declining: a passage's `coverage` (backend/adapters/knowledge_index.py) is the share of the question's weight it
 holds, rarer words weighing more. Below MIN_COVERAGE the best passage misses what the question is about (in
 "Do you deliver to France?" the rare word is "France"), and the answer is a plain "the knowledge base has no
-answer", never a guess. The confidence reported is that coverage. bench/ai_eval.py measures both sides: the
+answer", never a guess. The question's words must also meet in one place of that passage: a sentence and the next,
+read under their section heading (`focus`); the first of the hits where they do answers. A passage that names the dog in one sentence and the shop in another
+("Can I bring my dog into the shop?" against a product page's "dog bed" and its "our three shops") is about
+neither question. The confidence reported is the passage's coverage. bench/ai_eval.py measures both sides: the
 answerable questions answered from the right passage, and the unanswerable ones declined.
 """
 from __future__ import annotations
@@ -15,7 +18,7 @@ from backend.adapters.knowledge_hits import Hit
 from backend.adapters.knowledge_index import tokens
 from backend.services.ai.kb_text import sentences
 
-MIN_COVERAGE = 0.5
+MIN_COVERAGE = 0.5  # of the question's weight, held by the best passage and by one place in it
 KEY_COVERAGE = 0.75  # below it, the best passage must also hold the question's heaviest word
 MAX_SENTENCES = 3
 NO_ANSWER = "The knowledge base has no answer to this question."
@@ -37,6 +40,22 @@ def _units(text: str) -> list[tuple[int, str]]:
     return [(number, unit if unit[-1:] in ".!?:;" else f"{unit}.") for number, unit in units]
 
 
+def focus(query: str, hit: Hit) -> float:
+    """The share of the question's weight held by the best place of the passage: two adjacent sentences (or lines)
+    with the section heading they stand under. 1.0 when the index reports no concepts (a Bedrock hit)."""
+    if not hit.concepts:
+        return 1.0
+    weights = {term: hit.weights.get(term, 0.0) for term in hit.concepts}
+    total = sum(weights.values()) or 1.0
+    heading = set(tokens(hit.passage.heading))
+    units = [set(tokens(sentence)) for _line, sentence in _units(hit.passage.text)] or [set()]
+    best = 0.0
+    for at in range(len(units)):
+        place = heading.union(*units[at:at + 2])
+        best = max(best, sum(weights[term] for term, counting in hit.concepts.items() if counting & place) / total)
+    return best
+
+
 def answer_from(query: str, hits: list[Hit], min_coverage: float = MIN_COVERAGE) -> Composed:
     if not hits:
         return Composed(False, 0.0, NO_ANSWER, reason="No passage in the knowledge base shares a word with the question.")
@@ -49,6 +68,15 @@ def answer_from(query: str, hits: list[Hit], min_coverage: float = MIN_COVERAGE)
         return Composed(False, round(best.coverage, 3), NO_ANSWER,
                         reason=f"No passage speaks of “{best.missing[0] if best.missing else 'the question'}”, the word "
                                "the question turns on.")
+    focused = next((hit for hit in hits if hit.coverage >= min_coverage and (hit.holds_key or hit.coverage >= KEY_COVERAGE)
+                    and focus(query, hit) >= min_coverage), None)
+    if focused is None:
+        return Composed(False, round(best.coverage, 3), NO_ANSWER,
+                        reason=f"The question's words do not meet in any one place of the closest passage "
+                               f"(“{best.passage.heading or best.passage.title}”): its best two sentences cover "
+                               f"{focus(query, best):.0%} of the question; an answer needs {min_coverage:.0%}.")
+    # the passage where they meet answers first, the others (if they hold enough) after it
+    best, hits = focused, [focused, *(hit for hit in hits if hit is not focused)]
     weights = best.weights or {term: 1.0 for term in tokens(query)}
     chosen: list[tuple[float, int, int, str]] = []  # (weight met, -hit rank, position, sentence)
     cited: list[Hit] = []
