@@ -53,12 +53,22 @@ class Settings(BaseSettings):
     )
     session_hours: int = 12
 
-    cognito_issuer: str | None = None
+    # Sign-in: local accounts (the default) or Cognito's hosted UI (OpenID Connect code flow with PKCE). The REST
+    # door takes Cognito access tokens as bearer tokens whenever the issuer and client id are set.
+    auth: str = Field(default="local", pattern="^(local|cognito)$", description="local | cognito")
+    cognito_issuer: str | None = Field(default=None, description="https://cognito-idp.<region>.amazonaws.com/<poolId>")
     cognito_client_id: str | None = None
+    cognito_domain: str | None = Field(default=None, description="The hosted UI's base URL (https://<prefix>.auth."
+                                       "<region>.amazoncognito.com): /oauth2/authorize, /oauth2/token, /logout.")
+    cognito_redirect_uri: str | None = Field(default=None, description="This app's /auth/callback, as registered.")
+    cognito_logout_uri: str | None = Field(default=None, description="Where the hosted UI returns after sign-out "
+                                           "(this app's /login, as registered).")
 
     # AI answers. Without a knowledge base id, answers come from the local index of the documents uploaded on
     # /ai/knowledge-base (extractive, cited); with one, from Bedrock (retrieve, then converse with the model).
     ai_knowledge_base_id: str | None = Field(default=None, description="Bedrock knowledge base id (AWS answers).")
+    ai_data_source_id: str | None = Field(default=None, description="The knowledge base's S3 data source (the media "
+                                          "bucket): uploads are ingested into it one document at a time.")
     ai_model_id: str = Field(default="anthropic.claude-3-haiku-20240307-v1:0", description="Bedrock model for converse.")
     ai_guardrail_id: str | None = Field(default=None, description="Bedrock guardrail applied to every answer.")
     ai_guardrail_version: str = "DRAFT"

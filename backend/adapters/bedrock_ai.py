@@ -1,8 +1,10 @@
 """AI answers in AWS: passages from a Bedrock knowledge base (`bedrock-agent-runtime` Retrieve) and an answer from
-a Bedrock model (`bedrock-runtime` Converse), with an optional guardrail.
+a Bedrock model (`bedrock-runtime` Converse), with an optional guardrail; and the knowledge base's documents kept in
+step with the uploads (`bedrock-agent` IngestKnowledgeBaseDocuments, GetKnowledgeBaseDocuments,
+DeleteKnowledgeBaseDocuments on the S3 data source the media bucket is: one document at a time, no full sync).
 
-The request shapes are built by `retrieve_request` and `converse_request` (member names as in botocore's service
-model) and pinned by tests/unit/test_bedrock_ai.py with botocore's Stubber, which validates them against the
+The request shapes are built by `retrieve_request`, `converse_request`, `ingest_request` and `documents_request`
+(member names as in botocore's service model) and pinned by tests/unit/test_bedrock_ai.py with botocore's Stubber, which validates them against the
 service model: moto has neither service, and a payload bug there breaks every answer.
 
 Every failure the page can meet (a timeout, throttling, missing permissions, an unknown knowledge base, model or
@@ -17,6 +19,7 @@ page for about two read timeouts (2 × 12 s by default, inside the functions' 30
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 import time
@@ -48,6 +51,8 @@ MAX_RESULTS = 100  # Retrieve's numberOfResults limit
 SOURCE_URI_KEY = "x-amz-bedrock-kb-source-uri"
 CHUNK_ID_KEY = "x-amz-bedrock-kb-chunk-id"
 GUARDRAIL_INTERVENED = "guardrail_intervened"
+KNOWLEDGE_PREFIX = "knowledge"  # the media bucket's folder of knowledge-base documents: knowledge/<documentId>/<file>
+METADATA_SUFFIX = ".metadata.json"  # Bedrock's sidecar convention: <object key>.metadata.json
 
 # AiUnavailable codes.
 TIMEOUT = "timeout"
@@ -68,6 +73,7 @@ _ERROR_CODES = {
     "ModelTimeoutException": TIMEOUT,
     "ModelNotReadyException": UNAVAILABLE,
     "ServiceUnavailableException": UNAVAILABLE,
+    "ConflictException": THROTTLED,  # the data source is busy (another ingestion): try again shortly
     "InternalServerException": UNAVAILABLE,
 }
 
@@ -196,12 +202,18 @@ def _basename(uri: str) -> str:
     return unquote(PurePosixPath(path).name)
 
 
-def _document_id(kind: str | None, uri: str) -> str:
-    """An S3 object's key stem (the uploader names objects by our document id); otherwise a short hash."""
+def _document_id(kind: str | None, uri: str, metadata: dict) -> str:
+    """The `documentId` our metadata sidecar gave the object; else, for an S3 object under the knowledge base's
+    prefix (`knowledge/<documentId>/<file>`), that folder; else the object key's stem; otherwise a short hash."""
+    given = metadata.get("documentId")
+    if isinstance(given, str) and given.strip():
+        return given.strip()
     if kind == "S3" and uri:
-        stem = PurePosixPath(unquote(urlparse(uri).path)).stem
-        if stem:
-            return stem
+        path = PurePosixPath(unquote(urlparse(uri).path))
+        if len(path.parts) >= 3 and path.parts[-3] == KNOWLEDGE_PREFIX:
+            return path.parts[-2]
+        if path.stem:
+            return path.stem
     return _short_hash(uri)
 
 
@@ -216,7 +228,7 @@ def _hit(result: dict) -> Hit | None:
     title = metadata.get("title")
     if not (isinstance(title, str) and title.strip()):
         title = _basename(str(source_uri)) if source_uri else _basename(uri)
-    document_id = _document_id(location.get("type"), uri)
+    document_id = _document_id(location.get("type"), uri, metadata)
     chunk_id = metadata.get(CHUNK_ID_KEY)
     if not chunk_id:
         chunk_id = _short_hash(uri, text)
@@ -312,3 +324,95 @@ class BedrockResponder:
                                 else "The model returned no answer.", code=code)
         return Generated(text=text.strip(), stop_reason=stop_reason, input_tokens=int(usage.get("inputTokens") or 0),
                          output_tokens=int(usage.get("outputTokens") or 0), guardrail_intervened=intervened)
+
+
+# ---------------------------------------------------------------- knowledge base documents (direct ingestion)
+
+# GetKnowledgeBaseDocuments' statuses, by what they mean for the document's row.
+INDEXED_STATUSES = frozenset({"INDEXED", "PARTIALLY_INDEXED", "METADATA_PARTIALLY_INDEXED"})
+FAILED_STATUSES = frozenset({"FAILED", "METADATA_UPDATE_FAILED", "IGNORED", "NOT_FOUND"})
+
+
+def s3_uri(bucket: str, key: str) -> str:
+    return f"s3://{bucket}/{key}"
+
+
+def metadata_sidecar(document_id: str, title: str) -> bytes:
+    """The `<key>.metadata.json` beside a document: Retrieve hands these back as the passage's metadata, so a
+    citation names our document and its title."""
+    return json.dumps({"metadataAttributes": {"documentId": document_id, "title": title}}).encode()
+
+
+def _identifier(uri: str) -> dict:
+    return {"dataSourceType": "S3", "s3": {"uri": uri}}
+
+
+def ingest_request(knowledge_base_id: str, data_source_id: str, uri: str, metadata_uri: str,
+                   client_token: str) -> dict:
+    """IngestKnowledgeBaseDocuments parameters: one S3 document with its metadata sidecar."""
+    return {
+        "knowledgeBaseId": knowledge_base_id,
+        "dataSourceId": data_source_id,
+        "clientToken": client_token,
+        "documents": [{
+            "content": {"dataSourceType": "S3", "s3": {"s3Location": {"uri": uri}}},
+            "metadata": {"type": "S3_LOCATION", "s3Location": {"uri": metadata_uri}},
+        }],
+    }
+
+
+def documents_request(knowledge_base_id: str, data_source_id: str, uri: str, client_token: str | None = None) -> dict:
+    """GetKnowledgeBaseDocuments (no token) and DeleteKnowledgeBaseDocuments (a token) parameters: one document."""
+    params: dict[str, Any] = {"knowledgeBaseId": knowledge_base_id, "dataSourceId": data_source_id,
+                              "documentIdentifiers": [_identifier(uri)]}
+    if client_token is not None:
+        params["clientToken"] = client_token
+    return params
+
+
+@dataclass(frozen=True)
+class DocumentState:
+    status: str  # Bedrock's DocumentStatus ("PENDING", "INDEXED", "FAILED", …)
+    reason: str = ""  # Bedrock's statusReason (about the document, never the question)
+
+    @property
+    def indexed(self) -> bool:
+        return self.status in INDEXED_STATUSES
+
+    @property
+    def failed(self) -> bool:
+        return self.status in FAILED_STATUSES
+
+
+def _state(response: dict) -> DocumentState:
+    details = response.get("documentDetails") or [{}]
+    first = details[0] if isinstance(details[0], dict) else {}
+    return DocumentState(str(first.get("status") or "PENDING"), str(first.get("statusReason") or "")[:500])
+
+
+class BedrockDocuments:
+    """The knowledge base's documents in its S3 data source: ingest one, read its state, delete it."""
+
+    def __init__(self, knowledge_base_id: str, data_source_id: str, *, region: str, timeout: float, client: Any = None):
+        self.knowledge_base_id = knowledge_base_id
+        self.data_source_id = data_source_id
+        self._client = _LazyClient("bedrock-agent", region, timeout, client)
+
+    @property
+    def client(self) -> Any:
+        return self._client.client
+
+    def ingest(self, uri: str, metadata_uri: str, client_token: str) -> DocumentState:
+        params = ingest_request(self.knowledge_base_id, self.data_source_id, uri, metadata_uri, client_token)
+        return _state(_call("ingest documents", "knowledge base", "ai_data_source_id",
+                            lambda: self.client.ingest_knowledge_base_documents(**params)))
+
+    def state(self, uri: str) -> DocumentState:
+        params = documents_request(self.knowledge_base_id, self.data_source_id, uri)
+        return _state(_call("get documents", "knowledge base", "ai_data_source_id",
+                            lambda: self.client.get_knowledge_base_documents(**params)))
+
+    def delete(self, uri: str, client_token: str) -> DocumentState:
+        params = documents_request(self.knowledge_base_id, self.data_source_id, uri, client_token)
+        return _state(_call("delete documents", "knowledge base", "ai_data_source_id",
+                            lambda: self.client.delete_knowledge_base_documents(**params)))

@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import date
 
 from backend.api.http import ApiRequest, ApiResponse
+from backend.api.media_api import file_body
 from backend.errors import ValidationError
 from backend.services.ai import answers, interactions, knowledge_base
-from backend.services.platform.access import Actor
+from backend.services.platform.access import Actor, Operation, require
 
 
 def query(actor: Actor, request: ApiRequest) -> ApiResponse:
@@ -49,6 +50,15 @@ def read_interaction(actor: Actor, request: ApiRequest) -> ApiResponse:
 
 def list_documents(actor: Actor, request: ApiRequest) -> ApiResponse:
     return ApiResponse(200, knowledge_base.list_documents(actor).to_api())
+
+
+def upload_document(actor: Actor, request: ApiRequest) -> ApiResponse:
+    """The role first, then the body's size (nothing of it is used before); the service checks the type."""
+    require(actor, Operation.AI_ADMIN)
+    filename, body = file_body(request, "the app's knowledge-base page (up to 10 MB)")
+    document = knowledge_base.upload_document(actor, filename, body, request.headers.get("content-type") or None,
+                                              title=request.query.get("title") or None)
+    return ApiResponse(202, document.to_api())
 
 
 def reindex_document(actor: Actor, request: ApiRequest) -> ApiResponse:

@@ -44,25 +44,32 @@ def upload(actor: Actor, request: ApiRequest) -> ApiResponse:
     """The role and the declared size first (nothing of the body is used before), then the service reads the
     type from the bytes."""
     require(actor, Operation.MEDIA_WRITE)
+    filename, body = file_body(request, "the app's media library")
+    stored = library.upload_file(actor, filename, body, request.headers.get("content-type") or "")
+    return ApiResponse(201, stored.to_api())
+
+
+def file_body(request: ApiRequest, larger_in: str) -> tuple[str, bytes]:
+    """An upload's `filename` and bytes, after its declared and actual size (call it after the role check).
+    `larger_in` names where files above the API's limit go."""
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > MAX_API_UPLOAD_BYTES):
-        raise _too_large()
+        raise _too_large(larger_in)
     body = request.raw_body
     if body is None:
         raise BadRequest("Request body could not be decoded (base64).", field="body")
     if len(body) > MAX_API_UPLOAD_BYTES:
-        raise _too_large()
+        raise _too_large(larger_in)
     if not body:
         raise ValidationError("file: the body is empty; send the file's bytes", field="file")
     filename = request.query.get("filename") or ""
     if len(filename) > 255:
         raise ValidationError("filename: at most 255 characters", field="filename")
-    stored = library.upload_file(actor, filename, body, request.headers.get("content-type") or "")
-    return ApiResponse(201, stored.to_api())
+    return filename, body
 
 
-def _too_large() -> PayloadTooLarge:
+def _too_large(larger_in: str) -> PayloadTooLarge:
     return PayloadTooLarge(
-        f"body: the API takes files up to {MAX_API_UPLOAD_BYTES // 1024} KB; upload larger ones in the app's media library",
+        f"body: the API takes files up to {MAX_API_UPLOAD_BYTES // 1024} KB; upload larger ones in {larger_in}",
         field="body",
     )

@@ -268,6 +268,12 @@ ROUTES += (
           response_model=ai_interactions.Interaction),
     Route("GET", "/ai/documents", APP, ai_api.list_documents, Op.AI_READ,
           "The knowledge base's documents with their indexing status", response_model=knowledge_base.KnowledgeBase),
+    Route("POST", "/ai/documents", APP, ai_api.upload_document, Op.AI_ADMIN,
+          "Add a document (the body is the file, its Content-Type the file's type; PDF, DOCX, TXT, Markdown or "
+          "HTML up to 256 KB here): stored, then indexed in the background", (202,),
+          response_model=knowledge_base.KnowledgeDocument,
+          query=(Param("filename", "The file's name (its extension says its type)."),
+                 Param("title", "The title citations show (default: from the file name)."))),
     Route("POST", "/ai/documents/sample", APP, ai_api.load_sample, Op.AI_ADMIN,
           "Load the sample handbook (documents already loaded are left as they are)",
           response_model=knowledge_base.SampleLoad),

@@ -1,7 +1,9 @@
 """The local trigger of AI auto-reply: the process's change hub tells of each new customer message, and one worker
 thread asks `services.ai.auto_reply.consider` about it (the hub's thread never waits on the assistant). The
 rules, the kill switch and the once-per-message claim are the service's; a message this process misses (it was
-down) is simply left for a person. In AWS the Message stream's function would call the same service."""
+down) is simply left for a person. In AWS the app tier runs this same trigger on the Message stream it reads for
+the live pages anyway (no function of its own); with several app processes each hears every message, and the
+service's once-per-message claim lets exactly one of them answer."""
 from __future__ import annotations
 
 import logging

@@ -26,6 +26,7 @@ from botocore.stub import Stubber
 
 from backend.adapters import bedrock_ai
 from backend.adapters.channels import providers
+from backend.api import media_api
 from backend.api.http import ApiRequest, invoke
 from backend.api.routes import ROUTES
 from backend.errors import Conflict, NotFound, PermissionDenied, Unavailable, ValidationError
@@ -715,3 +716,22 @@ def test_without_a_knowledge_base_id_or_a_local_index_nothing_is_made_up(viewer,
     finally:
         knowledge_base._index_at.cache_clear()
         reset_settings_cache()
+
+
+def upload_call(actor, data: bytes, *, filename: str = "handbook.md", mime: str = "text/markdown", **query):
+    [route] = [r for r in ROUTES if (r.method, r.path) == ("POST", "/ai/documents")]
+    request = ApiRequest(method="POST", path_params={}, query={"filename": filename, **query}, raw_body=data,
+                         headers={"content-type": mime, "content-length": str(len(data))}, route_key="POST /ai/documents")
+    return invoke(route.endpoint, actor, request, route.requires, route.idempotent)
+
+
+def test_a_document_is_uploaded_through_the_rest_door(admin, operator, viewer, data_dir):
+    assert upload_call(operator, HANDBOOK).status == 403 and stored_files(data_dir) == []
+    too_big = upload_call(admin, b"x" * (media_api.MAX_API_UPLOAD_BYTES + 1))
+    assert too_big.status == 413 and "knowledge-base page" in too_big.body["error"]["message"]
+    wrong = upload_call(admin, b"MZ\x90\x00", filename="tool.exe", mime="application/octet-stream")
+    assert wrong.status == 422 and wrong.body["error"]["field"] == "file" and stored_files(data_dir) == []
+    added = upload_call(admin, HANDBOOK, title="Shop handbook")
+    assert added.status == 202 and added.body["status"] == "queued" and added.body["title"] == "Shop handbook"
+    knowledge_base.wait_idle()
+    assert answers.query(viewer, {"query": ANSWERABLE}).citations[0].source.document_id == added.body["documentId"]

@@ -10,6 +10,14 @@ passages under `<data_dir>/knowledge`; a change re-reads only that document.
 Indexing runs on one background thread of the process that queued it. A process that starts picks up what a
 stopped one left queued or half-done (`resume_indexing`), and re-queues indexed documents the local index does
 not hold (a wiped data directory).
+
+In AWS (`ai_knowledge_base_id` and `ai_data_source_id` set, media in S3) answers come from the Bedrock knowledge
+base whose S3 data source is the media bucket, so indexing a document there means: extract it here as locally (an
+unreadable or encrypted file fails with the same reasons, and the passage count is shown), write its metadata
+sidecar (document id and title, which citations carry back), ingest that one document
+(IngestKnowledgeBaseDocuments) and follow its state until Bedrock reports it indexed or failed (with Bedrock's
+reason), for at most INGEST_WAIT_SECONDS. A delete removes it from the knowledge base as well. No full sync runs,
+and the local index is not written.
 """
 from __future__ import annotations
 
@@ -17,6 +25,7 @@ import hashlib
 import logging
 import re
 import threading
+import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
@@ -67,7 +76,7 @@ class KnowledgeDocument(ApiView):
 class KnowledgeBase(ApiView):
     documents: list[KnowledgeDocument]
     counts: dict[str, int]  # per status
-    passages: int  # in the local index now
+    passages: int  # in the local index now (Bedrock: the indexed documents' passages as extracted here)
     retrieval: str  # where answers are retrieved from, in words
     can_manage: bool
     manage_reason: str
@@ -92,6 +101,65 @@ def _index_at(root: Path):
 
 def local_index():
     return _index_at(Path(get_settings().data_dir).resolve() / "knowledge")
+
+
+INGEST_WAIT_SECONDS = 600
+INGEST_POLL_SECONDS = 5.0
+
+
+def bedrock_documents():
+    """The Bedrock knowledge base's documents when this deployment answers from one (and keeps media in S3); else
+    None: the local index is the knowledge base."""
+    settings = get_settings()
+    if not (settings.ai_knowledge_base_id and settings.ai_data_source_id and providers.media_store().bucket):
+        return None
+    from backend.adapters.bedrock_ai import BedrockDocuments
+
+    return BedrockDocuments(settings.ai_knowledge_base_id, settings.ai_data_source_id, region=settings.aws_region,
+                            timeout=settings.ai_timeout_seconds)
+
+
+def _token(document_id: str, version: int, action: str) -> str:
+    """An idempotency token Bedrock accepts (33+ characters): a retried call of one version is one ingestion."""
+    return hashlib.sha256(f"{document_id}:{version}:{action}".encode()).hexdigest()
+
+
+def _ingest(bedrock, row: MediaFileModel, version: int) -> tuple[str, str | None]:
+    """Ingest one document into the Bedrock knowledge base and wait for its state: ("indexed", None) or
+    ("failed", the reason in words)."""
+    from backend.adapters.bedrock_ai import METADATA_SUFFIX, AiUnavailable, metadata_sidecar, s3_uri
+
+    store = providers.media_store()
+    sidecar = row.storageKey + METADATA_SUFFIX
+    uri = s3_uri(store.bucket, row.storageKey)
+    try:
+        store.put(sidecar, metadata_sidecar(row.fileId, row.title or row.filename or row.fileId), "application/json")
+        state = bedrock.ingest(uri, s3_uri(store.bucket, sidecar), _token(row.fileId, version, "ingest"))
+        deadline = time.monotonic() + INGEST_WAIT_SECONDS
+        while not (state.indexed or state.failed):
+            if time.monotonic() >= deadline:
+                return "failed", (f"Bedrock had not finished indexing the document after {INGEST_WAIT_SECONDS // 60} "
+                                  "minutes; re-index it to check again.")
+            time.sleep(INGEST_POLL_SECONDS)
+            state = bedrock.state(uri)
+    except AiUnavailable as failure:
+        return "failed", f"Bedrock could not take the document: {failure.reason}"
+    if state.failed:
+        return "failed", f"Bedrock could not index the document ({state.status.lower().replace('_', ' ')})" + (
+            f": {state.reason}" if state.reason else ".")
+    return "indexed", None
+
+
+def _remove_from_bedrock(bedrock, row: MediaFileModel) -> None:
+    from backend.adapters.bedrock_ai import METADATA_SUFFIX, AiUnavailable, s3_uri
+
+    store = providers.media_store()
+    try:
+        bedrock.delete(s3_uri(store.bucket, row.storageKey), _token(row.fileId, int(row.kbVersion or 0), "delete"))
+    except AiUnavailable:
+        log.warning("removing knowledge document %s from the Bedrock knowledge base failed; a data source sync "
+                    "removes it (its file is gone)", row.fileId)
+    store.delete(row.storageKey + METADATA_SUFFIX)
 
 
 _worker_lock = threading.Lock()
@@ -125,10 +193,15 @@ def index_document(document_id: str, version: int) -> str:
     except (MediaFileModel.DoesNotExist, UpdateError):
         return "superseded"
     status, error, count = "indexed", None, 0
+    bedrock = bedrock_documents()
     try:
         data = providers.media_store().get(row.storageKey)
-        count = local_index().replace_document(document_id, row.title or row.filename or document_id,
-                                               passages_of(row.filename or "", data, row.mimeType))
+        passages = passages_of(row.filename or "", data, row.mimeType)
+        if bedrock is None:
+            count = local_index().replace_document(document_id, row.title or row.filename or document_id, passages)
+        else:
+            count = len(passages)
+            status, error = _ingest(bedrock, row, version)
     except ExtractionError as failure:
         status, error = "failed", failure.reason
     except FileNotFoundError:
@@ -136,7 +209,7 @@ def index_document(document_id: str, version: int) -> str:
     except Exception as failure:  # noqa: BLE001 — a document must end failed, never stuck "indexing"
         log.exception("indexing knowledge document %s failed", document_id)
         status, error = "failed", f"Indexing failed unexpectedly ({type(failure).__name__}); try re-indexing."
-    if status == "failed":
+    if status == "failed" and bedrock is None:
         _forget_quietly(document_id)
     actions = [MediaFileModel.kbStatus.set(status), MediaFileModel.kbPassages.set(count)]
     actions += [MediaFileModel.kbIndexedAt.set(utcnow()), MediaFileModel.kbError.remove()] if status == "indexed" \
@@ -168,10 +241,11 @@ def _exists(document_id: str) -> bool:
 def resume_indexing() -> int:
     """Queue what a stopped process left: queued or half-indexed documents, and indexed ones the local index
     lacks. Returns how many were queued."""
-    held = local_index().document_ids()
+    held = local_index().document_ids() if bedrock_documents() is None else None  # Bedrock keeps its own
     queued = 0
     for row in _rows():
-        if row.kbStatus in ("queued", "indexing") or (row.kbStatus == "indexed" and row.fileId not in held):
+        if row.kbStatus in ("queued", "indexing") or (
+                row.kbStatus == "indexed" and held is not None and row.fileId not in held):
             version = _requeue(row)
             if version is not None:
                 _queue(row.fileId, version)
@@ -208,7 +282,9 @@ def list_documents(actor: Actor) -> KnowledgeBase:
     counts = {status: sum(1 for d in documents if d.status == status) for status in STATUSES}
     manage = actor.can(Operation.AI_ADMIN)
     return KnowledgeBase(
-        documents=documents, counts=counts, passages=local_index().size(), retrieval=retrieval_source_text(),
+        documents=documents, counts=counts, retrieval=retrieval_source_text(),
+        passages=local_index().size() if bedrock_documents() is None else sum(
+            d.passages for d in documents if d.status == "indexed"),
         can_manage=manage, manage_reason="" if manage else f"Your role ({actor.role.value if actor.role else 'none'}) "
                                                           "cannot change the knowledge base; an Admin can.",
         can_load_sample=manage and not documents,
@@ -332,7 +408,11 @@ def delete_document(actor: Actor, document_id: str) -> None:
         work.commit()
     except WriteConflict:
         raise NotFound(f"No knowledge-base document {document_id!r} (deleted meanwhile).", field="documentId") from None
-    _forget_quietly(document_id)
+    bedrock = bedrock_documents()
+    if bedrock is None:
+        _forget_quietly(document_id)
+    else:
+        _remove_from_bedrock(bedrock, row)
     providers.media_store().delete(row.storageKey)
 
 
