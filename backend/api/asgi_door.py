@@ -19,6 +19,7 @@ from backend.api.whatsapp_webhook import MAX_WEBHOOK_BYTES, WebhookResponse, han
 from backend.errors import DomainError
 from backend.services.platform.access import Actor, require
 from backend.services.media.files import open_media_link
+from backend.services.platform import cognito_auth
 from backend.services.platform.users import actor_for_session
 from backend.settings import get_settings
 
@@ -26,10 +27,15 @@ API_PREFIX = "/api"
 
 
 def _actor_from_header(authorization: str | None) -> Actor:
+    """A bearer token: the app's own session token, or a Cognito access token (three dot-separated parts),
+    verified like the HTTP API's JWT authorizer does and checked against the user's row."""
     scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         return Actor.anonymous()
-    return actor_for_session(token.strip())
+    if cognito_auth.looks_like_jwt(token):
+        return cognito_auth.actor_for_bearer(token)
+    return actor_for_session(token)
 
 
 def _serve(route: Route):

@@ -34,7 +34,7 @@ import reflex as rx
 from reflex.istate.proxy import StateProxy
 
 from backend.errors import DomainError
-from backend.services.platform import users
+from backend.services.platform import cognito_auth, users
 from backend.services.platform.access import Actor
 
 SESSION_KEY = "wecare_session"
@@ -69,6 +69,10 @@ class SessionState(rx.State):
     user_name: str = ""
     user_role: str = ""
     must_change_password: bool = False
+    # Cognito sign-in (server-side only: backend vars never reach the browser)
+    _pending_sign_in: dict = {}  # state, nonce, PKCE verifier of the sign-in this tab started
+    _cognito_refresh: str = ""
+    _cognito_expires_at: float = 0.0
 
     @rx.var
     def can_write(self) -> bool:
@@ -126,11 +130,26 @@ class SessionState(rx.State):
             self.user_role = user.role.value
             self.must_change_password = user.must_change_password
             on_profile = self.router.url.path == "/profile"
+            refresh, expires_at = self._cognito_refresh, self._cognito_expires_at
+        if refresh and await self.offload(cognito_auth.needs_refresh, expires_at):
+            try:
+                expires_at = await asyncio.to_thread(cognito_auth.refresh, actor, refresh)
+            except DomainError as ended:  # disabled in the pool, or no group any more: this session ends
+                await asyncio.to_thread(users.sign_out, actor)
+                async with self:
+                    self._forget()
+                yield rx.redirect("/login")
+                yield rx.toast.error(ended.message)
+                return
+            async with self:
+                self._cognito_expires_at = expires_at
         if user.must_change_password and not on_profile:
             yield rx.redirect("/profile")
             yield rx.toast.warning("Choose a new password before you continue.")
 
     def _forget(self) -> None:
+        self._cognito_refresh = ""
+        self._cognito_expires_at = 0.0
         self.session_token = ""
         self.user_email = self.user_name = self.user_role = ""
         self.must_change_password = False
@@ -149,4 +168,5 @@ class SessionState(rx.State):
             await asyncio.to_thread(users.sign_out, actor)
         async with self:
             self._forget()
-        yield rx.redirect("/login")
+        # Cognito: through the hosted UI's logout, so its own session ends too (it returns to /login)
+        yield rx.redirect(await self.offload(cognito_auth.signed_out_url))

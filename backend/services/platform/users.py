@@ -46,7 +46,7 @@ class SignedIn(BaseModel):
     user: User
 
 
-def _to_user(row: UserModel) -> User:
+def to_user(row: UserModel) -> User:
     return User(
         user_id=row.userId,
         email=row.email,
@@ -66,6 +66,11 @@ def _signer() -> SessionSigner:
     else:
         secret = load_or_create_secret(settings.data_dir / "session.key")
     return SessionSigner(secret, settings.session_hours * 3600)
+
+
+def issue_session(row: UserModel) -> str:
+    """A session token for the user's current epoch (a sign-out or a disable ends it)."""
+    return _signer().issue(row.userId, row.sessionEpoch)
 
 
 def server_signer() -> SessionSigner:
@@ -133,7 +138,7 @@ def create_user(actor: Actor, email: str, role: str, password: str, display_name
     validate_password(password)
     row = _new_user_row(address, parsed_role, password, display_name, must_change=False)
     insert_user(actor, row)
-    return _to_user(row)
+    return to_user(row)
 
 
 def sign_in(email: str, password: str, *, client: str | None = None) -> SignedIn:
@@ -157,7 +162,7 @@ def sign_in(email: str, password: str, *, client: str | None = None) -> SignedIn
     sign_in_guard.record_success(keys)
     now = utcnow()
     row.update(actions=[UserModel.lastLoginAt.set(now)], add_version_condition=False)
-    signed_in = SignedIn(token=_signer().issue(row.userId, row.sessionEpoch), user=_to_user(row))
+    signed_in = SignedIn(token=issue_session(row), user=to_user(row))
     _audit_sign_in(Actor(user_id=row.userId, email=row.email, role=Role(row.role)), "user.sign_in", row.userId,
                    {"via": "local"}, at=now)
     return signed_in
@@ -187,7 +192,7 @@ def actor_for_session(token: str | None) -> Actor:
 def current_user(actor: Actor) -> User:
     require(actor, Operation.PROFILE_SELF)
     try:
-        return _to_user(UserModel.get(actor.user_id))
+        return to_user(UserModel.get(actor.user_id))
     except UserModel.DoesNotExist:
         raise NotFound("Your account no longer exists.") from None
 
@@ -224,7 +229,7 @@ def change_own_password(actor: Actor, current_password: str, new_password: str) 
         work.commit()
     except WriteConflict:
         raise Conflict("Your account changed meanwhile; try again.") from None
-    return SignedIn(token=_signer().issue(row.userId, row.sessionEpoch), user=_to_user(row))
+    return SignedIn(token=issue_session(row), user=to_user(row))
 
 
 def ensure_bootstrap_admin() -> str | None:
