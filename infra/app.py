@@ -3,7 +3,8 @@
 -c whatsapp_phone_number_id=phone-number-id-<...> -c whatsapp_waba_id=<...>
 -c sms_origination_identity=<number, phone-number/pool id or ARN, or sender id>
 -c voice_origination_identity=<number, phone-number/pool id or ARN> -c email_from="<Name> <address>"`
-and optionally sms_message_type, voice_default_voice_id, email_reply_to, email_unsubscribe_url
+and optionally sms_message_type, voice_default_voice_id, email_reply_to, email_unsubscribe_url, the ai_* ids,
+mfa (optional|required), api_rate_limit and api_burst_limit
 (see stage_config.py)."""
 import os
 import sys

@@ -6,6 +6,10 @@ origination identities (`-c sms_origination_identity=... -c voice_origination_id
 a phone-number or pool id or ARN, or for SMS a sender id) and the SES from address (`-c email_from="Name
 <no-reply@example.org>"`). Secrets (webhook and Meta app secrets) are not deployment settings: the functions,
 triggered by SNS, SQS and the API, do not need them.
+
+Sign-in and the API have safe defaults a stage may tighten or loosen: `-c mfa=required` makes every user sign in
+with a TOTP app (the default, "optional", lets each user turn it on), and `-c api_rate_limit=50
+-c api_burst_limit=100` are the HTTP API's requests per second and burst (its default route throttling).
 """
 from __future__ import annotations
 
@@ -34,6 +38,10 @@ DEFAULT_VOICE_ID = Settings.model_fields["voice_default_voice_id"].default
 DEFAULT_AI_MODEL = Settings.model_fields["ai_model_id"].default
 DEFAULT_GUARDRAIL_VERSION = Settings.model_fields["ai_guardrail_version"].default
 _BEDROCK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+MFA_MODES = ("optional", "required")  # TOTP only: "optional" lets each user turn it on, "required" makes everyone
+DEFAULT_API_RATE_LIMIT = 50.0  # requests per second across the HTTP API's routes (its default route settings)
+DEFAULT_API_BURST_LIMIT = 100
+API_LIMIT_MAX = 10_000  # the account's default API Gateway quota per region; a stage cannot exceed it
 # The context keys a LIVE stage needs for each channel to send at all.
 IDENTITY_CONTEXT = {
     "whatsapp": ("whatsapp_phone_number_id", "whatsapp_waba_id"),
@@ -60,9 +68,13 @@ class StageConfig:
     email_reply_to: str | None = None
     email_unsubscribe_url: str | None = None  # HTTPS base of the List-Unsubscribe link (one-click)
     ai_knowledge_base_id: str | None = None  # Bedrock knowledge base the AI functions retrieve from
+    ai_data_source_id: str | None = None  # its S3 data source (the media bucket): the app ingests uploads into it
     ai_model_id: str = DEFAULT_AI_MODEL  # the Bedrock model they converse with
     ai_guardrail_id: str | None = None
     ai_guardrail_version: str = DEFAULT_GUARDRAIL_VERSION
+    mfa: str = "optional"  # one of MFA_MODES: the user pool's TOTP MFA
+    api_rate_limit: float = DEFAULT_API_RATE_LIMIT  # the HTTP API stage's steady-state requests per second
+    api_burst_limit: int = DEFAULT_API_BURST_LIMIT  # and the requests it takes at once above that
     build_dir: Path = DEFAULT_BUILD_DIR
 
     def __post_init__(self) -> None:
@@ -83,12 +95,22 @@ class StageConfig:
             value = getattr(self, name)
             if value is not None and not _EMAIL_ADDRESS.match(parseaddr(value)[1]):
                 raise ValueError(f"{name} {value!r}: an email address, optionally as 'Name <address>'")
-        for name in ("ai_knowledge_base_id", "ai_model_id", "ai_guardrail_id"):
+        for name in ("ai_knowledge_base_id", "ai_data_source_id", "ai_model_id", "ai_guardrail_id"):
             value = getattr(self, name)
             if value is not None and not _BEDROCK_ID.match(value):
                 raise ValueError(f"{name} {value!r}: a Bedrock id ([A-Za-z0-9._:-], 128 at most)")
         if self.email_unsubscribe_url is not None and not self.email_unsubscribe_url.lower().startswith("https://"):
             raise ValueError(f"email_unsubscribe_url {self.email_unsubscribe_url!r}: one-click unsubscribe needs https")
+        if self.mfa not in MFA_MODES:
+            raise ValueError(f"mfa {self.mfa!r}: one of {list(MFA_MODES)}")
+        if not 0 < self.api_rate_limit <= API_LIMIT_MAX:
+            raise ValueError(f"api_rate_limit {self.api_rate_limit!r}: requests per second, >0 and <= {API_LIMIT_MAX}")
+        if not 0 < self.api_burst_limit <= API_LIMIT_MAX:
+            raise ValueError(f"api_burst_limit {self.api_burst_limit!r}: a whole number, 1 to {API_LIMIT_MAX}")
+
+    @property
+    def mfa_required(self) -> bool:
+        return self.mfa == "required"
 
     @property
     def name_prefix(self) -> str:
@@ -151,6 +173,7 @@ class StageConfig:
         """The AI functions' settings: without a knowledge base id they answer that none is configured."""
         return _set({
             "WECARE_AI_KNOWLEDGE_BASE_ID": self.ai_knowledge_base_id,
+            "WECARE_AI_DATA_SOURCE_ID": self.ai_data_source_id,
             "WECARE_AI_MODEL_ID": self.ai_model_id,
             "WECARE_AI_GUARDRAIL_ID": self.ai_guardrail_id,
             "WECARE_AI_GUARDRAIL_VERSION": self.ai_guardrail_version if self.ai_guardrail_id else None,
@@ -194,9 +217,13 @@ class StageConfig:
             email_reply_to=_text(node.try_get_context("email_reply_to")),
             email_unsubscribe_url=_text(node.try_get_context("email_unsubscribe_url")),
             ai_knowledge_base_id=_text(node.try_get_context("ai_knowledge_base_id")),
+            ai_data_source_id=_text(node.try_get_context("ai_data_source_id")),
             ai_model_id=_text(node.try_get_context("ai_model_id")) or DEFAULT_AI_MODEL,
             ai_guardrail_id=_text(node.try_get_context("ai_guardrail_id")),
             ai_guardrail_version=_text(node.try_get_context("ai_guardrail_version")) or DEFAULT_GUARDRAIL_VERSION,
+            mfa=(_text(node.try_get_context("mfa")) or "optional").lower(),
+            api_rate_limit=_number(node, "api_rate_limit", DEFAULT_API_RATE_LIMIT, float),
+            api_burst_limit=_number(node, "api_burst_limit", DEFAULT_API_BURST_LIMIT, int),
             build_dir=build_dir,
         )
 
@@ -208,6 +235,19 @@ def _set(values: dict[str, str | None]) -> dict[str, str]:
 def _text(value: object) -> str | None:
     text = str(value).strip() if value is not None else ""
     return text or None
+
+
+def _number(node: Node, name: str, default: float, kind: type) -> float:
+    """Context from the CLI arrives as a string ("50"), from cdk.json as a JSON number."""
+    value = node.try_get_context(name)
+    text = _text(value)
+    if text is None:
+        return default
+    try:
+        number = kind(text)
+    except ValueError:
+        raise ValueError(f"{name} {value!r}: expected {'a whole number' if kind is int else 'a number'}") from None
+    return number
 
 
 def _flag(name: str, value: object) -> bool:

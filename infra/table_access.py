@@ -66,7 +66,8 @@ FUNCTION_TABLE_ACCESS: dict[str, dict[str, TableAccess]] = {
     "inbound-whatsapp-handler": {"Contact": RW, "AuditLog": W, "Message": RW, "MediaFile": W, "BulkRecipient": W},
     # messages: the conversation (its contact must be live), one message, the log (byDay); the team inbox's
     # views (byConversationStatus), the team's names (User), the labels and canned replies (SystemConfig).
-    "messages-read": {"Message": R, "Contact": R, "User": R, "SystemConfig": R},
+    # + the message counters it keeps from the Message stream (message_stats.add_counts writes SystemConfig)
+    "messages-read": {"Message": R, "Contact": R, "User": R, "SystemConfig": RW},
     # + the team inbox's changes: the conversation summary (assignee, status, labels) with its event row and
     # audit row, private notes, the label catalog and canned replies.
     "messages-delete": {"Message": RW, "AuditLog": W, "Contact": RW, "User": R, "SystemConfig": RW},

@@ -1,6 +1,6 @@
 """The WECARE.DIGITAL stack: wires the data, auth, functions, API and messaging constructs (send queues, the
-WhatsApp, SMS/voice and email events topics with their configuration sets, the media bucket, the schedule) and
-grants least privilege."""
+WhatsApp, SMS/voice and email events topics with their configuration sets, the media bucket, the schedule, the
+Message stream's counters), grants least privilege, and alarms on what fails (infra/components/alarms.py)."""
 from __future__ import annotations
 
 from typing import Iterable
@@ -13,12 +13,14 @@ from backend.settings import RuntimeEnv
 from backend.services.rules.channels import CHANNEL_NAMES, channel_info
 from infra import asset_staging
 from infra.ai_access import grant_ai_access
+from infra.components.alarms import Alarms
 from infra.components.api import PlatformApi
 from infra.components.auth import UserDirectory
 from infra.components.channel_events import EmailEvents, SmsVoiceEvents
 from infra.components.data import DataTables
 from infra.components.functions import ServiceFunctions
 from infra.components.media import MediaBucket
+from infra.components.message_stream import MessageStream
 from infra.components.queues import CONSUMER_TIMEOUT, SendQueues
 from infra.components.schedule import Schedule
 from infra.components.whatsapp_events import WhatsAppEvents
@@ -45,6 +47,7 @@ SMS_VOICE_CHANNELS: tuple[str, ...] = ("sms", "voice")
 WHATSAPP_EVENTS_FUNCTION = "inbound-whatsapp-handler"
 SCHEDULED_FUNCTION = "dlq-replay"
 CAMPAIGN_FUNCTION = "bulk-job-control"  # also on the schedule: the campaign runner's passes
+STREAM_READER = "messages-read"  # also the Message table's stream: it keeps the message counters
 
 
 def send_consumer(channel: str) -> str:
@@ -86,6 +89,7 @@ class WecareStack(Stack):
             callback_url=config.callback_url,
             sign_out_url=config.sign_out_url,
             domain_prefix=config.auth_domain_prefix,
+            mfa_required=config.mfa_required,
         )
 
         function_names = list(dict.fromkeys([*(route.function for route in routes), *triggered]))
@@ -165,6 +169,35 @@ class WecareStack(Stack):
             user_pool=auth.user_pool,
             user_pool_client=auth.web_client,
             allowed_origin=config.web_origin,
+            rate_limit=config.api_rate_limit,
+            burst_limit=config.api_burst_limit,
+        )
+        message_stream = None
+        if STREAM_READER in deployed:
+            message_stream = MessageStream(
+                self, "MessageStream", name_prefix=config.name_prefix, table=data.tables["Message"],
+                reader=deployed[STREAM_READER],
+            )
+
+        failed_queues = {f"{channel}-send-dlq": queue for channel, queue in send_queues.dead_letters.items()}
+        if events is not None:
+            failed_queues["whatsapp-events-failed"] = events.failed
+        if sms_voice is not None:
+            failed_queues["sms-voice-events-failed"] = sms_voice.events.failed
+        if email is not None:
+            failed_queues["email-events-failed"] = email.events.failed
+        if message_stream is not None:
+            failed_queues["message-stream-failed"] = message_stream.failed
+        alarms = Alarms(
+            self,
+            "Alarms",
+            name_prefix=config.name_prefix,
+            functions=deployed,
+            send_consumers={c: deployed[send_consumer(c)] for c in send_queues.by_channel},
+            send_queues=send_queues.by_channel,
+            failed_queues=failed_queues,
+            http_api=api.http_api,
+            stream_readers={STREAM_READER: deployed[STREAM_READER]} if message_stream is not None else None,
         )
 
         CfnOutput(self, "ApiUrl", value=api.url)
@@ -173,6 +206,12 @@ class WecareStack(Stack):
         CfnOutput(self, "UserPoolClientId", value=auth.web_client.user_pool_client_id)
         CfnOutput(self, "HostedUiUrl", value=auth.domain.base_url())
         CfnOutput(self, "MediaBucketName", value=media.bucket.bucket_name)
+        CfnOutput(
+            self,
+            "AlarmTopicArn",
+            value=alarms.topic.topic_arn,
+            description="Subscribe the people on call (email, chat) to it: every alarm of the stage publishes here.",
+        )
         if events is not None:
             CfnOutput(self, "WhatsAppEventsTopicArn", value=events.topic.topic_arn)
         if sms_voice is not None:

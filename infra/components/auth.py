@@ -3,6 +3,12 @@
 The client uses the authorization-code flow with PKCE and has no secret, because it runs in the browser.
 The hosted-UI domain prefix must be unique in the region; unless one is given it is derived from the
 stack's own id, so nothing names an account or a domain.
+
+Sign-in is hardened: passwords of at least `PASSWORD_MIN_LENGTH` characters with every character class; MFA by
+an authenticator app (TOTP; never SMS, which can be intercepted and costs per text), optional per user unless
+the stage requires it (`-c mfa=required`: a user without one sets it up at their next sign-in); and threat
+protection (formerly "advanced security") ENFORCED: Cognito blocks or challenges sign-ins it rates risky and
+compromised credentials. Threat protection needs the PLUS feature plan, which Cognito bills per active user.
 """
 from __future__ import annotations
 
@@ -11,6 +17,9 @@ from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
 from backend.services.platform.access import Role
+
+PASSWORD_MIN_LENGTH = 12
+TEMPORARY_PASSWORD_DAYS = 3  # an invitation's password: long enough for a weekend, short enough to go stale
 
 # Lower precedence wins when a user is in several groups (the token's `cognito:preferred_role`).
 _GROUP_PRECEDENCE = {Role.ADMIN: 0, Role.OPERATOR: 1, Role.VIEWER: 2}
@@ -26,6 +35,7 @@ class UserDirectory(Construct):
         callback_url: str,
         sign_out_url: str,
         domain_prefix: str | None = None,
+        mfa_required: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self.user_pool = cognito.UserPool(
@@ -40,6 +50,18 @@ class UserDirectory(Construct):
             ),
             self_sign_up_enabled=False,  # admins invite users; roles are granted, never self-chosen
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            password_policy=cognito.PasswordPolicy(
+                min_length=PASSWORD_MIN_LENGTH,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_digits=True,
+                require_symbols=True,
+                temp_password_validity=Duration.days(TEMPORARY_PASSWORD_DAYS),
+            ),
+            mfa=cognito.Mfa.REQUIRED if mfa_required else cognito.Mfa.OPTIONAL,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False, email=False),
+            feature_plan=cognito.FeaturePlan.PLUS,
+            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
             removal_policy=RemovalPolicy.RETAIN,
         )
         for role, precedence in _GROUP_PRECEDENCE.items():

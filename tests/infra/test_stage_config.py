@@ -5,7 +5,13 @@ import aws_cdk as cdk
 import pytest
 
 from backend.settings import SendMode
-from infra.stage_config import DEFAULT_CALLBACK_URL, IDENTITY_CONTEXT, StageConfig
+from infra.stage_config import (
+    DEFAULT_API_BURST_LIMIT,
+    DEFAULT_API_RATE_LIMIT,
+    DEFAULT_CALLBACK_URL,
+    IDENTITY_CONTEXT,
+    StageConfig,
+)
 
 
 def _config(**context) -> StageConfig:
@@ -80,6 +86,17 @@ def test_channel_identities_come_from_context_and_become_settings():
     assert set(config.identities_missing) == {"whatsapp"}
 
 
+def test_sign_in_and_api_limits_default_safely_and_come_from_context():
+    config = _config()
+    assert (config.mfa, config.mfa_required) == ("optional", False)
+    assert (config.api_rate_limit, config.api_burst_limit) == (DEFAULT_API_RATE_LIMIT, DEFAULT_API_BURST_LIMIT)
+    config = _config(mfa=" Required ", api_rate_limit="12.5", api_burst_limit="25")  # as the CLI passes them
+    assert (config.mfa, config.mfa_required) == ("required", True)
+    assert (config.api_rate_limit, config.api_burst_limit) == (12.5, 25)
+    config = _config(api_rate_limit=20, api_burst_limit=40)  # as cdk.json passes them
+    assert (config.api_rate_limit, config.api_burst_limit) == (20, 40)
+
+
 def test_each_missing_identity_is_named_by_its_context_key():
     config = _config(whatsapp_waba_id="waba-0123", email_from="no-reply@mail.example.test")
     assert config.identities_missing == {
@@ -104,6 +121,15 @@ def test_each_missing_identity_is_named_by_its_context_key():
         {"email_from": "WECARE.DIGITAL"},  # no address
         {"email_reply_to": "support"},
         {"email_unsubscribe_url": "http://app.example.test/unsubscribe"},  # one-click needs https
+        {"mfa": "sms"},
+        {"mfa": "off"},  # MFA can be made stricter per stage, never turned off
+        {"api_rate_limit": "fast"},
+        {"api_rate_limit": "0"},
+        {"api_rate_limit": "-5"},
+        {"api_rate_limit": "nan"},
+        {"api_rate_limit": "1000000"},  # above the account's own quota
+        {"api_burst_limit": "12.5"},  # a burst is a whole number of requests
+        {"api_burst_limit": "0"},
     ],
 )
 def test_bad_context_is_refused_before_synth(context):
