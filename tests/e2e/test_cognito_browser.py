@@ -52,6 +52,9 @@ def test_signing_in_through_the_hosted_ui_lands_on_home_with_the_groups_role(pag
     expect(page.locator("#signed-in-role")).to_have_text("Operator")
     expect(page.locator("#signed-in-user")).to_have_text(email)
     e2e_app.screenshot(page, "cognito-signed-in")
+    page.goto(e2e_app.at("/profile"))
+    expect(page.locator("#profile-password-elsewhere")).to_contain_text("manages your password and MFA")
+    expect(page.locator("#profile-submit")).to_have_count(0)
 
     page.get_by_label("Sign out").click()
     page.wait_for_url(e2e_app.at("/login"))

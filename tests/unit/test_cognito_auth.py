@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 
 from backend.adapters.oidc_tokens import InvalidToken, JwksCache, TokenVerifier
 from backend.api import asgi_door
-from backend.errors import PermissionDenied, Unauthenticated
+from backend.errors import PermissionDenied, Unauthenticated, ValidationError
 from backend.models.audit import AuditLogModel
 from backend.models.user import UserModel
 from backend.services.platform import cognito_auth, user_admin, users
@@ -260,3 +260,16 @@ def test_the_rest_door_takes_a_cognito_access_token(hosted_ui, admin):
     sign_in(hosted_ui, ann)
     user_admin.disable_user(admin, ann.sub)
     assert get(hosted_ui.mint(ann, "access")).status_code == 401  # a disabled row: at once
+
+
+def test_in_cognito_mode_passwords_are_not_this_apps(hosted_ui):
+    with pytest.raises(Unauthenticated, match="signs in through your organisation's account"):
+        users.sign_in("admin@example.com", "any-password-at-all")
+    ann = OidcUser("ann@example.com", ("Operator",))
+    session = sign_in(hosted_ui, ann)
+    actor = users.actor_for_session(session.signed_in.token)
+    me = users.current_user(actor)
+    assert not me.can_change_password and "manages your password and MFA" in me.password_reason
+    with pytest.raises(ValidationError) as refused:
+        users.change_own_password(actor, "", "a-new-password-123")
+    assert refused.value.field == "currentPassword"

@@ -195,7 +195,18 @@ def profile_page() -> rx.Component:
             width="100%",
             max_width="560px",
         ),
-        rx.card(
+        rx.cond(
+            SessionState.can_change_password,
+            _password_card(),
+            rx.callout(SessionState.password_reason, icon="shield-check", color_scheme="gray", id="profile-password-elsewhere",
+                       width="100%", max_width="560px"),
+        ),
+        subtitle="Your account and password",
+    )
+
+
+def _password_card() -> rx.Component:
+    return rx.card(
             rx.form(
                 rx.vstack(
                     rx.heading("Change password", size="4"),
@@ -212,9 +223,7 @@ def profile_page() -> rx.Component:
             ),
             width="100%",
             max_width="560px",
-        ),
-        subtitle="Your account and password",
-    )
+        )
 
 
 class AuthCallbackState(SessionState):

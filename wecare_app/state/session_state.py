@@ -69,6 +69,8 @@ class SessionState(rx.State):
     user_name: str = ""
     user_role: str = ""
     must_change_password: bool = False
+    can_change_password: bool = True
+    password_reason: str = ""
     # Cognito sign-in (server-side only: backend vars never reach the browser)
     _pending_sign_in: dict = {}  # state, nonce, PKCE verifier of the sign-in this tab started
     _cognito_refresh: str = ""
@@ -129,6 +131,8 @@ class SessionState(rx.State):
             self.user_name = user.display_name or user.email
             self.user_role = user.role.value
             self.must_change_password = user.must_change_password
+            self.can_change_password = user.can_change_password
+            self.password_reason = user.password_reason
             on_profile = self.router.url.path == "/profile"
             refresh, expires_at = self._cognito_refresh, self._cognito_expires_at
         if refresh and await self.offload(cognito_auth.needs_refresh, expires_at):

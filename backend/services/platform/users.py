@@ -39,6 +39,8 @@ class User(BaseModel):
     must_change_password: bool
     created_at: datetime
     last_login_at: datetime | None
+    can_change_password: bool = True  # local accounts; Cognito manages its users' passwords (and MFA) itself
+    password_reason: str = ""
 
 
 class SignedIn(BaseModel):
@@ -55,7 +57,18 @@ def to_user(row: UserModel) -> User:
         must_change_password=bool(row.mustChangePassword),
         created_at=row.createdAt,
         last_login_at=row.lastLoginAt,
+        can_change_password=_password_here(row),
+        password_reason="" if _password_here(row) else COGNITO_PASSWORD,
     )
+
+
+COGNITO_PASSWORD = ("Your organisation's sign-in (Cognito) manages your password and MFA: change them there, "
+                    "not here.")
+COGNITO_ONLY = "This deployment signs in through your organisation's account (Cognito), not with a password here."
+
+
+def _password_here(row: UserModel) -> bool:
+    return (row.identityProvider or "local") == "local"
 
 
 @lru_cache(maxsize=1)
@@ -144,6 +157,8 @@ def create_user(actor: Actor, email: str, role: str, password: str, display_name
 def sign_in(email: str, password: str, *, client: str | None = None) -> SignedIn:
     """Exchange local credentials for a session token. The error never says which part was wrong. Repeated
     failures lock the account and the client (`client`: the caller's address) for a while, see sign_in_guard."""
+    if get_settings().auth == "cognito":
+        raise Unauthenticated(COGNITO_ONLY, field="email")
     keys = guard_keys(email or "", client)
     sign_in_guard.check_not_locked(keys)
     try:
@@ -212,6 +227,8 @@ def sign_out(actor: Actor) -> None:
 def change_own_password(actor: Actor, current_password: str, new_password: str) -> SignedIn:
     require(actor, Operation.PROFILE_SELF)
     row = UserModel.get(actor.user_id, consistent_read=True)
+    if not _password_here(row):
+        raise ValidationError(COGNITO_PASSWORD, field="currentPassword")
     if not verify_password(row.passwordHash, current_password or ""):
         raise ValidationError("currentPassword: is not your current password", field="currentPassword")
     validate_password(new_password, field="newPassword")
