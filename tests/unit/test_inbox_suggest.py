@@ -47,6 +47,7 @@ class Thread(StateDouble):
     reject_suggestion = ThreadState.event_handlers["reject_suggestion"].fn
     set_draft = ThreadState.event_handlers["set_draft"].fn
     set_ai_reject_reason = ThreadState.event_handlers["set_ai_reject_reason"].fn
+    use_suggestion = ThreadState.event_handlers["use_suggestion"].fn
     load, _mark_read_if_new = ThreadState.event_handlers["load"].fn, ThreadState._mark_read_if_new
 
     def __init__(self, actor, contact_id: str):
@@ -128,6 +129,18 @@ def test_a_suggestion_fills_the_reply_box_and_lists_its_sources(operator, custom
     assert page.ai_citations[0]["title"] == "Shop handbook" and "Sundays" in page.ai_citations[0]["content"]
     assert page.ai_confidence.endswith("%")
     assert get_interaction(operator, page.ai_interaction_id).status == "suggested"
+
+
+def test_a_half_written_reply_is_kept_and_the_suggestion_waits_until_asked_for(operator, customer):
+    page = Thread(operator, customer.contact_id)
+    page.do(Thread.set_draft, "Hello Dana, let me check that for")
+    page.do(Thread.suggest_reply)
+    assert page.draft == "Hello Dana, let me check that for"  # the operator's words are not overwritten
+    assert page.ai_draft_kept and page.ai_interaction_id and "10am to 4pm" in page.ai_text
+    page.do(Thread.use_suggestion)
+    assert page.draft == page.ai_text and not page.ai_draft_kept
+    page.do(Thread.suggest_reply)  # the box holds the last suggestion: a new one may replace it
+    assert page.draft == page.ai_text and not page.ai_draft_kept
 
 
 def test_sent_as_is_the_suggestion_is_approved_with_the_message_that_went_out(operator, customer):

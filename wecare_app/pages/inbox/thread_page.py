@@ -248,7 +248,19 @@ def _suggestion_panel() -> rx.Component:
             align="center",
             spacing="2",
         ),
-        rx.text("It is in the reply box: edit it as you need, then send it, or reject it.", size="1", color=rx.color("gray", 10)),
+        rx.cond(
+            ThreadState.ai_draft_kept,
+            rx.vstack(
+                rx.text("Your reply box already had text, so it is kept. The suggestion:", size="1", color=rx.color("gray", 10)),
+                rx.text(ThreadState.ai_text, size="2", white_space="pre-wrap", id="ai-waiting-text"),
+                rx.button(rx.icon("replace", size=14), "Use this suggestion instead", size="1", variant="soft",
+                          color_scheme="violet", on_click=ThreadState.use_suggestion, id="ai-use"),
+                spacing="1",
+                align="start",
+                width="100%",
+            ),
+            rx.text("It is in the reply box: edit it as you need, then send it, or reject it.", size="1", color=rx.color("gray", 10)),
+        ),
         rx.cond(
             ThreadState.ai_citations.length() > 0,
             rx.vstack(rx.text("Sources", size="1", weight="medium", color=rx.color("gray", 11)),

@@ -81,6 +81,7 @@ class ThreadState(TemplatePicker, SessionState):
     suggesting: bool = False
     ai_interaction_id: str = ""  # the pending suggestion (its outcome is recorded when it is sent or rejected)
     ai_text: str = ""  # the suggested reply as it came: sent unchanged it is "approved", else "edited"
+    ai_draft_kept: bool = False  # the operator had written something: the suggestion waits in the panel
     ai_note: str = ""  # the knowledge base has no answer: why, and what to do
     ai_citations: list[dict[str, str]] = []  # number, title, location, content
     ai_confidence: str = ""  # "82%"
@@ -495,8 +496,10 @@ class ThreadState(TemplatePicker, SessionState):
         """Forget the suggestion (its outcome, if any, is recorded by the caller)."""
         self.ai_interaction_id = self.ai_text = self.ai_note = self.ai_confidence = self.ai_reject_reason = ""
         self.ai_citations = []
+        self.ai_draft_kept = False
 
     def _show_suggestion(self, suggestion) -> None:
+        previous = self.ai_text  # a reply box still holding the last suggestion may take the new one
         self._drop_suggestion()
         self.ai_confidence = f"{round(suggestion.confidence * 100)}%"
         if not suggestion.suggested_response:
@@ -506,8 +509,11 @@ class ThreadState(TemplatePicker, SessionState):
         self.ai_text = suggestion.suggested_response
         self.ai_citations = [{"number": str(c.number), "title": c.source.title, "location": c.source.location,
                               "content": c.content} for c in suggestion.citations]
-        self.draft = suggestion.suggested_response
         self.compose_tab, self.compose_mode = "reply", "text"
+        if self.draft.strip() and self.draft.strip() != previous.strip():
+            self.ai_draft_kept = True  # a half-written reply is the operator's: never overwritten unasked
+            return
+        self.draft = suggestion.suggested_response
 
     @rx.event(background=True)
     async def suggest_reply(self):
@@ -534,6 +540,13 @@ class ThreadState(TemplatePicker, SessionState):
                 return None  # the tab has moved on to another conversation
             self._show_suggestion(suggestion)
         return None
+
+    @rx.event
+    def use_suggestion(self):
+        """Put the waiting suggestion in the reply box, in place of what the operator had written."""
+        if self.ai_interaction_id and self.ai_draft_kept:
+            self.draft = self.ai_text
+            self.ai_draft_kept = False
 
     @rx.event
     def set_ai_reject_reason(self, value: str):
