@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/.tools/node_modules/.bin:$(PATH)
 export REFLEX_USE_SYSTEM_BUN := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install install-test run test test-unit lint-imports fuzz bench-search bench-import bench-inbox bench-bulk bench-inbound bench-floor bench-ui bench-message-log bench-crash bench-bulk-crash bench-writes bench-dashboard bench-ai
+.PHONY: install install-test run test test-unit lint-imports fuzz bench-search bench-import bench-inbox bench-bulk bench-inbound bench-floor bench-ui bench-message-log bench-crash bench-bulk-crash bench-writes bench-dashboard bench-ai scale-demo
 
 install:
 	@bash scripts/install.sh
@@ -69,3 +69,8 @@ bench-dashboard: install-test
 
 bench-ai: install-test
 	.venv/bin/python bench/ai_eval.py
+
+# Two app processes sharing their state through Redis (Debian's redis-server, started on a loopback port) and one
+# DynamoDB Local: a browser on either sees what the other stored, live; prints the times it measured.
+scale-demo: install-test
+	.venv/bin/python scripts/scale_demo.py

@@ -32,6 +32,13 @@ if [ $WITH_TEST -eq 1 ] && [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
 fi
 
+# Redis for the scale-out test and `make scale-demo` (two app processes sharing their state); they start their
+# own redis-server on a loopback port (a system service the package may start is left alone).
+if [ $WITH_TEST -eq 1 ] && ! command -v redis-server >/dev/null 2>&1; then
+  echo "==> installing redis-server for the scale-out test"
+  apt_install redis-server
+fi
+
 # Python environment with the pinned requirements (re-run when a pin changes).
 if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv"
