@@ -4,7 +4,8 @@
 -c sms_origination_identity=<number, phone-number/pool id or ARN, or sender id>
 -c voice_origination_identity=<number, phone-number/pool id or ARN> -c email_from="<Name> <address>"`
 and optionally sms_message_type, voice_default_voice_id, email_reply_to, email_unsubscribe_url, the ai_* ids,
-mfa (optional|required), api_rate_limit and api_burst_limit
+mfa (optional|required), api_rate_limit and api_burst_limit, and for the web tier web_image,
+web_certificate_arn, web_tasks and web_max_tasks (docs/deploy.md)
 (see stage_config.py)."""
 import os
 import sys

@@ -10,6 +10,12 @@ triggered by SNS, SQS and the API, do not need them.
 Sign-in and the API have safe defaults a stage may tighten or loosen: `-c mfa=required` makes every user sign in
 with a TOTP app (the default, "optional", lets each user turn it on), and `-c api_rate_limit=50
 -c api_burst_limit=100` are the HTTP API's requests per second and burst (its default route throttling).
+
+The web tier (the Reflex app as a container on ECS Fargate: infra/components/web.py) is deployed only when
+`-c web_image=<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>` names the image to run (an immutable
+tag or an `@sha256:` digest: a rollback deploys the previous one); `-c web_certificate_arn=<ACM ARN>` serves it
+over HTTPS on the callback URL's domain, `-c web_tasks=2 -c web_max_tasks=6` are the tasks it runs and the most
+CPU auto scaling may add (see docs/deploy.md).
 """
 from __future__ import annotations
 
@@ -42,6 +48,15 @@ MFA_MODES = ("optional", "required")  # TOTP only: "optional" lets each user tur
 DEFAULT_API_RATE_LIMIT = 50.0  # requests per second across the HTTP API's routes (its default route settings)
 DEFAULT_API_BURST_LIMIT = 100
 API_LIMIT_MAX = 10_000  # the account's default API Gateway quota per region; a stage cannot exceed it
+DEFAULT_WEB_TASKS = 2  # two tasks, in two availability zones: one can fail or be replaced while the other serves
+DEFAULT_WEB_MAX_TASKS = 6
+WEB_TASKS_MAX = 50
+# An image reference with an explicit tag or digest: `registry/repository:tag` or `registry/repository@sha256:...`
+# (`latest` is refused: deploying it again would not roll the service, and nothing would say what to roll back to).
+_WEB_IMAGE = re.compile(
+    r"^[a-z0-9][a-z0-9.-]*(:[0-9]+)?/[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$"
+)
+_CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+$")
 # The context keys a LIVE stage needs for each channel to send at all.
 IDENTITY_CONTEXT = {
     "whatsapp": ("whatsapp_phone_number_id", "whatsapp_waba_id"),
@@ -75,6 +90,10 @@ class StageConfig:
     mfa: str = "optional"  # one of MFA_MODES: the user pool's TOTP MFA
     api_rate_limit: float = DEFAULT_API_RATE_LIMIT  # the HTTP API stage's steady-state requests per second
     api_burst_limit: int = DEFAULT_API_BURST_LIMIT  # and the requests it takes at once above that
+    web_image: str | None = None  # the web tier's container image; without it no web tier is deployed
+    web_certificate_arn: str | None = None  # ACM certificate of the callback URL's domain (HTTPS on the ALB)
+    web_tasks: int = DEFAULT_WEB_TASKS  # the web tier's tasks, and the fewest auto scaling keeps
+    web_max_tasks: int = DEFAULT_WEB_MAX_TASKS  # the most tasks CPU auto scaling may run
     build_dir: Path = DEFAULT_BUILD_DIR
 
     def __post_init__(self) -> None:
@@ -107,6 +126,26 @@ class StageConfig:
             raise ValueError(f"api_rate_limit {self.api_rate_limit!r}: requests per second, >0 and <= {API_LIMIT_MAX}")
         if not 0 < self.api_burst_limit <= API_LIMIT_MAX:
             raise ValueError(f"api_burst_limit {self.api_burst_limit!r}: a whole number, 1 to {API_LIMIT_MAX}")
+        self._check_web()
+
+    def _check_web(self) -> None:
+        if self.web_image is not None:
+            if not _WEB_IMAGE.match(self.web_image):
+                raise ValueError(f"web_image {self.web_image!r}: an image URI with a tag or digest, e.g. "
+                                 "<account>.dkr.ecr.<region>.amazonaws.com/wecare-web:2024-06-01.1")
+            if self.web_image.rsplit("/", 1)[-1].endswith(":latest"):
+                raise ValueError(f"web_image {self.web_image!r}: use an immutable tag (or a digest), not 'latest'")
+            if urlsplit(self.callback_url).hostname in _LOCAL_HOSTS:
+                raise ValueError("web_image: the deployed app's sign-in returns to callback_url, so give "
+                                 "-c callback_url=https://<the app's domain>/auth/callback")
+        if self.web_certificate_arn is not None and not _CERTIFICATE_ARN.match(self.web_certificate_arn):
+            raise ValueError(f"web_certificate_arn {self.web_certificate_arn!r}: an ACM certificate ARN "
+                             "(arn:aws:acm:<region>:<account>:certificate/<id>)")
+        if not 1 <= self.web_tasks <= WEB_TASKS_MAX:
+            raise ValueError(f"web_tasks {self.web_tasks!r}: a whole number, 1 to {WEB_TASKS_MAX}")
+        if not self.web_tasks <= self.web_max_tasks <= WEB_TASKS_MAX:
+            raise ValueError(f"web_max_tasks {self.web_max_tasks!r}: a whole number, web_tasks ({self.web_tasks}) "
+                             f"to {WEB_TASKS_MAX}")
 
     @property
     def mfa_required(self) -> bool:
@@ -224,6 +263,10 @@ class StageConfig:
             mfa=(_text(node.try_get_context("mfa")) or "optional").lower(),
             api_rate_limit=_number(node, "api_rate_limit", DEFAULT_API_RATE_LIMIT, float),
             api_burst_limit=_number(node, "api_burst_limit", DEFAULT_API_BURST_LIMIT, int),
+            web_image=_text(node.try_get_context("web_image")),
+            web_certificate_arn=_text(node.try_get_context("web_certificate_arn")),
+            web_tasks=_number(node, "web_tasks", DEFAULT_WEB_TASKS, int),
+            web_max_tasks=_number(node, "web_max_tasks", DEFAULT_WEB_MAX_TASKS, int),
             build_dir=build_dir,
         )
 

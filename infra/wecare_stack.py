@@ -1,6 +1,7 @@
 """The WECARE.DIGITAL stack: wires the data, auth, functions, API and messaging constructs (send queues, the
 WhatsApp, SMS/voice and email events topics with their configuration sets, the media bucket, the schedule, the
-Message stream's counters), grants least privilege, and alarms on what fails (infra/components/alarms.py)."""
+Message stream's counters), grants least privilege, alarms on what fails (infra/components/alarms.py) and, with
+`-c web_image`, the web tier (infra/components/web.py: the Reflex app on ECS Fargate with Redis)."""
 from __future__ import annotations
 
 from typing import Iterable
@@ -19,11 +20,13 @@ from infra.components.auth import UserDirectory
 from infra.components.channel_events import EmailEvents, SmsVoiceEvents
 from infra.components.data import DataTables
 from infra.components.functions import ServiceFunctions
+from infra.components.graphql import GraphqlApi
 from infra.components.media import MediaBucket
 from infra.components.message_stream import MessageStream
 from infra.components.queues import CONSUMER_TIMEOUT, SendQueues
 from infra.components.schedule import Schedule
 from infra.components.whatsapp_events import WhatsAppEvents
+from infra.components.web import deploy_web_tier
 from infra.messaging_access import channel_senders, grant_messaging_access
 from infra.stage_config import StageConfig
 from infra.table_access import grant_table_access
@@ -159,6 +162,9 @@ class WecareStack(Stack):
         )
 
         grant_ai_access(self, deployed, config)
+        # The web tier (the Reflex app on ECS Fargate, and its WebUrl output) when -c web_image names its image;
+        # otherwise a warning saying how to deploy it.
+        deploy_web_tier(self, config, tables=data.tables, auth=auth, send_queues=send_queues, media_bucket=media.bucket)
 
         api = PlatformApi(
             self,
@@ -171,6 +177,11 @@ class WecareStack(Stack):
             allowed_origin=config.web_origin,
             rate_limit=config.api_rate_limit,
             burst_limit=config.api_burst_limit,
+        )
+        # AppSync over the tables (read queries) and a subscription to message changes fed from the Message stream
+        graphql = GraphqlApi(
+            self, "Graphql", name_prefix=config.name_prefix, tables=data.tables,
+            user_pool=auth.user_pool, user_pool_client=auth.web_client,
         )
         message_stream = None
         if STREAM_READER in deployed:
@@ -201,6 +212,7 @@ class WecareStack(Stack):
         )
 
         CfnOutput(self, "ApiUrl", value=api.url)
+        CfnOutput(self, "GraphqlUrl", value=graphql.url)
         CfnOutput(self, "CognitoIssuer", value=auth.issuer_url)
         CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=auth.web_client.user_pool_client_id)

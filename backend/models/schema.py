@@ -208,11 +208,16 @@ def _ensure_table(client, spec: TableSpec) -> list[str]:
     if spec.ttl_attribute:
         ttl = client.describe_time_to_live(TableName=spec.table_name)["TimeToLiveDescription"]
         if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
-            client.update_time_to_live(
-                TableName=spec.table_name,
-                TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute},
-            )
-            actions.append(f"enabled TTL {spec.table_name}.{spec.ttl_attribute}")
+            try:
+                client.update_time_to_live(
+                    TableName=spec.table_name,
+                    TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute},
+                )
+                actions.append(f"enabled TTL {spec.table_name}.{spec.ttl_attribute}")
+            except ClientError as exc:
+                # another process starting at the same moment enabled it first: that is the state wanted
+                if "already enabled" not in str(exc.response.get("Error", {}).get("Message", "")).lower():
+                    raise
     return actions
 
 

@@ -52,7 +52,11 @@ class MessagingRuntime:
             entry.provider.set_sink(None)
 
 
-def start_messaging(*, scheduler: bool = True) -> MessagingRuntime:
+def start_messaging(*, scheduler: bool | None = None) -> MessagingRuntime:
+    """`scheduler` (default: only locally): the minute's schedule (DLQ replay, sweeps). In AWS EventBridge runs it
+    on the dlq-replay and campaign functions, so the web tier's processes must not run it again."""
+    if scheduler is None:
+        scheduler = get_settings().is_local
     sandbox = get_settings().send_mode is SendMode.SANDBOX
     for channel, entry in REGISTRY.items():
         sink = _logged(entry.ingest)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import logging
 
+from botocore.exceptions import ClientError
+
 from backend.models import configure_models
 from backend.models.schema import init_db
 from backend.runtime import dynamodb_local
@@ -24,9 +26,17 @@ def start_local_runtime() -> dynamodb_local.DynamoDBLocal | None:
             started = local
             log.info("started DynamoDB Local at %s", local.endpoint)
     configure_models(settings)
-    for line in init_db(settings):
-        log.info("init-db: %s", line)
-    ensure_bootstrap_admin()
+    try:
+        for line in init_db(settings):
+            log.info("init-db: %s", line)
+    except ClientError as exc:
+        if settings.is_local:
+            raise
+        # AWS: the stack owns the tables and this role may only describe them; serve, and say what to deploy
+        log.error("init-db: the tables differ from the models and this role may not change them (%s): deploy the "
+                  "stack that matches this image", exc.response.get("Error", {}).get("Code"))
+    if settings.auth == "local":  # under Cognito the pool's Admin group is the first admin
+        ensure_bootstrap_admin()
     queued = knowledge_base.resume_indexing()
     if queued:
         log.info("knowledge base: %d document(s) queued for indexing again", queued)

@@ -9,6 +9,8 @@ from infra.stage_config import (
     DEFAULT_API_BURST_LIMIT,
     DEFAULT_API_RATE_LIMIT,
     DEFAULT_CALLBACK_URL,
+    DEFAULT_WEB_MAX_TASKS,
+    DEFAULT_WEB_TASKS,
     IDENTITY_CONTEXT,
     StageConfig,
 )
@@ -135,3 +137,45 @@ def test_each_missing_identity_is_named_by_its_context_key():
 def test_bad_context_is_refused_before_synth(context):
     with pytest.raises(ValueError):
         _config(**context)
+
+
+WEB_IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/wecare-web:2024.06.01"
+APP_CALLBACK = "https://app.example.test/auth/callback"
+
+
+def test_the_web_tier_is_off_by_default_with_two_to_six_tasks():
+    config = _config()
+    assert (config.web_image, config.web_certificate_arn) == (None, None)
+    assert (config.web_tasks, config.web_max_tasks) == (DEFAULT_WEB_TASKS, DEFAULT_WEB_MAX_TASKS) == (2, 6)
+
+
+def test_web_context_strings_are_parsed():
+    config = _config(callback_url=APP_CALLBACK, web_image=f" {WEB_IMAGE} ", web_tasks="3", web_max_tasks=8,
+                     web_certificate_arn="arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb")
+    assert config.web_image == WEB_IMAGE and (config.web_tasks, config.web_max_tasks) == (3, 8)
+    assert config.web_certificate_arn == "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb"
+    digest = "ghcr.io/example/wecare-web@sha256:" + "0" * 64
+    assert _config(callback_url=APP_CALLBACK, web_image=digest).web_image == digest
+
+
+@pytest.mark.parametrize(
+    ("context", "named"),
+    [
+        ({"web_image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/wecare-web"}, "web_image"),  # no tag
+        ({"web_image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/wecare-web:latest"}, "web_image"),
+        ({"web_image": "wecare web:1"}, "web_image"),
+        ({"web_certificate_arn": "arn:aws:iam::123456789012:server-certificate/x"}, "web_certificate_arn"),
+        ({"web_tasks": "0"}, "web_tasks"),
+        ({"web_tasks": "two"}, "web_tasks"),
+        ({"web_tasks": "4", "web_max_tasks": "3"}, "web_max_tasks"),
+        ({"web_max_tasks": "51"}, "web_max_tasks"),
+    ],
+)
+def test_web_settings_aws_would_reject_or_that_cannot_roll_back_are_refused(context, named):
+    with pytest.raises(ValueError, match=named):
+        _config(callback_url=APP_CALLBACK, **context)
+
+
+def test_a_web_tier_needs_the_app_s_own_callback_url():
+    with pytest.raises(ValueError, match="callback_url"):
+        _config(web_image=WEB_IMAGE)  # the default callback is the local dev server's
