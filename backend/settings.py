@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     send_queue_urls: dict[str, str] = Field(
         default_factory=dict, description='SQS send queue per channel (AWS), JSON: {"whatsapp": "https://sqs…"}.'
     )
+    send_dlq_urls: dict[str, str] = Field(
+        default_factory=dict, description='SQS dead-letter queue of each send queue (AWS), JSON: {"whatsapp": "https://sqs…"}.'
+    )
     media_bucket: str | None = Field(default=None, description="S3 bucket of the media store (AWS).")
     sandbox_latency_ms: int = Field(default=150, ge=0, description="Delay before the sandbox reports a status.")
     sandbox_failure_rate: float = Field(default=0.0, ge=0, le=1, description="Share of sandbox sends that fail.")

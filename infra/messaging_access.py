@@ -18,6 +18,10 @@ configurations, which the request does not name: always in this account and regi
 SES (`ses:SendEmail`) authorises a send on the from identity (the address, or its domain when only the
 domain is verified) and on the configuration set; without a configured from address, on the account's
 identities in this region.
+
+Each send queue's SQS dead-letter queue is read and emptied only by the function that drains it into the
+dead-letter table (services/messaging/dlq_drain.py): `DRAIN_ACTIONS` on exactly those queues, with their URLs
+(`WECARE_SEND_DLQ_URLS`).
 """
 from __future__ import annotations
 
@@ -58,6 +62,9 @@ MEDIA_READ_ACTIONS = ("s3:GetObject",)
 MEDIA_WRITE_ACTIONS = ("s3:PutObject", "s3:DeleteObject")
 MEDIA_LIST_ACTIONS = ("s3:ListBucket",)
 
+# Count, receive and delete: the drain never sends to a dead-letter queue, nor changes a record's visibility.
+DRAIN_ACTIONS = ("sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:DeleteMessage")
+
 
 class MediaAccess(Enum):
     READ = "read"
@@ -70,6 +77,7 @@ class MessagingAccess:
     sends: tuple[str, ...] = ()  # channels ("sms", "voice", "email") whose provider it hands messages to
     media: MediaAccess | None = None
     enqueue: tuple[str, ...] = ()  # channels whose send queue it puts message ids on
+    drain: tuple[str, ...] = ()  # channels whose send queue's SQS dead-letter queue it drains into the DLQ table
 
 
 @dataclass(frozen=True)
@@ -102,8 +110,11 @@ FUNCTION_MESSAGING_ACCESS: dict[str, MessagingAccess] = {
     "inbound-whatsapp-handler": MessagingAccess(
         whatsapp=(GET_MEDIA,), media=MediaAccess.READ_WRITE, enqueue=("whatsapp",)
     ),
-    # Replays and the outbox sweep re-enqueue on every channel; the schedule retries media fetches.
-    "dlq-replay": MessagingAccess(whatsapp=(GET_MEDIA,), media=MediaAccess.READ_WRITE, enqueue=ALL_CHANNELS),
+    # Replays and the outbox sweep re-enqueue on every channel; the schedule retries media fetches and drains
+    # every send queue's SQS dead-letter queue into the DLQ table.
+    "dlq-replay": MessagingAccess(
+        whatsapp=(GET_MEDIA,), media=MediaAccess.READ_WRITE, enqueue=ALL_CHANNELS, drain=ALL_CHANNELS
+    ),
     # The campaign runner queues each recipient's message on its channel's queue (the send itself is the consumer's).
     "bulk-job-control": MessagingAccess(enqueue=ALL_CHANNELS),
     # Each serves its send route, consumes its queue (the send; retries and rate-limit waits go back on it) and
@@ -186,8 +197,8 @@ def grant_messaging_access(
     whatsapp_environment: dict[str, str],
     senders: dict[str, ChannelSender] | None = None,
 ) -> None:
-    """Grants, and the matching `WECARE_` settings (queue URLs, bucket, the WhatsApp ids in `whatsapp_environment`,
-    each sender's identity and configuration set)."""
+    """Grants, and the matching `WECARE_` settings (queue and dead-letter queue URLs, bucket, the WhatsApp ids in
+    `whatsapp_environment`, each sender's identity and configuration set)."""
     senders = senders or {}
     for name, function in functions.items():
         access = FUNCTION_MESSAGING_ACCESS.get(name)
@@ -209,6 +220,18 @@ def grant_messaging_access(
             for channel in channels:
                 send_queues.by_channel[channel].grant_send_messages(function)
             function.add_environment("WECARE_SEND_QUEUE_URLS", send_queues.urls_json(channels))
+        drained = [channel for channel in access.drain if channel in send_queues.dead_letters]
+        if drained:
+            _grant_drain(function, send_queues, drained)
+
+
+def _grant_drain(function: lambda_.Function, send_queues: SendQueues, channels: list[str]) -> None:
+    dead_letters = [send_queues.dead_letters[channel] for channel in channels]
+    function.add_to_role_policy(
+        iam.PolicyStatement(actions=list(DRAIN_ACTIONS), resources=[queue.queue_arn for queue in dead_letters])
+    )
+    urls = {channel: queue.queue_url for channel, queue in zip(channels, dead_letters)}
+    function.add_environment("WECARE_SEND_DLQ_URLS", Stack.of(function).to_json_string(urls))
 
 
 def _grant_whatsapp(function: lambda_.Function, actions: tuple[str, ...]) -> None:

@@ -2,6 +2,10 @@
 
 A queue carries only message ids: the durable state is the Message row (written PENDING before enqueueing),
 so losing the local queue in a crash loses nothing; the outbox sweep re-enqueues what is left.
+
+In AWS a record that fails `MAX_RECEIVES` times moves to its channel's SQS dead-letter queue
+(infra/components/queues.py); `SqsDeadLetters` reads and empties those for the dead-letter drain
+(services/messaging/dlq_drain.py). The local queue keeps no dead letters: there is nothing to drain.
 """
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ import logging
 import threading
 import time
 import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -36,6 +42,17 @@ SEND_SECONDS_MAX = PROVIDER_CALLS_PER_SEND * (PROVIDER_CLIENT_CONFIG.connect_tim
 
 class SendQueue(Protocol):
     def enqueue(self, channel: str, message_id: str, delay_seconds: float = 0.0) -> None: ...
+
+
+def message_id_of(body: str | None) -> str | None:
+    """The message id a send queue record's body carries (`{"messageId": ...}`, as `enqueue` writes it), or
+    None when it carries none (a malformed record: it can never be delivered)."""
+    try:
+        parsed = json.loads(body or "")
+    except ValueError:
+        return None
+    value = parsed.get("messageId") if isinstance(parsed, dict) else None
+    return value if isinstance(value, str) and 0 < len(value) <= 64 else None
 
 
 def sqs_record(message_id: str, receive_count: int = 1, record_id: str | None = None) -> dict:
@@ -63,6 +80,65 @@ class SqsSendQueue:
             MessageBody=json.dumps({"messageId": message_id}),
             DelaySeconds=max(0, min(MAX_SQS_DELAY, int(round(delay_seconds)))),
         )
+
+
+SQS_RECEIVE_MAX = 10  # ReceiveMessage returns at most ten records
+
+
+@dataclass(frozen=True)
+class DeadRecord:
+    """One record of a send queue's SQS dead-letter queue: the message id its body carries (None: malformed),
+    when it was first sent to the send queue (SQS keeps that time when it moves the record), and the handle to
+    delete it by."""
+
+    channel: str
+    record_id: str
+    receipt_handle: str
+    message_id: str | None
+    sent_at: datetime | None
+
+
+class SqsDeadLetters:
+    """The send queues' SQS dead-letter queues, `queue_urls` by channel (`WECARE_SEND_DLQ_URLS`)."""
+
+    def __init__(self, queue_urls: dict[str, str], client=None, region: str | None = None):
+        self.queue_urls = queue_urls
+        self.client = client or boto3.client("sqs", region_name=region)
+
+    @property
+    def channels(self) -> list[str]:
+        return list(self.queue_urls)
+
+    def waiting(self, channel: str) -> int:
+        """About how many records the channel's dead-letter queue holds that may be received now."""
+        answer = self.client.get_queue_attributes(QueueUrl=self.queue_urls[channel], AttributeNames=["ApproximateNumberOfMessages"])
+        return int(answer.get("Attributes", {}).get("ApproximateNumberOfMessages", 0))
+
+    def receive(self, channel: str, max_records: int, visibility_seconds: int) -> list[DeadRecord]:
+        """Up to `max_records` (at most ten) records, without waiting (short poll: an empty answer may leave a
+        few behind, for the next pass); each is hidden from other receives for `visibility_seconds`."""
+        answer = self.client.receive_message(
+            QueueUrl=self.queue_urls[channel],
+            MaxNumberOfMessages=max(1, min(SQS_RECEIVE_MAX, max_records)),
+            WaitTimeSeconds=0,
+            VisibilityTimeout=visibility_seconds,
+            MessageSystemAttributeNames=["SentTimestamp"],
+        )
+        return [_dead_record(channel, message) for message in answer.get("Messages", [])]
+
+    def delete(self, record: DeadRecord) -> None:
+        self.client.delete_message(QueueUrl=self.queue_urls[record.channel], ReceiptHandle=record.receipt_handle)
+
+
+def _dead_record(channel: str, message: dict) -> DeadRecord:
+    sent = (message.get("Attributes") or {}).get("SentTimestamp")
+    return DeadRecord(
+        channel=channel,
+        record_id=message.get("MessageId", ""),
+        receipt_handle=message["ReceiptHandle"],
+        message_id=message_id_of(message.get("Body")),
+        sent_at=datetime.fromtimestamp(int(sent) / 1000, timezone.utc) if sent and sent.isdigit() else None,
+    )
 
 
 def lambda_handler(function: str) -> Callable[[dict, object], dict]:
@@ -188,3 +264,25 @@ def use_send_queue(queue: SendQueue | None) -> None:
     global _queue
     with _queue_lock:
         _queue = queue
+
+
+_dead_letters: SqsDeadLetters | None = None
+
+
+def send_dead_letters(settings: Settings | None = None) -> SqsDeadLetters | None:
+    """The send queues' SQS dead-letter queues when their URLs are configured (AWS); None locally, where the
+    local queue keeps no dead letters (a record that fails `LOCAL_MAX_RECEIVES` times is the sweep's)."""
+    global _dead_letters
+    with _queue_lock:
+        if _dead_letters is None:
+            settings = settings or get_settings()
+            if settings.send_dlq_urls:
+                _dead_letters = SqsDeadLetters(settings.send_dlq_urls, region=settings.aws_region)
+        return _dead_letters
+
+
+def use_send_dead_letters(dead_letters: SqsDeadLetters | None) -> None:
+    """Replace this process's dead-letter queues (tests; None resets to the settings' default)."""
+    global _dead_letters
+    with _queue_lock:
+        _dead_letters = dead_letters

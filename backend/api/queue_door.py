@@ -1,9 +1,9 @@
 """SQS → outbox: one record per queued message id; failures are reported per record (partial batch)."""
 from __future__ import annotations
 
-import json
 import logging
 
+from backend.adapters.send_queue import message_id_of
 from backend.services.channels.registry import delivery_for
 from backend.services.messaging import outbox
 
@@ -34,9 +34,4 @@ def handle_queue(channel: str, event: dict) -> dict:
 
 
 def _message_id(record: dict) -> str | None:
-    try:
-        body = json.loads(record.get("body") or "")
-    except ValueError:
-        return None
-    value = body.get("messageId") if isinstance(body, dict) else None
-    return value if isinstance(value, str) and 0 < len(value) <= 64 else None
+    return message_id_of(record.get("body"))
