@@ -15,20 +15,22 @@ from aws_cdk import aws_lambda as lambda_
 
 READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem")
 WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+APPEND_ACTIONS = ("dynamodb:PutItem",)  # the audit log: rows are added (alone or in a transaction), never changed
 
 
 class TableAccess(Enum):
     READ = "read"
     WRITE = "write"  # transactions (TransactWriteItems) are authorised by these per-item actions
     READ_WRITE = "read_write"
+    APPEND = "append"  # PutItem only: the AuditLog is append-only (its rows expire by TTL, never deleted by us)
 
 
 _CONTACT_READER = {"Contact": TableAccess.READ}
 # Contact writes claim/release the phone and email key rows in the same table and, in the same transaction,
 # append an AuditLog row.
-_CONTACT_WRITER = {"Contact": TableAccess.READ_WRITE, "AuditLog": TableAccess.WRITE}
+_CONTACT_WRITER = {"Contact": TableAccess.READ_WRITE, "AuditLog": TableAccess.APPEND}
 
-R, W, RW = TableAccess.READ, TableAccess.WRITE, TableAccess.READ_WRITE
+R, W, RW, A = TableAccess.READ, TableAccess.WRITE, TableAccess.READ_WRITE, TableAccess.APPEND
 
 # The send of SMS, email and voice (sms_send, email_send, voice_calls): the recipient (by id, or through its
 # phone or email key row) and its conversation summary, the PENDING row with its audit row; outbox.deliver:
@@ -37,7 +39,7 @@ R, W, RW = TableAccess.READ, TableAccess.WRITE, TableAccess.READ_WRITE
 _CHANNEL_SENDER = {
     "Contact": RW,
     "Message": RW,
-    "AuditLog": W,
+    "AuditLog": A,
     "SystemConfig": R,
     "RateLimitTracker": RW,
     "DLQMessage": W,
@@ -55,7 +57,7 @@ FUNCTION_TABLE_ACCESS: dict[str, dict[str, TableAccess]] = {
     "outbound-whatsapp": {
         "Contact": RW,
         "Message": RW,
-        "AuditLog": W,
+        "AuditLog": A,
         "MediaFile": R,
         "SystemConfig": RW,
         "RateLimitTracker": RW,
@@ -63,21 +65,21 @@ FUNCTION_TABLE_ACCESS: dict[str, dict[str, TableAccess]] = {
     },
     # inbound_whatsapp: the sender's contact (created, renamed, consent), the message, its media file, statuses
     # (byProviderId), consent confirmations queued as PENDING rows.
-    "inbound-whatsapp-handler": {"Contact": RW, "AuditLog": W, "Message": RW, "MediaFile": W, "BulkRecipient": W},
+    "inbound-whatsapp-handler": {"Contact": RW, "AuditLog": A, "Message": RW, "MediaFile": W, "BulkRecipient": W},
     # messages: the conversation (its contact must be live), one message, the log (byDay); the team inbox's
     # views (byConversationStatus), the team's names (User), the labels and canned replies (SystemConfig).
     # + the message counters it keeps from the Message stream (message_stats.add_counts writes SystemConfig)
     "messages-read": {"Message": R, "Contact": R, "User": R, "SystemConfig": RW},
     # + the team inbox's changes: the conversation summary (assignee, status, labels) with its event row and
     # audit row, private notes, the label catalog and canned replies.
-    "messages-delete": {"Message": RW, "AuditLog": W, "Contact": RW, "User": R, "SystemConfig": RW},
+    "messages-delete": {"Message": RW, "AuditLog": A, "Contact": RW, "User": R, "SystemConfig": RW},
     # dlq: list, replay, discard; the schedule: outbox.sweep_stale (byPendingWork, dead letters) and media retries.
     # + a failed message sent again from the thread (the channel's send: its contact, the new PENDING row).
-    "dlq-replay": {"DLQMessage": RW, "Message": RW, "AuditLog": W, "MediaFile": W, "Contact": RW, "SystemConfig": R,
+    "dlq-replay": {"DLQMessage": RW, "Message": RW, "AuditLog": A, "MediaFile": W, "Contact": RW, "SystemConfig": R,
                    "BulkRecipient": W},
     # bulk jobs and their recipients; the audience (Contact); each recipient's message queued through its
     # channel's send (Message, VoiceCall for a call, a WhatsApp media file's row); cancels a queued message.
-    "bulk-job-control": {"BulkJob": RW, "BulkRecipient": RW, "Contact": R, "Message": RW, "AuditLog": W,
+    "bulk-job-control": {"BulkJob": RW, "BulkRecipient": RW, "Contact": R, "Message": RW, "AuditLog": A,
                          "SystemConfig": R, "MediaFile": R, "VoiceCall": W},
     # + inbound_sms: the sender's contact (created with its key row and audit row, or found), the text (exactly
     # once), STOP/START consent with its audit row, the replies queued as PENDING rows.
@@ -94,7 +96,7 @@ FUNCTION_TABLE_ACCESS: dict[str, dict[str, TableAccess]] = {
     # line) are SystemConfig reads; the conversation named is checked live (Contact). A suggestion reads the
     # customer's message and their name, and adds its reply text; its outcome is written with its audit row.
     "ai-query-kb": {"AIInteraction": W, "SystemConfig": R, "Contact": R},
-    "ai-generate-response": {"AIInteraction": RW, "Message": R, "Contact": R, "SystemConfig": R, "AuditLog": W},
+    "ai-generate-response": {"AIInteraction": RW, "Message": R, "Contact": R, "SystemConfig": R, "AuditLog": A},
 }
 
 NO_TABLE_ACCESS_WARNING = "wecare:no-table-access"
@@ -120,3 +122,5 @@ def _grant(table: dynamodb.ITable, function: lambda_.IFunction, level: TableAcce
         )
     if level in (TableAccess.WRITE, TableAccess.READ_WRITE):
         function.add_to_role_policy(iam.PolicyStatement(actions=list(WRITE_ACTIONS), resources=[table.table_arn]))
+    if level is TableAccess.APPEND:
+        function.add_to_role_policy(iam.PolicyStatement(actions=list(APPEND_ACTIONS), resources=[table.table_arn]))

@@ -72,7 +72,7 @@ from infra.messaging_access import (
     SEND_MESSAGE,
 )
 from infra.stage_config import StageConfig
-from infra.table_access import READ_ACTIONS, WRITE_ACTIONS
+from infra.table_access import APPEND_ACTIONS, READ_ACTIONS, WRITE_ACTIONS
 
 WEB_TIER_WARNING = "wecare:web-tier-not-deployed"
 WEB_HTTP_ONLY_WARNING = "wecare:web-tier-http-only"
@@ -315,7 +315,11 @@ class WebTier(Construct):
         role.add_to_policy(iam.PolicyStatement(
             actions=list(READ_ACTIONS), resources=[*table_arns, *(f"{arn}/index/*" for arn in table_arns)]
         ))
-        role.add_to_policy(iam.PolicyStatement(actions=list(WRITE_ACTIONS), resources=table_arns))
+        # every table's items, but the audit log's only appended (it reads it for /admin/audit)
+        role.add_to_policy(iam.PolicyStatement(
+            actions=list(WRITE_ACTIONS), resources=[table.table_arn for name, table in tables.items() if name != "AuditLog"]
+        ))
+        role.add_to_policy(iam.PolicyStatement(actions=list(APPEND_ACTIONS), resources=[tables["AuditLog"].table_arn]))
         role.add_to_policy(iam.PolicyStatement(actions=list(DESCRIBE_ACTIONS), resources=table_arns))
         messages = tables[MESSAGE_TABLE]
         if messages.table_stream_arn is None:

@@ -225,13 +225,22 @@ def test_every_deployed_function_has_table_grants(synthesized):
 def test_table_grants_are_exactly_the_table_access_map(synthesized):
     grants = table_statements(synthesized)
     readers = (TableAccess.READ, TableAccess.READ_WRITE)
-    writers = (TableAccess.WRITE, TableAccess.READ_WRITE)
+    writers = (TableAccess.WRITE, TableAccess.READ_WRITE, TableAccess.APPEND)
     for name in DEPLOYED_FUNCTIONS:
         access = FUNCTION_TABLE_ACCESS[name]
         read = {t for s in grants[name] if set(as_list(s["Action"])) & set(READ_ACTIONS) for t in s["Tables"]}
         written = {t for s in grants[name] if set(as_list(s["Action"])) & set(WRITE_ACTIONS) for t in s["Tables"]}
         assert read == {t for t, level in access.items() if level in readers}, name
         assert written == {t for t, level in access.items() if level in writers}, name
+
+
+def test_the_audit_log_is_append_only_for_every_function(synthesized):
+    grants = table_statements(synthesized)
+    appenders = [name for name in DEPLOYED_FUNCTIONS if "AuditLog" in FUNCTION_TABLE_ACCESS[name]]
+    assert len(appenders) >= 10
+    for name in appenders:
+        actions = {a for s in grants[name] if "AuditLog" in s["Tables"] for a in as_list(s["Action"])}
+        assert actions == {"dynamodb:PutItem"}, name  # added, never updated or deleted (nor read, by a function)
 
 
 def test_message_readers_only_read_and_writers_touch_only_messages_conversations_and_the_audit_log(synthesized):
