@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 
 from backend.adapters.oidc_tokens import InvalidToken, JwksCache, TokenVerifier
 from backend.api import asgi_door
-from backend.errors import PermissionDenied, Unauthenticated, ValidationError
+from backend.errors import Conflict, PermissionDenied, Unauthenticated, ValidationError
 from backend.models.audit import AuditLogModel
 from backend.models.user import UserModel
 from backend.services.platform import cognito_auth, user_admin, users
@@ -273,3 +273,19 @@ def test_in_cognito_mode_passwords_are_not_this_apps(hosted_ui):
     with pytest.raises(ValidationError) as refused:
         users.change_own_password(actor, "", "a-new-password-123")
     assert refused.value.field == "currentPassword"
+
+
+def test_in_cognito_mode_people_are_invited_and_given_roles_in_the_pool(hosted_ui, admin):
+    listed = user_admin.list_users(admin)
+    assert not listed.can_invite and "added in the Cognito user pool" in listed.invite_reason
+    with pytest.raises(Conflict) as refused:
+        user_admin.invite_user(admin, "new@example.com", "Operator")
+    assert refused.value.field == "email" and UserModel.count() == 0
+    ann = OidcUser("ann@example.com", ("Viewer",))
+    sign_in(hosted_ui, ann)
+    view = user_admin.get_user(admin, ann.sub)
+    assert not view.can_change_role and "group in the Cognito user pool" in view.change_role_reason
+    assert not view.can_reset_password and view.can_disable  # disabling stays here: the row is checked at once
+    with pytest.raises(Conflict, match="group in the Cognito user pool"):
+        user_admin.change_role(admin, ann.sub, "Admin")
+    assert user_admin.disable_user(admin, ann.sub).active is False

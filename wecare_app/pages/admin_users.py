@@ -84,6 +84,8 @@ class UsersState(SessionState):
     roles: list[str] = ["Viewer", "Operator", "Admin"]
     can_email_password: bool = False
     email_password_reason: str = ""
+    can_invite: bool = True
+    invite_reason: str = ""
     busy: bool = False  # a change is running (a second click does nothing)
     # the invitation dialog
     invite_open: bool = False
@@ -142,6 +144,8 @@ class UsersState(SessionState):
         self.roles = list(listed.roles)
         self.can_email_password = listed.can_email_password
         self.email_password_reason = listed.email_password_reason or ""
+        self.can_invite = listed.can_invite
+        self.invite_reason = listed.invite_reason or ""
 
     async def _reload(self):
         """List again with the current search; an older load's answer never overwrites a newer one's."""
@@ -532,7 +536,12 @@ def _confirm_dialog() -> rx.Component:
 def _invite_button() -> rx.Component:
     return rx.cond(
         UsersState.denied == "",
-        rx.button(rx.icon("user-plus", size=16), "Invite user", on_click=UsersState.open_invite, id="users-invite"),
+        rx.cond(
+            UsersState.can_invite,
+            rx.button(rx.icon("user-plus", size=16), "Invite user", on_click=UsersState.open_invite, id="users-invite"),
+            rx.tooltip(rx.button(rx.icon("user-plus", size=16), "Invite user", disabled=True, id="users-invite"),
+                       content=UsersState.invite_reason),
+        ),
         rx.fragment(),
     )
 
@@ -561,6 +570,9 @@ def _body() -> rx.Component:
                   rx.text(UsersState.count_label, size="2", color=rx.color("gray", 10), id="users-count"),
                   align="center", width="100%"),
         rx.cond(UsersState.load_error != "", error, rx.fragment()),
+        rx.cond(UsersState.invite_reason != "",
+                rx.callout(UsersState.invite_reason, icon="info", color_scheme="gray", size="1", id="users-invite-note"),
+                rx.fragment()),
         loading_block(UsersState.loading, listing),
         _invite_dialog(),
         _secret_dialog(),

@@ -50,6 +50,7 @@ from backend.services.platform.team import TEAM_MAX, forget_team
 from backend.services.platform.users import insert_user
 from backend.services.platform.validation import normalise_email, parse_input
 from backend.services.storage.unit_of_work import UnitOfWork, WriteConflict
+from backend.settings import get_settings
 
 RESOURCE = "user"
 NAME_MAX = 100
@@ -96,6 +97,8 @@ class UserList(ApiView):
     roles: list[str]
     can_email_password: bool
     email_password_reason: str | None = None
+    can_invite: bool = True
+    invite_reason: str | None = None  # why not (Cognito: people are added in the user pool)
 
 
 class UserInvite(ApiModel):
@@ -199,6 +202,21 @@ def self_lockout(actor: Actor, user_id: str, change: Literal["role", "active", "
     }[change]
 
 
+COGNITO_INVITE = ("People are added in the Cognito user pool, in one of its groups Admin, Operator or Viewer; they "
+                  "appear here at their first sign-in.")
+COGNITO_ROLE = ("This account's role is its group in the Cognito user pool: change the group there (it takes effect "
+                "at the next sign-in).")
+
+
+def managed_in_cognito(row: UserModel | None, change: Literal["invite", "role"]) -> str | None:
+    """Why a change is the user pool's to make, not this page's, or None. Under `WECARE_AUTH=cognito` people are
+    invited in the pool; a Cognito account's role follows its groups at every sign-in, so a role set here would
+    not last. (Disabling stays here: the app refuses a disabled row at once, whatever the pool says.)"""
+    if change == "invite":
+        return COGNITO_INVITE if get_settings().auth == "cognito" else None
+    return COGNITO_ROLE if row is not None and (row.identityProvider or "local") == "cognito" else None
+
+
 def is_active_admin(row: UserModel) -> bool:
     return row.role == Role.ADMIN.value and bool(row.active)
 
@@ -249,7 +267,7 @@ def _witness(actor: Actor, row: UserModel) -> UserModel | None:
 def _view(actor: Actor, row: UserModel, others: Sequence[UserModel]) -> ManagedUser:
     """The account with the rules' outcome for `actor`; `others`: the other active Admins."""
     local = (row.identityProvider or "local") == "local"
-    role_refusal = self_lockout(actor, row.userId, "role") or last_admin(row, others)
+    role_refusal = managed_in_cognito(row, "role") or self_lockout(actor, row.userId, "role") or last_admin(row, others)
     if row.active:
         disable_refusal = self_lockout(actor, row.userId, "active") or last_admin(row, others)
         enable_refusal = "The account is active."
@@ -302,6 +320,8 @@ def list_users(actor: Actor, q: str | None = None) -> UserList:
         roles=list(ROLES),
         can_email_password=refusal is None,
         email_password_reason=_sentence(refusal),
+        can_invite=managed_in_cognito(None, "invite") is None,
+        invite_reason=managed_in_cognito(None, "invite"),
     )
 
 
@@ -333,6 +353,8 @@ def invite_user(actor: Actor, email: str, role: str, display_name: str | None = 
     """Create an account with a one-time password that must be changed at first sign-in. `delivery` "show":
     the password is in the answer, this once; "email": the identity backend sends it (local accounts cannot)."""
     require(actor, Operation.USERS_MANAGE)
+    if refusal := managed_in_cognito(None, "invite"):
+        raise Conflict(f"email: {refusal}", field="email")
     request = parse_input(UserInvite, {"email": email, "role": role, "displayName": display_name, "delivery": delivery})
     address = normalise_email(request.email)
     new_role = _role(request.role)
@@ -396,6 +418,8 @@ def _change(actor: Actor, user_id: str, *, role: Role | None = None, active: boo
         changed = [name for name in ("role", "active") if wanted[name] != before[name]]
         if not changed:
             return _fresh_view(actor, row)  # nothing to change, nothing to audit
+        if "role" in changed and (refusal := managed_in_cognito(row, "role")):
+            raise Conflict(f"role: {refusal}", field="role")
         for name in changed:
             refusal = self_lockout(actor, row.userId, name)
             if refusal:
