@@ -62,16 +62,23 @@ def e2e_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EApp]:
 
 
 @pytest.fixture(scope="package")
-def browser(e2e_app: E2EApp):
+def playwright_session():
+    """One Playwright for every browser test: its sync API runs an event loop of its own, and a second one cannot
+    start while the first is open (test_scale_out.py launches its own Chromium from this one too)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            _warm_up(chromium, e2e_app)
-            yield chromium
-        finally:
-            chromium.close()
+        yield playwright
+
+
+@pytest.fixture(scope="package")
+def browser(playwright_session, e2e_app: E2EApp):
+    chromium = playwright_session.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    try:
+        _warm_up(chromium, e2e_app)
+        yield chromium
+    finally:
+        chromium.close()
 
 
 def _warm_up(chromium, app: E2EApp) -> None:
