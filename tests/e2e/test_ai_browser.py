@@ -75,3 +75,45 @@ def test_an_admin_loads_the_sample_and_the_assistant_answers_with_a_citation(pag
     expect(declined).to_have_text("The knowledge base has no answer to this question.")
     expect(page.locator(".assistant-reason")).to_contain_text("covers")
     e2e_app.screenshot(page, "ai-assistant-declined")
+
+
+def test_a_suggested_reply_waits_for_the_operator_and_goes_out_only_when_sent(page: Page, e2e_app: E2EApp) -> None:
+    """In a conversation: "Suggest reply" keeps the operator's half-written text and offers the suggestion beside it;
+    nothing goes to the customer until the operator sends, and then the interaction is recorded as approved."""
+    import uuid
+
+    from backend.services.ai import interactions, knowledge_base
+    from backend.services.platform.access import Actor, Role
+    from tests.e2e.test_inbox_browser import customer_writes
+
+    admin = Actor(user_id="e2e-admin", email=e2e_app.admin_email, role=Role.ADMIN)
+    knowledge_base.load_sample(admin)  # idempotent: documents already there stay as they are
+    knowledge_base.wait_idle()
+    token = uuid.uuid4().hex[:6]
+    phone = f"4477008{int(token, 16) % 100000:05d}"
+    customer_writes(e2e_app, phone, f"Robin Suggest{token}", "When are you open on Sunday?")
+
+    signed_in_as(page, e2e_app, e2e_app.admin_email, e2e_app.admin_password, "Admin", start="/inbox")
+    page.locator(".conversation-row", has_text=f"Robin Suggest{token}").click()
+    page.wait_for_url(re.compile(r".*/inbox/[^/?#]+$"))
+    draft = page.locator("#thread-draft")
+    expect(draft).to_be_visible(timeout=FIRST_VISIT_MS)
+    draft.fill("Hello Robin, let me check that for")
+    page.locator("#ai-suggest").click()
+    expect(page.locator("#ai-waiting-text")).to_contain_text("Sunday", timeout=30_000)
+    expect(page.locator("#ai-citations")).to_contain_text("Opening Hours")
+    expect(draft).to_have_value("Hello Robin, let me check that for")  # the operator's words are kept
+    expect(page.locator(".bubble-out")).to_have_count(0)  # nothing has gone to the customer
+    e2e_app.screenshot(page, "ai-suggestion-kept-draft")
+
+    page.locator("#ai-use").click()
+    expect(draft).to_have_value(re.compile(r"^Hi Robin,"))
+    suggested = draft.input_value()
+    page.locator("#thread-send").click()
+    expect(page.locator(".bubble-out", has_text="Hi Robin,")).to_be_visible(timeout=15_000)
+    expect(page.locator("#ai-suggestion")).to_have_count(0)
+    e2e_app.screenshot(page, "ai-suggestion-sent")
+
+    contact_id = page.url.rstrip("/").rsplit("/", 1)[-1]
+    [interaction] = interactions.list_interactions(admin, contact_id=contact_id).items
+    assert (interaction.status, interaction.sent_text) == ("approved", None), suggested  # sent as it came
