@@ -115,6 +115,11 @@ class Settings(BaseSettings):
     sandbox_failure_code: str = Field(default="throttled", description="throttled | server | invalid_number | 131047")
 
     @property
+    def cognito_sign_in(self) -> bool:
+        """People sign in through Cognito's hosted UI (`WECARE_AUTH=cognito`), not with passwords kept here."""
+        return self.auth == "cognito"
+
+    @property
     def is_local(self) -> bool:
         return self.env is RuntimeEnv.LOCAL
 

@@ -35,7 +35,7 @@ def start_local_runtime() -> dynamodb_local.DynamoDBLocal | None:
         # AWS: the stack owns the tables and this role may only describe them; serve, and say what to deploy
         log.error("init-db: the tables differ from the models and this role may not change them (%s): deploy the "
                   "stack that matches this image", exc.response.get("Error", {}).get("Code"))
-    if settings.auth == "local":  # under Cognito the pool's Admin group is the first admin
+    if not settings.cognito_sign_in:  # under Cognito the pool's Admin group is the first admin
         ensure_bootstrap_admin()
     queued = knowledge_base.resume_indexing()
     if queued:

@@ -72,7 +72,7 @@ class CognitoSession(BaseModel):
 
 
 def enabled() -> bool:
-    return get_settings().auth == "cognito"
+    return get_settings().cognito_sign_in
 
 
 def _need(value: str | None, name: str) -> str:

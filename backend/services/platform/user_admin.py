@@ -213,7 +213,7 @@ def managed_in_cognito(row: UserModel | None, change: Literal["invite", "role"])
     invited in the pool; a Cognito account's role follows its groups at every sign-in, so a role set here would
     not last. (Disabling stays here: the app refuses a disabled row at once, whatever the pool says.)"""
     if change == "invite":
-        return COGNITO_INVITE if get_settings().auth == "cognito" else None
+        return COGNITO_INVITE if get_settings().cognito_sign_in else None
     return COGNITO_ROLE if row is not None and (row.identityProvider or "local") == "cognito" else None
 
 

@@ -157,7 +157,7 @@ def create_user(actor: Actor, email: str, role: str, password: str, display_name
 def sign_in(email: str, password: str, *, client: str | None = None) -> SignedIn:
     """Exchange local credentials for a session token. The error never says which part was wrong. Repeated
     failures lock the account and the client (`client`: the caller's address) for a while, see sign_in_guard."""
-    if get_settings().auth == "cognito":
+    if get_settings().cognito_sign_in:
         raise Unauthenticated(COGNITO_ONLY, field="email")
     keys = guard_keys(email or "", client)
     sign_in_guard.check_not_locked(keys)
